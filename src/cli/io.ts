@@ -1,0 +1,40 @@
+import { writeSync } from "node:fs";
+import process from "node:process";
+import { isTerminal } from "../runtime/index.ts";
+
+/** Where a command writes: data and status to stdout, errors and progress to stderr. */
+export interface Console {
+  out(text: string): void;
+  err(text: string): void;
+  /** Writes raw bytes to stdout (for `-o -`). */
+  outBytes(bytes: Uint8Array): void;
+  readonly stdoutIsTerminal: boolean;
+  readonly stderrIsTerminal: boolean;
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    try {
+      offset += writeSync(fd, bytes, offset);
+    } catch (error) {
+      // A non-blocking pipe that is full: wait for the reader instead of dropping output.
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+    }
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** The process console; writes are synchronous so output order is the order of calls. */
+export const processConsole: Console = {
+  out: (text) => writeAll(1, encoder.encode(text)),
+  err: (text) => writeAll(2, encoder.encode(text)),
+  outBytes: (bytes) => writeAll(1, bytes),
+  stdoutIsTerminal: isTerminal("stdout"),
+  stderrIsTerminal: isTerminal("stderr"),
+};
+
+export function exit(code: number): never {
+  process.exit(code);
+}

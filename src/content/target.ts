@@ -1,0 +1,58 @@
+import type { Descriptor } from "../oci/descriptor.ts";
+
+/** Reads content by descriptor. The stream errors at its end if bytes do not match the digest or size. */
+export interface Fetcher {
+  fetch(desc: Descriptor): Promise<ReadableStream<Uint8Array>>;
+}
+
+/** Stores content; the store verifies digest and size before the content becomes visible. */
+export interface Pusher {
+  push(desc: Descriptor, content: ReadableStream<Uint8Array>): Promise<void>;
+}
+
+export interface Storage extends Fetcher, Pusher {
+  exists(desc: Descriptor): Promise<boolean>;
+}
+
+/** Resolves a tag or digest (never tagless: see ops/resolve.ts) to the manifest descriptor. */
+export interface Resolver {
+  resolve(reference: string): Promise<Descriptor>;
+}
+
+/** Points a tag at a manifest that the target already holds. */
+export interface Tagger {
+  tag(desc: Descriptor, tag: string): Promise<void>;
+}
+
+/** Every place content lives: a registry repository, a layout directory or a layout tar. */
+export interface Target extends Storage, Resolver, Tagger {
+  readonly kind: "registry" | "layout";
+  /** How messages name this place: `host/repo` or the layout path. */
+  readonly name: string;
+  /** False for layout tar archives, which skiff reads but never writes. */
+  readonly writable: boolean;
+  /** Tags in lexical order, starting after `last` when given. */
+  tags(last?: string): AsyncIterable<string>;
+  /** Referrers of `subject` (manifests whose `subject` is it), optionally of one artifact type. */
+  referrers(subject: Descriptor, artifactType?: string): Promise<Descriptor[]>;
+  /** Removes a manifest or blob. */
+  delete(desc: Descriptor): Promise<void>;
+}
+
+/** A layout's `index.json` entries: the candidates of a tagless resolve. */
+export interface EntryLister {
+  entries(): Promise<Descriptor[]>;
+}
+
+/** A store that can take a blob from another repository on the same registry without upload. */
+export interface Mounter {
+  mount(desc: Descriptor, fromRepository: string): Promise<boolean>;
+}
+
+export function isEntryLister(target: unknown): target is EntryLister {
+  return typeof (target as Partial<EntryLister>).entries === "function";
+}
+
+export function isMounter(target: unknown): target is Mounter {
+  return typeof (target as Partial<Mounter>).mount === "function";
+}

@@ -1,0 +1,124 @@
+import { createHash } from "node:crypto";
+import { SkiffError } from "../errors.ts";
+import type { Descriptor } from "../oci/descriptor.ts";
+import { parseDigest } from "../oci/digest.ts";
+import { MAX_MANIFEST_BYTES } from "../oci/manifest.ts";
+
+/** An incremental hasher for a descriptor's algorithm (native via node:crypto). */
+export function hasherFor(digest: string): ReturnType<typeof createHash> {
+  return createHash(parseDigest(digest).algorithm);
+}
+
+/** The digest of `bytes` in `algorithm` form (`sha256:...`). */
+export function digestOf(bytes: Uint8Array, algorithm: "sha256" | "sha512" = "sha256"): string {
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest("hex")}`;
+}
+
+/** Throws unless `bytes` have the descriptor's size and digest; `where` names the source. */
+export function verifyBytes(bytes: Uint8Array, desc: Descriptor, where: string): void {
+  if (bytes.byteLength !== desc.size) {
+    throw new SkiffError(
+      "SIZE_MISMATCH",
+      `${desc.digest} from ${where}: got ${bytes.byteLength} bytes, expected ${desc.size}`,
+    );
+  }
+  const actual = digestOf(bytes, parseDigest(desc.digest).algorithm);
+  if (actual !== desc.digest) {
+    throw new SkiffError("DIGEST_MISMATCH", `${desc.digest} from ${where}: content hashes to ${actual}`);
+  }
+}
+
+/**
+ * Passes `stream` through while hashing and counting; errors the stream (never returns bad
+ * bytes as good) when it runs past the size or ends with the wrong digest or size.
+ */
+export function verifyingStream(
+  stream: ReadableStream<Uint8Array>,
+  desc: Descriptor,
+  where: string,
+): ReadableStream<Uint8Array> {
+  const hash = hasherFor(desc.digest);
+  let seen = 0;
+  return stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > desc.size) {
+          throw new SkiffError(
+            "SIZE_MISMATCH",
+            `${desc.digest} from ${where}: more than the expected ${desc.size} bytes`,
+          );
+        }
+        hash.update(chunk);
+        controller.enqueue(chunk);
+      },
+      flush() {
+        if (seen !== desc.size) {
+          throw new SkiffError(
+            "SIZE_MISMATCH",
+            `${desc.digest} from ${where}: got ${seen} bytes, expected ${desc.size}`,
+          );
+        }
+        const actual = `${parseDigest(desc.digest).algorithm}:${hash.digest("hex")}`;
+        if (actual !== desc.digest) {
+          throw new SkiffError(
+            "DIGEST_MISMATCH",
+            `${desc.digest} from ${where}: content hashes to ${actual}`,
+          );
+        }
+      },
+    }),
+  );
+}
+
+/** Reads a whole stream into memory, refusing more than `limit` bytes. For manifests and configs only. */
+export async function readAll(
+  stream: ReadableStream<Uint8Array>,
+  limit = MAX_MANIFEST_BYTES,
+  what = "content",
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    total += chunk.byteLength;
+    if (total > limit) {
+      await stream.cancel().catch(() => {});
+      throw new SkiffError("TOO_LARGE", `${what} is over the ${limit}-byte limit`);
+    }
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/** Fetches a manifest (or config) whole, capped at 4 MiB and verified against its descriptor. */
+export async function fetchBytes(
+  fetcher: { fetch(desc: Descriptor): Promise<ReadableStream<Uint8Array>> },
+  desc: Descriptor,
+  where: string,
+): Promise<Uint8Array> {
+  if (desc.size > MAX_MANIFEST_BYTES) {
+    throw new SkiffError(
+      "TOO_LARGE",
+      `${desc.digest} in ${where} is ${desc.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte manifest limit`,
+    );
+  }
+  const bytes = await readAll(await fetcher.fetch(desc), desc.size, `${desc.digest} in ${where}`);
+  verifyBytes(bytes, desc, where);
+  return bytes;
+}
+
+/** A stream of the given bytes, for pushing manifests. */
+export function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}

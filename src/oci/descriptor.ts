@@ -1,0 +1,75 @@
+import { SkiffError } from "../errors.ts";
+import { type Digest, parseDigest } from "./digest.ts";
+import { isValidMediaType } from "./media-types.ts";
+import { type Platform, parsePlatformObject } from "./platform.ts";
+
+/** An OCI content descriptor. */
+export interface Descriptor {
+  mediaType: string;
+  digest: Digest;
+  size: number;
+  urls?: string[];
+  annotations?: Record<string, string>;
+  data?: string;
+  platform?: Platform;
+  artifactType?: string;
+}
+
+type Json = Record<string, unknown>;
+
+export function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function fail(where: string, problem: string): never {
+  throw new SkiffError("INVALID_MANIFEST", `${where}: ${problem}`);
+}
+
+/** Reads a string-to-string map such as `annotations`; `where` names the field in errors. */
+export function parseStringMap(value: unknown, where: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) fail(where, "must be an object of strings");
+  for (const [key, item] of Object.entries(value)) {
+    if (typeof item !== "string") fail(`${where}.${key}`, "must be a string");
+  }
+  return value as Record<string, string>;
+}
+
+/** Validates one descriptor, naming the offending field (e.g. `manifests[2].digest`). */
+export function parseDescriptor(value: unknown, where: string): Descriptor {
+  if (!isObject(value)) fail(where, "must be an object");
+  const { mediaType, digest, size, urls, data, artifactType } = value;
+  if (typeof mediaType !== "string" || !isValidMediaType(mediaType)) {
+    fail(`${where}.mediaType`, `invalid media type ${JSON.stringify(mediaType)}`);
+  }
+  if (typeof digest !== "string") fail(`${where}.digest`, "missing");
+  try {
+    parseDigest(digest);
+  } catch (error) {
+    fail(`${where}.digest`, (error as Error).message);
+  }
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
+    fail(`${where}.size`, `must be a non-negative integer, got ${JSON.stringify(size)}`);
+  }
+  if (urls !== undefined && (!Array.isArray(urls) || urls.some((u) => typeof u !== "string"))) {
+    fail(`${where}.urls`, "must be an array of strings");
+  }
+  if (data !== undefined && typeof data !== "string") fail(`${where}.data`, "must be base64 text");
+  if (artifactType !== undefined && (typeof artifactType !== "string" || !isValidMediaType(artifactType))) {
+    fail(`${where}.artifactType`, `invalid media type ${JSON.stringify(artifactType)}`);
+  }
+  const descriptor: Descriptor = { mediaType, digest, size };
+  if (urls !== undefined) descriptor.urls = urls as string[];
+  const annotations = parseStringMap(value.annotations, `${where}.annotations`);
+  if (annotations !== undefined) descriptor.annotations = annotations;
+  if (data !== undefined) descriptor.data = data;
+  if (value.platform !== undefined)
+    descriptor.platform = parsePlatformObject(value.platform, `${where}.platform`);
+  if (artifactType !== undefined) descriptor.artifactType = artifactType;
+  return descriptor;
+}
+
+/** The descriptor with only the fields that identify content (for comparisons and events). */
+export function sameContent(a: Descriptor, b: Descriptor): boolean {
+  return a.digest === b.digest && a.size === b.size;
+}

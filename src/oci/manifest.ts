@@ -1,0 +1,160 @@
+import { SkiffError } from "../errors.ts";
+import { type Descriptor, isObject, parseDescriptor, parseStringMap } from "./descriptor.ts";
+import {
+  isImageManifestMediaType,
+  isIndexMediaType,
+  isManifestMediaType,
+  isValidMediaType,
+  MediaType,
+} from "./media-types.ts";
+import { type Platform, parsePlatformObject } from "./platform.ts";
+
+/** Manifests are the only content held whole in memory; this caps them (ORAS's limit). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** An OCI image manifest or Docker v2 schema 2 manifest. */
+export interface ImageManifest {
+  schemaVersion: 2;
+  mediaType?: string;
+  artifactType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+}
+
+/** An OCI image index or Docker manifest list. */
+export interface ImageIndex {
+  schemaVersion: 2;
+  mediaType?: string;
+  artifactType?: string;
+  manifests: Descriptor[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+}
+
+export type Manifest = ImageManifest | ImageIndex;
+
+export function isIndex(manifest: Manifest): manifest is ImageIndex {
+  return "manifests" in manifest;
+}
+
+function invalid(source: string, problem: string): never {
+  throw new SkiffError("INVALID_MANIFEST", `invalid manifest ${source}: ${problem}`);
+}
+
+/** Decodes UTF-8 JSON strictly: bytes that are not UTF-8 are an error, not replacement characters. */
+export function decodeJson(bytes: Uint8Array, source: string): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return invalid(source, "not UTF-8 text");
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    return invalid(source, `not valid JSON (${(error as Error).message})`);
+  }
+}
+
+function parseDescriptors(value: unknown, field: string, source: string): Descriptor[] {
+  if (!Array.isArray(value)) invalid(source, `${field} must be an array`);
+  return (value as unknown[]).map((item, i) => parseDescriptor(item, `${source} ${field}[${i}]`));
+}
+
+/**
+ * Parses manifest bytes of the given media type (from the descriptor or Content-Type).
+ * `source` names the manifest in errors (a reference or digest).
+ */
+export function parseManifest(bytes: Uint8Array, mediaType: string, source: string): Manifest {
+  if (bytes.byteLength > MAX_MANIFEST_BYTES) {
+    throw new SkiffError(
+      "TOO_LARGE",
+      `manifest ${source} is ${bytes.byteLength} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`,
+    );
+  }
+  const json = decodeJson(bytes, source);
+  if (!isObject(json)) invalid(source, "must be a JSON object");
+  if (json.schemaVersion !== 2)
+    invalid(source, `schemaVersion must be 2, got ${JSON.stringify(json.schemaVersion)}`);
+  const declared = json.mediaType;
+  if (declared !== undefined) {
+    if (typeof declared !== "string") invalid(source, "mediaType must be a string");
+    if (declared !== mediaType && isManifestMediaType(mediaType)) {
+      invalid(source, `mediaType "${declared}" contradicts the expected "${mediaType}"`);
+    }
+  }
+  const type = (declared as string | undefined) ?? mediaType;
+  const common: { mediaType?: string; artifactType?: string; annotations?: Record<string, string> } = {};
+  if (declared !== undefined) common.mediaType = declared as string;
+  if (json.artifactType !== undefined) {
+    if (typeof json.artifactType !== "string" || !isValidMediaType(json.artifactType)) {
+      invalid(source, `artifactType ${JSON.stringify(json.artifactType)} is not a media type`);
+    }
+    common.artifactType = json.artifactType;
+  }
+  const annotations = parseStringMap(json.annotations, `${source} annotations`);
+  if (annotations) common.annotations = annotations;
+  const subject = json.subject === undefined ? undefined : parseDescriptor(json.subject, `${source} subject`);
+
+  if (isIndexMediaType(type) || (!isImageManifestMediaType(type) && "manifests" in json)) {
+    const index: ImageIndex = {
+      schemaVersion: 2,
+      ...common,
+      manifests: parseDescriptors(json.manifests, "manifests", source),
+    };
+    if (subject) index.subject = subject;
+    return index;
+  }
+  if (isImageManifestMediaType(type) || "config" in json) {
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      ...common,
+      config: parseDescriptor(json.config, `${source} config`),
+      layers: parseDescriptors(json.layers ?? [], "layers", source),
+    };
+    if (subject) manifest.subject = subject;
+    return manifest;
+  }
+  return invalid(source, `unsupported media type "${type}"`);
+}
+
+/** The media type of manifest bytes: the declared `mediaType`, else inferred from the shape. */
+export function detectManifestMediaType(bytes: Uint8Array, source: string): string {
+  const json = decodeJson(bytes, source);
+  if (!isObject(json)) return invalid(source, "must be a JSON object");
+  if (typeof json.mediaType === "string") return json.mediaType;
+  if ("manifests" in json) return MediaType.ociIndex;
+  if ("config" in json) return MediaType.ociManifest;
+  return invalid(source, "has no mediaType and is neither a manifest nor an index");
+}
+
+/** The descriptors a manifest points to, in the order a copy must finish them (leaves first). */
+export function successors(manifest: Manifest): Descriptor[] {
+  const out = isIndex(manifest) ? [...manifest.manifests] : [manifest.config, ...manifest.layers];
+  if (manifest.subject) out.push(manifest.subject);
+  return out;
+}
+
+/** Reads the platform of an image config; undefined when the config carries none. */
+export function platformFromConfig(bytes: Uint8Array, source: string): Platform | undefined {
+  const json = decodeJson(bytes, source);
+  if (!isObject(json) || typeof json.os !== "string" || typeof json.architecture !== "string")
+    return undefined;
+  return parsePlatformObject(
+    {
+      os: json.os,
+      architecture: json.architecture,
+      variant: json.variant,
+      "os.version": json["os.version"],
+      "os.features": json["os.features"],
+    },
+    `config ${source}`,
+  );
+}
+
+/** Canonical bytes for a manifest skiff writes: compact JSON, fields in spec order. */
+export function encodeManifest(manifest: Manifest): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(manifest));
+}
