@@ -1,0 +1,49 @@
+import { SkiffError } from "../errors.ts";
+import type { Reference } from "../oci/reference.ts";
+import { openLayout } from "./layout/index.ts";
+import { openRegistry } from "./registry/index.ts";
+import type { Target } from "./target.ts";
+
+/** How to reach and authenticate to one registry (from the CLI's remote flags). */
+export interface RemoteSettings {
+  username?: string;
+  password?: string;
+  /** OAuth2 refresh token (`--identity-token`). */
+  identityToken?: string;
+  /** `--plain-http`; undefined means "automatic" (plain HTTP for localhost, like ORAS). */
+  plainHttp?: boolean;
+  insecure?: boolean;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** `--resolve host:port:address[:port]` entries. */
+  resolve?: string[];
+  /** `-H 'Name: value'` headers, sent only to this registry. */
+  headers?: string[];
+  /** `--registry-config PATH` files, in order; default: the docker config. */
+  registryConfigs?: string[];
+  /** Receives `--debug` lines (already scrubbed of secrets). */
+  debug?: (line: string) => void;
+}
+
+export interface OpenTargetOptions {
+  remote?: RemoteSettings;
+  /** The command writes to the target: a layout directory is created when missing; tars are refused. */
+  forWriting?: boolean;
+}
+
+/** Opens the place a reference names: a layout directory or tar, or a registry repository. */
+export async function openTarget(ref: Reference, options: OpenTargetOptions = {}): Promise<Target> {
+  if (ref.kind === "layout") {
+    const target = await openLayout(ref.path, { create: options.forWriting ?? false });
+    if (options.forWriting && !target.writable) {
+      throw new SkiffError(
+        "UNSUPPORTED",
+        `cannot write to ${ref.path}: layout tar archives are read-only`,
+        "write to a layout directory instead, then tar it",
+      );
+    }
+    return target;
+  }
+  return openRegistry(ref, options.remote ?? {});
+}
