@@ -25,7 +25,7 @@ export function parseDigest(value: string, what = "digest"): ParsedDigest {
   }
   const algorithm = match[1]!;
   const encoded = match[2]!;
-  if (!(algorithm in digestAlgorithms)) {
+  if (!Object.hasOwn(digestAlgorithms, algorithm)) {
     throw new SkiffError(
       "INVALID_DIGEST",
       `unsupported digest algorithm "${algorithm}" in ${what} "${value}": skiff supports sha256 and sha512`,

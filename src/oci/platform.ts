@@ -23,7 +23,8 @@ const NAME = /^[A-Za-z0-9_.-]+$/;
 
 export function normalizeArchitecture(arch: string): string {
   const lower = arch.toLowerCase();
-  return ARCH_ALIASES[lower] ?? lower;
+  // Own keys only: "constructor" or "__proto__" must not pick up Object.prototype members.
+  return Object.hasOwn(ARCH_ALIASES, lower) ? ARCH_ALIASES[lower]! : lower;
 }
 
 /**
@@ -99,7 +100,10 @@ export function parsePlatformObject(value: unknown, where: string): Platform {
 
 function variantOf(platform: Platform): string | undefined {
   const arch = normalizeArchitecture(platform.architecture);
-  return platform.variant?.toLowerCase() ?? DEFAULT_VARIANT[arch];
+  return (
+    platform.variant?.toLowerCase() ??
+    (Object.hasOwn(DEFAULT_VARIANT, arch) ? DEFAULT_VARIANT[arch] : undefined)
+  );
 }
 
 // Windows builds are compared on major.minor.build; the revision does not change compatibility.
