@@ -1,0 +1,119 @@
+/** Streams to and from files with node:fs handles (the same on Bun and Deno). */
+import { randomBytes } from "node:crypto";
+import { type FileHandle, open, rm } from "node:fs/promises";
+import { asSkiffError } from "../../errors.ts";
+
+/** Bytes per read: large enough that per-chunk overhead vanishes, small enough to stay lean. */
+export const CHUNK_SIZE = 1024 * 1024;
+
+/** A short random suffix for temporary names. */
+export function randomSuffix(): string {
+  return randomBytes(6).toString("hex");
+}
+
+/**
+ * A stream of `length` bytes of the file at `path` from `start` (default: to the end). The file is
+ * opened lazily and closed when the stream ends or is cancelled.
+ */
+export function fileStream(
+  path: string,
+  start = 0,
+  length = Number.POSITIVE_INFINITY,
+): ReadableStream<Uint8Array> {
+  let handle: FileHandle | undefined;
+  let position = start;
+  let left = length;
+  const close = async () => {
+    const h = handle;
+    handle = undefined;
+    await h?.close().catch(() => {});
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          handle ??= await open(path, "r");
+          if (left <= 0) {
+            await close();
+            controller.close();
+            return;
+          }
+          const size = Math.min(CHUNK_SIZE, left);
+          const buffer = new Uint8Array(size);
+          const { bytesRead } = await handle.read(buffer, 0, size, position);
+          if (bytesRead === 0) {
+            await close();
+            controller.close();
+            return;
+          }
+          position += bytesRead;
+          left -= bytesRead;
+          controller.enqueue(bytesRead === size ? buffer : buffer.subarray(0, bytesRead));
+        } catch (error) {
+          await close();
+          controller.error(asSkiffError(error, `reading ${path}`));
+        }
+      },
+      async cancel() {
+        await close();
+      },
+    },
+    { highWaterMark: 2 },
+  );
+}
+
+/** Writes all of `bytes` at the handle's current position. */
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+export interface WriteFileOptions {
+  /** fsync before closing (for content that must survive a crash once renamed). */
+  sync?: boolean;
+  /** File mode for a new file. */
+  mode?: number;
+}
+
+/**
+ * Writes a stream to a new file (`wx`: never through an existing name or symlink). On any error
+ * the partial file is removed and the error rethrown.
+ */
+export async function writeStreamToFile(
+  stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  path: string,
+  options: WriteFileOptions = {},
+): Promise<number> {
+  const handle = await open(path, "wx", options.mode ?? 0o644);
+  let total = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+      await writeAll(handle, chunk);
+      total += chunk.byteLength;
+    }
+    if (options.sync) await handle.sync();
+    await handle.close();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await rm(path, { force: true }).catch(() => {});
+    if (stream instanceof ReadableStream) await stream.cancel().catch(() => {});
+    throw error;
+  }
+  return total;
+}
+
+/** fsyncs a directory so a rename inside it survives a crash; ignored where unsupported. */
+export async function syncDirectory(path: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, "r");
+    await handle.sync();
+  } catch {
+    // Some platforms (Windows) cannot open or fsync directories.
+  } finally {
+    await handle?.close().catch(() => {});
+  }
+}

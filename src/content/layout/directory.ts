@@ -1,0 +1,275 @@
+/** An OCI image layout directory, read and written. */
+import { link, mkdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { SkiffError } from "../../errors.ts";
+import type { Descriptor } from "../../oci/descriptor.ts";
+import { parseDigest } from "../../oci/digest.ts";
+import { Annotation } from "../../oci/media-types.ts";
+import { fileStream, randomSuffix, syncDirectory, writeStreamToFile } from "../files/disk.ts";
+import { verifyingStream } from "../verify.ts";
+import { blobName, LayoutBase } from "./base.ts";
+import {
+  checkOciLayout,
+  descriptorJson,
+  emptyLayoutIndex,
+  INDEX_FILE,
+  type LayoutIndex,
+  OCI_LAYOUT_FILE,
+  ociLayoutBytes,
+  parseLayoutIndex,
+  serializeLayoutIndex,
+} from "./index-file.ts";
+import { withLock } from "./lock.ts";
+
+const errnoCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;
+
+/** Writes `bytes` to `path` via a temporary file in the same directory and a rename. */
+async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
+  const temp = `${path}.${randomSuffix()}.tmp`;
+  await writeStreamToFile([bytes], temp, { sync: true });
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await syncDirectory(dirname(path));
+}
+
+/** Creates `path` with `bytes` unless it exists (never replaces content another writer put there). */
+async function createExclusively(path: string, bytes: Uint8Array): Promise<void> {
+  const temp = `${path}.${randomSuffix()}.tmp`;
+  await writeStreamToFile([bytes], temp, { sync: true });
+  try {
+    await link(temp, path);
+  } catch (error) {
+    if (errnoCode(error) !== "EEXIST") throw error;
+  } finally {
+    await unlink(temp).catch(() => {});
+  }
+}
+
+/** Which changes an `index.json` update makes; returns false to leave the file untouched. */
+export type IndexMutation = (raw: Record<string, unknown>[]) => Record<string, unknown>[] | false;
+
+export class LayoutDirectory extends LayoutBase {
+  readonly writable = true;
+  #cache: { key: string; index: LayoutIndex } | undefined;
+
+  /** `path` is the directory; `name` is how messages name it (defaults to the path). */
+  constructor(
+    readonly path: string,
+    name = path,
+  ) {
+    super(name);
+  }
+
+  /** Opens (and with `create`, initializes) a layout directory; validates `oci-layout` and `index.json`. */
+  static async open(
+    path: string,
+    options: { create?: boolean; name?: string } = {},
+  ): Promise<LayoutDirectory> {
+    const layout = new LayoutDirectory(path, options.name ?? path);
+    const ociLayout = join(path, OCI_LAYOUT_FILE);
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await readFile(ociLayout);
+    } catch (error) {
+      if (errnoCode(error) !== "ENOENT") throw ioError(error, ociLayout);
+    }
+    if (bytes === undefined) {
+      if (!options.create) {
+        throw new SkiffError(
+          "INVALID_LAYOUT",
+          `${path} is not an OCI image layout: ${ociLayout} is missing`,
+          "an OCI layout has an oci-layout file, an index.json and a blobs/ directory",
+        );
+      }
+      await layout.#initialize();
+    } else {
+      checkOciLayout(bytes, ociLayout);
+    }
+    await layout.readIndex();
+    return layout;
+  }
+
+  async #initialize(): Promise<void> {
+    const index = join(this.path, INDEX_FILE);
+    try {
+      await mkdir(join(this.path, "blobs", "sha256"), { recursive: true });
+      await createExclusively(index, emptyLayoutIndex());
+      await createExclusively(join(this.path, OCI_LAYOUT_FILE), ociLayoutBytes());
+      await syncDirectory(this.path);
+    } catch (error) {
+      throw ioError(error, this.path, "cannot create the OCI layout");
+    }
+  }
+
+  /** The file that holds a blob. */
+  blobPath(digest: string): string {
+    return join(this.path, blobName(digest));
+  }
+
+  get indexPath(): string {
+    return join(this.path, INDEX_FILE);
+  }
+
+  async readIndex(): Promise<LayoutIndex> {
+    const file = this.indexPath;
+    let key: string;
+    try {
+      const info = await stat(file);
+      key = `${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
+    } catch (error) {
+      if (errnoCode(error) === "ENOENT") {
+        throw new SkiffError("INVALID_LAYOUT", `${this.path} is not an OCI image layout: ${file} is missing`);
+      }
+      throw ioError(error, file);
+    }
+    if (this.#cache?.key === key) return this.#cache.index;
+    const index = parseLayoutIndex(await readFile(file).catch((e) => Promise.reject(ioError(e, file))), file);
+    this.#cache = { key, index };
+    return index;
+  }
+
+  protected async blobSize(digest: string): Promise<number | undefined> {
+    try {
+      const info = await stat(this.blobPath(digest));
+      return info.isFile() ? info.size : undefined;
+    } catch (error) {
+      if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") return undefined;
+      throw ioError(error, this.blobPath(digest));
+    }
+  }
+
+  protected async openBlob(digest: string): Promise<ReadableStream<Uint8Array>> {
+    return fileStream(this.blobPath(digest));
+  }
+
+  /**
+   * Stores a blob or manifest: streamed to a temporary file next to its final name, verified,
+   * fsynced and renamed. Content the layout already has is not written again. Manifests get no
+   * `index.json` entry here: see {@link tag} and {@link addEntry}.
+   */
+  async push(desc: Descriptor, content: ReadableStream<Uint8Array>): Promise<void> {
+    const { algorithm } = parseDigest(desc.digest);
+    if (await this.exists(desc)) {
+      await content.cancel().catch(() => {});
+      return;
+    }
+    const final = this.blobPath(desc.digest);
+    const directory = join(this.path, "blobs", algorithm);
+    await mkdir(directory, { recursive: true });
+    const temp = join(directory, `.${parseDigest(desc.digest).encoded}.${randomSuffix()}.tmp`);
+    await writeStreamToFile(verifyingStream(content, desc, `the content pushed to ${this.where}`), temp, {
+      sync: true,
+    });
+    try {
+      await rename(temp, final);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw ioError(error, final);
+    }
+    await syncDirectory(directory);
+  }
+
+  /**
+   * Changes `index.json` under the layout's lock: reads the current file, applies `mutate` to its
+   * raw entries, and replaces the file atomically. Parallel writers never lose entries.
+   */
+  async updateIndex(mutate: IndexMutation): Promise<void> {
+    await withLock(`${this.indexPath}.lock`, async () => {
+      const current = await this.readIndex();
+      const next = mutate([...current.raw]);
+      if (next === false) return;
+      await writeAtomically(this.indexPath, serializeLayoutIndex(current.fields, next));
+      this.#cache = undefined;
+    });
+  }
+
+  /** Points `tag` at a manifest the layout holds; the tag moves away from any other entry. */
+  async tag(desc: Descriptor, tag: string): Promise<void> {
+    if (tag === "" || /[\s]/.test(tag)) throw new SkiffError("INVALID_REFERENCE", `invalid tag "${tag}"`);
+    await this.#requireBlob(desc, `cannot tag ${desc.digest} as "${tag}"`);
+    const entry = descriptorJson({
+      mediaType: desc.mediaType,
+      digest: desc.digest,
+      size: desc.size,
+      ...(desc.platform ? { platform: desc.platform } : {}),
+      ...(desc.artifactType ? { artifactType: desc.artifactType } : {}),
+      annotations: { [Annotation.refName]: tag },
+    });
+    await this.updateIndex((raw) => [
+      ...raw.filter((item) => {
+        const name = rawRefName(item);
+        if (name === tag) return false;
+        // The tagged entry replaces an untagged entry of the same manifest.
+        return !(name === undefined && item.digest === desc.digest);
+      }),
+      entry,
+    ]);
+  }
+
+  /**
+   * Adds an untagged `index.json` entry for a root manifest (a tagless push, an index created
+   * without a tag), unless an entry for that digest exists. `desc.annotations` are kept.
+   */
+  async addEntry(desc: Descriptor): Promise<void> {
+    await this.#requireBlob(desc, `cannot add ${desc.digest} to index.json`);
+    const clean = { ...desc };
+    if (clean.annotations) {
+      const { [Annotation.refName]: _tag, ...rest } = clean.annotations;
+      if (Object.keys(rest).length > 0) clean.annotations = rest;
+      else delete clean.annotations;
+    }
+    await this.updateIndex((raw) =>
+      raw.some((item) => item.digest === desc.digest) ? false : [...raw, descriptorJson(clean)],
+    );
+  }
+
+  /** Removes `tag` from `index.json`; true when an entry had it. The manifest stays in blobs/. */
+  async untag(tag: string): Promise<boolean> {
+    let removed = false;
+    await this.updateIndex((raw) => {
+      const next = raw.filter((item) => rawRefName(item) !== tag);
+      removed = next.length !== raw.length;
+      return removed ? next : false;
+    });
+    return removed;
+  }
+
+  /** Deletes a blob or manifest and every `index.json` entry pointing at it. */
+  async delete(desc: Descriptor): Promise<void> {
+    let hadEntry = false;
+    await this.updateIndex((raw) => {
+      const next = raw.filter((item) => item.digest !== desc.digest);
+      hadEntry = next.length !== raw.length;
+      return hadEntry ? next : false;
+    });
+    try {
+      await unlink(this.blobPath(desc.digest));
+    } catch (error) {
+      if (errnoCode(error) !== "ENOENT") throw ioError(error, this.blobPath(desc.digest));
+      if (!hadEntry) throw new SkiffError("NOT_FOUND", `${desc.digest} not found in ${this.where}`);
+    }
+  }
+
+  async #requireBlob(desc: Descriptor, what: string): Promise<void> {
+    if (!(await this.exists(desc))) {
+      throw new SkiffError("NOT_FOUND", `${what}: ${desc.digest} is not in ${this.where}`);
+    }
+  }
+}
+
+function rawRefName(raw: Record<string, unknown>): string | undefined {
+  const annotations = raw.annotations as Record<string, unknown> | undefined;
+  const name = annotations?.[Annotation.refName];
+  return typeof name === "string" ? name : undefined;
+}
+
+function ioError(error: unknown, path: string, what?: string): SkiffError {
+  if (error instanceof SkiffError) return error;
+  return new SkiffError("IO", `${what ? `${what}: ` : ""}${path}: ${(error as Error).message}`, undefined, {
+    cause: error,
+  });
+}

@@ -1,0 +1,371 @@
+/**
+ * The one resolver every command uses: a reference (tag, digest, or nothing at all on a layout)
+ * plus an optional platform becomes exactly one manifest descriptor, or a clear error.
+ */
+import { fetchManifest, isWalkable, platformOf } from "../content/manifests.ts";
+import { type Fetcher, isEntryLister, type Target } from "../content/target.ts";
+import { SkiffError } from "../errors.ts";
+import type { Descriptor } from "../oci/descriptor.ts";
+import { isIndex } from "../oci/manifest.ts";
+import { Annotation, isIndexMediaType, isManifestMediaType } from "../oci/media-types.ts";
+import { formatPlatform, type Platform, platformMatches } from "../oci/platform.ts";
+import { formatReference, LAYOUT_SCHEME, type Reference, withDigest } from "../oci/reference.ts";
+
+/** How deep indexes may nest inside indexes; deeper graphs are refused as hostile. */
+export const MAX_INDEX_DEPTH = 32;
+
+export interface ResolveOptions {
+  /** `--platform`: pick the matching child of an index, or check that a manifest matches. */
+  platform?: Platform;
+}
+
+export interface ResolvedReference {
+  /** The manifest or index to use: after `--platform` picked a child, that child. */
+  desc: Descriptor;
+  /** What the reference itself named (the tagged or only entry, or the digest), before `--platform`. */
+  root: Descriptor;
+  /** The reference pinned to `desc`'s digest (`PATH@sha256:...` or `host/repo@sha256:...`). */
+  pinned: Reference;
+  /** How the reference was resolved. */
+  how: "tag" | "digest" | "tagless";
+}
+
+/** A manifest that could be meant, with what people need to tell candidates apart. */
+export interface Candidate {
+  desc: Descriptor;
+  platform?: Platform;
+  /** The tag of the `index.json` entry it came from. */
+  refName?: string;
+  /** The index.json entry (an index) it was found in, when it is a child. */
+  parent?: Descriptor;
+}
+
+/** The reference text that selects exactly `digest` in the place `ref` names. */
+export function selectingReference(ref: Reference, digest: string): string {
+  const pinned = formatReference(withDigest(ref, digest));
+  return ref.kind === "layout" ? `${LAYOUT_SCHEME}${pinned}` : pinned;
+}
+
+function displayName(ref: Reference): string {
+  return ref.kind === "layout" ? `${LAYOUT_SCHEME}${formatReference(ref)}` : formatReference(ref);
+}
+
+/**
+ * Resolves `ref` in `target` to one manifest descriptor. Tags and digests go to the target;
+ * a layout reference with neither is resolved tagless from `index.json` (see ARCHITECTURE.md).
+ * With `platform`, an index is narrowed to its one matching child.
+ */
+export async function resolveReference(
+  target: Target,
+  ref: Reference,
+  options: ResolveOptions = {},
+): Promise<ResolvedReference> {
+  const where = displayName(ref);
+  let root: Descriptor;
+  let how: ResolvedReference["how"];
+  if (ref.digest) {
+    root = await target.resolve(ref.digest);
+    how = "digest";
+  } else if (ref.tag) {
+    root = await target.resolve(ref.tag);
+    how = "tag";
+  } else {
+    if (ref.kind === "registry" || !isEntryLister(target)) {
+      throw new SkiffError(
+        "INVALID_REFERENCE",
+        `${where} has no tag or digest`,
+        `add :TAG or @DIGEST, e.g. ${formatReference(ref)}:latest`,
+      );
+    }
+    const resolved = await resolveTagless(target, ref, options.platform);
+    return { ...resolved, pinned: withDigest(ref, resolved.desc.digest), how: "tagless" };
+  }
+  const desc = options.platform ? await selectPlatform(target, root, options.platform, where, ref) : root;
+  return { desc, root, pinned: withDigest(ref, desc.digest), how };
+}
+
+async function resolveTagless(
+  target: Target & { entries(): Promise<Descriptor[]> },
+  ref: Reference,
+  platform: Platform | undefined,
+): Promise<{ desc: Descriptor; root: Descriptor }> {
+  const where = displayName(ref);
+  const entries = await target.entries();
+  const known = uniqueByDigest(entries.filter((e) => isManifestMediaType(e.mediaType)));
+  if (known.length === 0) {
+    throw new SkiffError(
+      "NOT_FOUND",
+      entries.length === 0
+        ? `${where} is empty: its index.json lists no manifests`
+        : `${where} lists no manifest or index skiff can read (${entries.length} entries of other media types)`,
+    );
+  }
+  if (!platform) {
+    if (known.length === 1) return { desc: stripRefName(known[0]!), root: stripRefName(known[0]!) };
+    const candidates = known.map((entry) => candidateOf(entry));
+    throw await ambiguous(
+      `${where} has ${known.length} manifests in index.json and no tag was given`,
+      target,
+      ref,
+      candidates,
+    );
+  }
+  const candidates: Candidate[] = [];
+  const seen = new Set<string>();
+  for (const entry of known) {
+    const found = isIndexMediaType(entry.mediaType)
+      ? (await matchingChildren(target, entry, platform, where)).map((child) => ({
+          ...child,
+          parent: entry,
+          ...(refNameOf(entry) ? { refName: refNameOf(entry) } : {}),
+        }))
+      : await matchManifest(target, entry, platform, where);
+    for (const candidate of found) {
+      if (seen.has(candidate.desc.digest)) continue;
+      seen.add(candidate.desc.digest);
+      candidates.push(candidate);
+    }
+  }
+  if (candidates.length === 1) {
+    const only = candidates[0]!;
+    return { desc: stripRefName(only.desc), root: stripRefName(only.parent ?? only.desc) };
+  }
+  const wanted = formatPlatform(platform);
+  if (candidates.length === 0) {
+    const available = await describeAll(target, known, where);
+    throw new SkiffError(
+      "NO_MATCH",
+      `nothing in ${where} matches platform ${wanted}`,
+      `what there is:\n${available.join("\n")}`,
+    );
+  }
+  throw await ambiguous(
+    `${candidates.length} manifests in ${where} match platform ${wanted}`,
+    target,
+    ref,
+    candidates,
+  );
+}
+
+async function matchManifest(
+  fetcher: Fetcher,
+  entry: Descriptor,
+  platform: Platform,
+  where: string,
+): Promise<Candidate[]> {
+  const found = await platformOf(fetcher, entry, where);
+  return found && platformMatches(platform, found) ? [{ ...candidateOf(entry), platform: found }] : [];
+}
+
+/** The manifests under an index (nested indexes followed) whose platform matches. */
+async function matchingChildren(
+  fetcher: Fetcher,
+  index: Descriptor,
+  platform: Platform,
+  where: string,
+  path: string[] = [],
+): Promise<Candidate[]> {
+  guardDepth(index, path, where);
+  const { manifest } = await fetchManifest(fetcher, index, where);
+  if (!isIndex(manifest)) return matchManifest(fetcher, index, platform, where);
+  const out: Candidate[] = [];
+  for (const child of manifest.manifests) {
+    if (!isManifestMediaType(child.mediaType)) continue;
+    if (isIndexMediaType(child.mediaType)) {
+      out.push(...(await matchingChildren(fetcher, child, platform, where, [...path, index.digest])));
+    } else if (child.platform) {
+      if (platformMatches(platform, child.platform)) out.push(candidateOf(child));
+    } else {
+      out.push(...(await matchManifest(fetcher, child, platform, where)));
+    }
+  }
+  return out;
+}
+
+function guardDepth(index: Descriptor, path: string[], where: string): void {
+  if (path.includes(index.digest)) {
+    throw new SkiffError("INVALID_MANIFEST", `index ${index.digest} in ${where} contains itself`);
+  }
+  if (path.length >= MAX_INDEX_DEPTH) {
+    throw new SkiffError(
+      "INVALID_MANIFEST",
+      `indexes in ${where} nest deeper than ${MAX_INDEX_DEPTH} levels (at ${index.digest})`,
+    );
+  }
+}
+
+/**
+ * Narrows `desc` to `platform`: the one matching child of an index, or `desc` itself when it is a
+ * manifest whose platform (descriptor, else image config) matches. Errors list what there is.
+ */
+export async function selectPlatform(
+  fetcher: Fetcher,
+  desc: Descriptor,
+  platform: Platform,
+  where: string,
+  ref?: Reference,
+): Promise<Descriptor> {
+  const wanted = formatPlatform(platform);
+  if (isIndexMediaType(desc.mediaType)) {
+    const matches = uniqueCandidates(await matchingChildren(fetcher, desc, platform, where));
+    if (matches.length === 1) return matches[0]!.desc;
+    if (matches.length === 0) {
+      const { manifest } = await fetchManifest(fetcher, desc, where);
+      const children = isIndex(manifest) ? manifest.manifests : [];
+      const platforms = await Promise.all(
+        children.map(async (child) => {
+          const found = isWalkable(child)
+            ? await platformOf(fetcher, child, where).catch(() => undefined)
+            : undefined;
+          return `  ${child.digest} ${found ? formatPlatform(found) : "(no platform)"}`;
+        }),
+      );
+      throw new SkiffError(
+        "NO_MATCH",
+        `no manifest for platform ${wanted} in ${where} (index ${desc.digest})`,
+        platforms.length > 0 ? `platforms in this index:\n${platforms.join("\n")}` : "the index is empty",
+      );
+    }
+    throw await ambiguous(
+      `${matches.length} manifests in ${where} match platform ${wanted}`,
+      fetcher,
+      ref,
+      matches,
+    );
+  }
+  if (!isManifestMediaType(desc.mediaType)) {
+    throw new SkiffError(
+      "UNSUPPORTED",
+      `cannot select platform ${wanted}: ${desc.digest} in ${where} is ${desc.mediaType}, not a manifest or index`,
+    );
+  }
+  const found = await platformOf(fetcher, desc, where);
+  if (!found) {
+    throw new SkiffError(
+      "NO_MATCH",
+      `cannot check platform ${wanted}: manifest ${desc.digest} in ${where} has no platform (none in its descriptor, and its config is not an image config with os and architecture)`,
+      "drop --platform to use this manifest as it is",
+    );
+  }
+  if (!platformMatches(platform, found)) {
+    throw new SkiffError(
+      "NO_MATCH",
+      `manifest ${desc.digest} in ${where} is for platform ${formatPlatform(found)}, not ${wanted}`,
+    );
+  }
+  return desc;
+}
+
+function refNameOf(desc: Descriptor): string | undefined {
+  return desc.annotations?.[Annotation.refName];
+}
+
+function stripRefName(desc: Descriptor): Descriptor {
+  if (!refNameOf(desc)) return desc;
+  const { [Annotation.refName]: _tag, ...annotations } = desc.annotations!;
+  const out: Descriptor = { ...desc };
+  if (Object.keys(annotations).length > 0) out.annotations = annotations;
+  else delete out.annotations;
+  return out;
+}
+
+function candidateOf(desc: Descriptor): Candidate {
+  const candidate: Candidate = { desc };
+  if (desc.platform) candidate.platform = desc.platform;
+  const refName = refNameOf(desc);
+  if (refName) candidate.refName = refName;
+  return candidate;
+}
+
+function uniqueByDigest(descs: Descriptor[]): Descriptor[] {
+  const seen = new Map<string, Descriptor>();
+  for (const desc of descs) {
+    const had = seen.get(desc.digest);
+    // Prefer the tagged entry, so listings show the tag.
+    if (!had || (!refNameOf(had) && refNameOf(desc))) seen.set(desc.digest, desc);
+  }
+  return [...seen.values()];
+}
+
+function uniqueCandidates(candidates: Candidate[]): Candidate[] {
+  const seen = new Set<string>();
+  return candidates.filter((c) => !seen.has(c.desc.digest) && seen.add(c.desc.digest));
+}
+
+/** One line per candidate: digest, media type, platform, tag, created; then how to select it. */
+async function describeCandidate(
+  fetcher: Fetcher,
+  candidate: Candidate,
+  ref: Reference | undefined,
+): Promise<string> {
+  const { desc } = candidate;
+  let platform = candidate.platform;
+  let created = desc.annotations?.[Annotation.created];
+  let artifactType = desc.artifactType;
+  if (isManifestMediaType(desc.mediaType)) {
+    try {
+      const { manifest } = await fetchManifest(fetcher, desc, "the layout");
+      created ??= manifest.annotations?.[Annotation.created];
+      artifactType ??= manifest.artifactType;
+      if (isIndex(manifest)) {
+        const platforms = manifest.manifests.map((m) => (m.platform ? formatPlatform(m.platform) : "?"));
+        const text = `index of ${platforms.length}${platforms.length > 0 ? ` (${platforms.join(", ")})` : ""}`;
+        return formatCandidateLine(desc, text, candidate, created, artifactType, ref);
+      }
+      platform ??= await platformOf(fetcher, desc, "the layout");
+    } catch {
+      // A candidate that cannot be read is still listed, with what index.json says.
+    }
+  }
+  return formatCandidateLine(
+    desc,
+    platform ? formatPlatform(platform) : "no platform",
+    candidate,
+    created,
+    artifactType,
+    ref,
+  );
+}
+
+function formatCandidateLine(
+  desc: Descriptor,
+  platformText: string,
+  candidate: Candidate,
+  created: string | undefined,
+  artifactType: string | undefined,
+  ref: Reference | undefined,
+): string {
+  const parts = [`  ${desc.digest}`, desc.mediaType, `platform: ${platformText}`];
+  if (artifactType) parts.push(`artifactType: ${artifactType}`);
+  parts.push(`tag: ${candidate.refName ?? "(none)"}`);
+  if (created) parts.push(`created: ${created}`);
+  if (candidate.parent) parts.push(`in index ${candidate.parent.digest}`);
+  let line = parts.join("  ");
+  if (ref) line += `\n    select it with: ${selectingReference(ref, desc.digest)}`;
+  return line;
+}
+
+async function describeAll(fetcher: Fetcher, entries: Descriptor[], _where: string): Promise<string[]> {
+  const shown = entries.slice(0, 50);
+  const lines = await Promise.all(
+    shown.map((entry) => describeCandidate(fetcher, candidateOf(entry), undefined)),
+  );
+  if (entries.length > shown.length) lines.push(`  ... and ${entries.length - shown.length} more`);
+  return lines;
+}
+
+async function ambiguous(
+  message: string,
+  fetcher: Fetcher,
+  ref: Reference | undefined,
+  candidates: Candidate[],
+): Promise<SkiffError> {
+  const shown = candidates.slice(0, 50);
+  const lines = await Promise.all(shown.map((c) => describeCandidate(fetcher, c, ref)));
+  if (candidates.length > shown.length) lines.push(`  ... and ${candidates.length - shown.length} more`);
+  return new SkiffError(
+    "AMBIGUOUS",
+    message,
+    `pass one of them by digest, or add --platform os/arch[/variant][:os.version]:\n${lines.join("\n")}`,
+  );
+}
