@@ -1,0 +1,132 @@
+/**
+ * Files and directories on disk as blobs, the source side of push and attach: each added path
+ * gets a descriptor (directories are packed to a temporary tar+gzip first) and is read back by
+ * digest, verified while it streams.
+ */
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SkiffError } from "../../errors.ts";
+import type { Descriptor } from "../../oci/descriptor.ts";
+import { Annotation, MediaType } from "../../oci/media-types.ts";
+import type { Fetcher } from "../target.ts";
+import { verifyingStream } from "../verify.ts";
+import { fileStream } from "./disk.ts";
+import { hashFile, packDirectory, type TarOptions } from "./pack.ts";
+
+/** Turns a node:fs error into a one-line message naming the path. */
+export function fileError(error: unknown, path: string, what = "file"): SkiffError {
+  if (error instanceof SkiffError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reason =
+    code === "ENOENT"
+      ? "no such file or directory"
+      : code === "EACCES" || code === "EPERM"
+        ? "permission denied"
+        : code === "ENOTDIR"
+          ? "a part of the path is not a directory"
+          : code === "ELOOP"
+            ? "too many levels of symbolic links"
+            : ((error as Error)?.message ?? String(error));
+  return new SkiffError(
+    code === "ENOENT" ? "NOT_FOUND" : "INVALID_INPUT",
+    `cannot read ${what} "${path}": ${reason}`,
+    undefined,
+    { cause: error },
+  );
+}
+
+/** What to add: a path on disk, published under `title` with an optional media type. */
+export interface AddFileOptions {
+  /** The `org.opencontainers.image.title` annotation; omitted when undefined (e.g. a config). */
+  title?: string;
+  /** Media type; default `application/vnd.oci.image.layer.v1.tar`, tar+gzip for directories. */
+  mediaType?: string;
+  /** Annotations added to the descriptor (after the title and the ORAS directory annotations). */
+  annotations?: Record<string, string>;
+  /** Allow a directory (false for configs). */
+  allowDirectory?: boolean;
+}
+
+/**
+ * Blobs backed by files: plain files are served from where they are; directories from their
+ * packed temporary file. Call {@link FileSource.close} to remove the temporary files.
+ */
+export class FileSource implements Fetcher {
+  readonly #paths = new Map<string, string>();
+  readonly #tempDir: string;
+  readonly #tar: TarOptions;
+
+  private constructor(tempDir: string, tar: TarOptions) {
+    this.#tempDir = tempDir;
+    this.#tar = tar;
+  }
+
+  /** Creates a source with its own temporary directory under `parent` (default: the system's). */
+  static async create(options: TarOptions & { tempParent?: string } = {}): Promise<FileSource> {
+    const tempDir = await mkdtemp(join(options.tempParent ?? tmpdir(), "skiff-push-"));
+    const tar: TarOptions = {};
+    if (options.mtime !== undefined) tar.mtime = options.mtime;
+    return new FileSource(tempDir, tar);
+  }
+
+  /** Adds the file or directory at `path`; returns its descriptor. */
+  async add(path: string, options: AddFileOptions = {}): Promise<Descriptor> {
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(path);
+    } catch (error) {
+      throw fileError(error, path);
+    }
+    const annotations: Record<string, string> = {};
+    if (options.title !== undefined) annotations[Annotation.title] = options.title;
+    let desc: Descriptor;
+    if (info.isDirectory()) {
+      if (!options.allowDirectory) {
+        throw new SkiffError("INVALID_INPUT", `"${path}" is a directory; a file is needed here`);
+      }
+      const packed = await packDirectory(path, options.title ?? ".", this.#tempDir, this.#tar);
+      annotations[Annotation.contentDigest] = packed.tarDigest;
+      annotations[Annotation.unpack] = "true";
+      desc = {
+        mediaType: options.mediaType ?? MediaType.ociLayerTarGzip,
+        digest: packed.digest,
+        size: packed.size,
+      };
+      this.#paths.set(desc.digest, packed.path);
+    } else if (info.isFile()) {
+      const { digest, size } = await hashFile(path).catch((error) => {
+        throw fileError(error.cause ?? error, path);
+      });
+      desc = { mediaType: options.mediaType ?? MediaType.ociLayerTar, digest, size };
+      this.#paths.set(desc.digest, path);
+    } else {
+      throw new SkiffError("INVALID_INPUT", `"${path}" is neither a regular file nor a directory`);
+    }
+    Object.assign(annotations, options.annotations ?? {});
+    if (Object.keys(annotations).length > 0) desc.annotations = sortedRecord(annotations);
+    return desc;
+  }
+
+  async exists(desc: Descriptor): Promise<boolean> {
+    return this.#paths.has(desc.digest);
+  }
+
+  async fetch(desc: Descriptor): Promise<ReadableStream<Uint8Array>> {
+    const path = this.#paths.get(desc.digest);
+    if (path === undefined) throw new SkiffError("NOT_FOUND", `${desc.digest} is not among the pushed files`);
+    return verifyingStream(fileStream(path), desc, path);
+  }
+
+  /** Removes the temporary files. */
+  async close(): Promise<void> {
+    await rm(this.#tempDir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** A copy of `record` with keys in sorted order (so JSON is the same whatever the input order). */
+export function sortedRecord(record: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(record).sort()) out[key] = record[key]!;
+  return out;
+}
