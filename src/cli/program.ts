@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { asSkiffError, ExitCode, SkiffError } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { registerCompletion } from "./commands/completion.ts";
 import { registerVersion } from "./commands/version.ts";
 import { type Console, processConsole } from "./io.ts";
 
@@ -18,6 +19,7 @@ export function buildProgram(console: Console = processConsole): Command {
       writeErr: (text) => console.err(text),
     });
   registerVersion(program, console);
+  registerCompletion(program, console);
   return program;
 }
 
