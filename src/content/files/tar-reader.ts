@@ -279,17 +279,19 @@ export interface StreamedTarEntry extends TarEntry {
 export async function* readTarStream(
   stream: ReadableStream<Uint8Array>,
   where: string,
+  options: { readToEnd?: boolean } = {},
 ): AsyncGenerator<StreamedTarEntry> {
   const reader = new ByteReader(stream);
   const overrides = new Overrides();
+  let finished = false;
   try {
     for (;;) {
       const headerOffset = reader.position;
       const block = await reader.read(BLOCK);
-      if (block.byteLength === 0) return;
+      if (block.byteLength === 0) break;
       if (block.byteLength < BLOCK) bad(where, "truncated tar archive");
       const header = parseTarHeader(block, where);
-      if (!header) return;
+      if (!header) break;
       const dataOffset = headerOffset + BLOCK;
       if (isMetaType(header.type)) {
         if (header.size > MAX_META) bad(where, "tar meta header too large");
@@ -312,7 +314,10 @@ export async function* readTarStream(
       await reader.skip(size - consumed, where);
       await reader.skip(padded(size) - size, where);
     }
+    // With readToEnd, bytes after the end marker are read too (a digest over the whole stream needs them).
+    if (options.readToEnd) while ((await reader.read(64 * 1024)).byteLength > 0);
+    finished = true;
   } finally {
-    await reader.cancel();
+    if (!finished) await reader.cancel();
   }
 }

@@ -1,0 +1,167 @@
+/**
+ * Pull: resolve a reference, then copy its graph into a file store (titled layers become files,
+ * directory layers are unpacked). The graph copy is the shared engine in copy-graph.ts.
+ */
+import { FileOutput, isDirectoryLayer, titleOf, type WrittenFile } from "../content/files/output.ts";
+import { fetchManifest, isWalkable } from "../content/manifests.ts";
+import type { Fetcher, Target } from "../content/target.ts";
+import { SkiffError } from "../errors.ts";
+import type { Descriptor } from "../oci/descriptor.ts";
+import { isIndex } from "../oci/manifest.ts";
+import { isIndexMediaType, MediaType } from "../oci/media-types.ts";
+import type { Platform } from "../oci/platform.ts";
+import type { Reference } from "../oci/reference.ts";
+import { copyGraph } from "./copy-graph.ts";
+import { ignoreEvents, type Listener } from "./events.ts";
+import { MAX_INDEX_DEPTH, type ResolvedReference, resolveReference } from "./resolve.ts";
+
+export interface PullOptions {
+  /** Output directory (`-o`, default `.`); created when missing. */
+  output: string;
+  /** `--platform`: pull only the matching manifest of an index. */
+  platform?: Platform;
+  /** `-k`: fail instead of replacing existing files. */
+  keepOldFiles?: boolean;
+  /** `-T`: let titles leave the output directory. */
+  allowPathTraversal?: boolean;
+  /** `--include-subject`: pull the subject's files too. */
+  includeSubject?: boolean;
+  /** Transfers at once (default 3). */
+  concurrency?: number;
+  listener?: Listener;
+}
+
+export interface PullResult {
+  resolved: ResolvedReference;
+  /** Files and directories written, in the order they completed. */
+  files: WrittenFile[];
+  /** Layers that were not written because they have no title. */
+  skipped: Descriptor[];
+}
+
+/** Pulls the files of `ref` from `source` into `options.output`. */
+export async function pull(source: Target, ref: Reference, options: PullOptions): Promise<PullResult> {
+  const listener = options.listener ?? ignoreEvents;
+  const resolved = await resolveReference(
+    source,
+    ref,
+    options.platform ? { platform: options.platform } : {},
+  );
+  const output = await FileOutput.create(options.output, {
+    keepOldFiles: options.keepOldFiles ?? false,
+    allowPathTraversal: options.allowPathTraversal ?? false,
+    listener,
+  });
+  const skipped: Descriptor[] = [];
+  const depth = new Map<string, number>([[resolved.desc.digest, 0]]);
+  await copyGraph(source, output, resolved.desc, {
+    concurrency: options.concurrency ?? 3,
+    listener,
+    includeSubject: options.includeSubject ?? false,
+    sourceName: `${source.kind} ${source.name}`,
+    selectChildren: async (parent, children) => {
+      const level = (depth.get(parent.digest) ?? 0) + 1;
+      if (level > MAX_INDEX_DEPTH) {
+        throw new SkiffError(
+          "INVALID_MANIFEST",
+          `the graph under ${resolved.desc.digest} nests deeper than ${MAX_INDEX_DEPTH} levels (at ${parent.digest})`,
+        );
+      }
+      const kept: Descriptor[] = [];
+      for (const child of children) {
+        if (isWalkable(child)) {
+          // Index children, and the subject with --include-subject.
+          if (!depth.has(child.digest)) depth.set(child.digest, level);
+          kept.push(child);
+          continue;
+        }
+        if (isIndexMediaType(parent.mediaType)) continue; // a blob listed in an index: nothing to pull
+        if (titleOf(child) !== undefined) {
+          await output.plan(child);
+          kept.push(child);
+        } else if (child.mediaType !== MediaType.ociEmpty && !isConfigOf(parent, child, children)) {
+          skipped.push(child);
+          listener({ type: "skip", desc: child, reason: "skipped" });
+        }
+      }
+      return kept;
+    },
+  });
+  return { resolved, files: output.written, skipped };
+}
+
+// The config is the first child of an image manifest; an untitled config is dropped silently.
+function isConfigOf(parent: Descriptor, child: Descriptor, children: Descriptor[]): boolean {
+  return !isIndexMediaType(parent.mediaType) && children[0] === child;
+}
+
+/** The titled layers that pulling `root` would write (all platforms of an index), in order. */
+export async function listPullFiles(
+  source: Fetcher,
+  root: Descriptor,
+  where: string,
+  options: { includeSubject?: boolean } = {},
+): Promise<Descriptor[]> {
+  const files: Descriptor[] = [];
+  const seen = new Set<string>();
+  const visit = async (desc: Descriptor, level: number): Promise<void> => {
+    if (seen.has(desc.digest)) return;
+    seen.add(desc.digest);
+    if (level > MAX_INDEX_DEPTH) {
+      throw new SkiffError(
+        "INVALID_MANIFEST",
+        `the graph in ${where} nests deeper than ${MAX_INDEX_DEPTH} levels`,
+      );
+    }
+    const { manifest } = await fetchManifest(source, desc, where);
+    const children = isIndex(manifest) ? manifest.manifests : [manifest.config, ...manifest.layers];
+    for (const child of children) {
+      if (isWalkable(child)) await visit(child, level + 1);
+      else if (!isIndex(manifest) && titleOf(child) !== undefined) files.push(child);
+    }
+    if (options.includeSubject && manifest.subject) await visit(manifest.subject, level + 1);
+  };
+  await visit(root, 0);
+  return files;
+}
+
+export interface PullStream {
+  resolved: ResolvedReference;
+  file: Descriptor;
+  content: ReadableStream<Uint8Array>;
+}
+
+/** `pull -o -`: the one file of a single-file artifact as a verified stream; errors list the files otherwise. */
+export async function pullToStream(
+  source: Target,
+  ref: Reference,
+  options: { platform?: Platform; includeSubject?: boolean } = {},
+): Promise<PullStream> {
+  const resolved = await resolveReference(
+    source,
+    ref,
+    options.platform ? { platform: options.platform } : {},
+  );
+  const files = await listPullFiles(source, resolved.desc, source.name, options);
+  const unique = [...new Map(files.map((f) => [titleOf(f), f])).values()];
+  if (unique.length !== 1) {
+    throw new SkiffError(
+      "USAGE",
+      unique.length === 0
+        ? `${resolved.desc.digest} has no titled file to write to stdout`
+        : `-o - needs an artifact with exactly one file; ${resolved.desc.digest} has ${unique.length}`,
+      unique.length > 0
+        ? `files: ${unique.map((f) => titleOf(f)).join(", ")}; pull into a directory with -o DIR`
+        : undefined,
+    );
+  }
+  const file = unique[0]!;
+  if (isDirectoryLayer(file)) {
+    throw new SkiffError(
+      "USAGE",
+      `${JSON.stringify(titleOf(file))} is a directory; it cannot be written to stdout`,
+      "pull into a directory with -o DIR",
+    );
+  }
+  return { resolved, file, content: await source.fetch(file) };
+}
