@@ -14,6 +14,8 @@ export function buildProgram(console: Console = processConsole): Command {
     .version(VERSION, "--version", "print the version number")
     .helpCommand(false)
     .showSuggestionAfterError(true)
+    // A fixed width keeps --help identical everywhere, so docs/commands can be checked for drift.
+    .configureHelp({ helpWidth: 100, sortSubcommands: true })
     .configureOutput({
       writeOut: (text) => console.out(text),
       writeErr: (text) => console.err(text),
