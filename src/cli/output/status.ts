@@ -1,0 +1,150 @@
+/**
+ * ORAS-style plain status lines (`Uploaded  a948904f2f0f hello.txt`) for runs without a terminal,
+ * and the closing lines of push, pull and copy.
+ */
+import type { Descriptor } from "../../oci/descriptor.ts";
+import { shortDigest } from "../../oci/digest.ts";
+import { Annotation } from "../../oci/media-types.ts";
+import { formatReference, type Reference } from "../../oci/reference.ts";
+import type { Listener, TransferEvent } from "../../ops/events.ts";
+import type { Console } from "../io.ts";
+
+/** The verbs whose transfers have their own words: attach and index commands use `push`. */
+export type Verb = "push" | "pull" | "copy";
+
+/** The words each verb uses for each kind of event. */
+export interface Prompts {
+  start: string;
+  done: string;
+  exists: string;
+  skipped: string;
+  mounted: string;
+  restored: string;
+  resumed: string;
+  failed: string;
+}
+
+/** ORAS's prompts: push Uploading/Uploaded/Exists/Skipped, pull Downloading/Downloaded/Skipped/Restored, copy Copying/Copied/Exists/Mounted. */
+export const PROMPTS: Readonly<Record<Verb, Readonly<Prompts>>> = {
+  push: {
+    start: "Uploading",
+    done: "Uploaded",
+    exists: "Exists",
+    skipped: "Skipped",
+    mounted: "Mounted",
+    restored: "Restored",
+    resumed: "Resuming",
+    failed: "Failed",
+  },
+  pull: {
+    start: "Downloading",
+    done: "Downloaded",
+    // ORAS's pull has no "Exists": content already there is skipped.
+    exists: "Skipped",
+    skipped: "Skipped",
+    mounted: "Skipped",
+    restored: "Restored",
+    resumed: "Resuming",
+    failed: "Failed",
+  },
+  copy: {
+    start: "Copying",
+    done: "Copied",
+    exists: "Exists",
+    skipped: "Skipped",
+    mounted: "Mounted",
+    restored: "Restored",
+    resumed: "Resuming",
+    failed: "Failed",
+  },
+};
+
+/**
+ * The column width prompts are padded to, so digests line up: the longest of the verb's
+ * transfer words (push 9, pull 11, copy 7), as ORAS does.
+ */
+export function promptWidth(verb: Verb): number {
+  const p = PROMPTS[verb];
+  return Math.max(...[p.start, p.done, p.exists, p.skipped, p.mounted].map((word) => word.length));
+}
+
+/** What a status line calls a blob: its title annotation, else its media type. */
+export function displayName(desc: Descriptor): string {
+  return desc.annotations?.[Annotation.title] || desc.mediaType;
+}
+
+/** The prompt for an event, or undefined for events that print no status line (progress, fail). */
+export function eventPrompt(verb: Verb, event: TransferEvent): string | undefined {
+  const p = PROMPTS[verb];
+  switch (event.type) {
+    case "start":
+      return p.start;
+    case "done":
+      return p.done;
+    case "skip":
+      return p[event.reason];
+    case "restored":
+      return p.restored;
+    case "resumed":
+      return p.resumed;
+    case "status":
+      return event.prompt;
+    default:
+      return undefined;
+  }
+}
+
+/** `<Prompt> <12 hex> <title|mediaType>` for one event (no newline), or undefined when the event prints nothing. */
+export function statusLine(verb: Verb, event: TransferEvent): string | undefined {
+  const prompt = eventPrompt(verb, event);
+  if (prompt === undefined) return undefined;
+  const name = event.type === "status" && event.text !== undefined ? event.text : displayName(event.desc);
+  return `${prompt.padEnd(promptWidth(verb))} ${shortDigest(event.desc.digest)} ${name}`;
+}
+
+/**
+ * A listener printing one status line per event through `write` (normally `console.out`).
+ * Each line is written whole in one call, so events from parallel transfers never mix.
+ */
+export function statusListener(write: (text: string) => void, verb: Verb): Listener {
+  return (event) => {
+    const line = statusLine(verb, event);
+    if (line !== undefined) write(`${line}\n`);
+  };
+}
+
+/** Status lines on the console's stdout. */
+export function consoleStatusListener(console: Console, verb: Verb): Listener {
+  return statusListener((text) => console.out(text), verb);
+}
+
+/** A place as ORAS names it in closing lines: `[registry] host/repo:tag` or `[oci-layout] path:tag`. */
+export function describeTarget(ref: Reference, text: string = formatReference(ref)): string {
+  return `[${ref.kind === "registry" ? "registry" : "oci-layout"}] ${text}`;
+}
+
+/** A reference and, optionally, the text to show for it (what the user typed); default: the formatted reference. */
+export interface Shown {
+  ref: Reference;
+  text?: string;
+}
+
+/** `Pushed [registry] ref`, `ArtifactType: T` (when given), `Digest: sha256:...`, each with a newline. */
+export function pushedLines(target: Shown, digest: string, artifactType?: string): string {
+  let out = `Pushed ${describeTarget(target.ref, target.text)}\n`;
+  if (artifactType) out += `ArtifactType: ${artifactType}\n`;
+  return `${out}Digest: ${digest}\n`;
+}
+
+/** `Pulled [registry|oci-layout] ref` and `Digest: sha256:...`, each with a newline. */
+export function pulledLines(source: Shown, digest: string): string {
+  return `Pulled ${describeTarget(source.ref, source.text)}\nDigest: ${digest}\n`;
+}
+
+/** `Copied [a] x => [b] y` and `Digest: sha256:...`, each with a newline. */
+export function copiedLines(source: Shown, destination: Shown, digest: string): string {
+  return (
+    `Copied ${describeTarget(source.ref, source.text)} => ${describeTarget(destination.ref, destination.text)}\n` +
+    `Digest: ${digest}\n`
+  );
+}
