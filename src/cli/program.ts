@@ -1,7 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { asSkiffError, ExitCode, SkiffError } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { registerAttach } from "./commands/attach.ts";
 import { registerCompletion } from "./commands/completion.ts";
+import { registerDiscover } from "./commands/discover.ts";
+import { registerPush } from "./commands/push.ts";
 import { registerVersion } from "./commands/version.ts";
 import { type Console, processConsole } from "./io.ts";
 
@@ -22,6 +25,9 @@ export function buildProgram(console: Console = processConsole): Command {
     });
   registerVersion(program, console);
   registerCompletion(program, console);
+  registerPush(program, console);
+  registerAttach(program, console);
+  registerDiscover(program, console);
   return program;
 }
 

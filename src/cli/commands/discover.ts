@@ -1,0 +1,130 @@
+import type { Command } from "commander";
+import { SkiffError } from "../../errors.ts";
+import type { Descriptor } from "../../oci/descriptor.ts";
+import type { Reference } from "../../oci/reference.ts";
+import type { ReferrerNode } from "../../ops/discover.ts";
+import type { Console } from "../io.ts";
+import {
+  addCommonOptions,
+  addFormatOption,
+  addLayoutOptions,
+  addPlatformOption,
+  addRemoteOptions,
+  openOptions,
+  platformFlag,
+  referenceArgument,
+} from "../options.ts";
+import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
+import { pinnedName } from "./push.ts";
+
+type Flags = Record<string, unknown>;
+
+/** The nested JSON of discover: the subject's descriptor with `referrers`, each with its own. */
+export function discoverJson(
+  ref: Reference,
+  subject: Descriptor,
+  nodes: ReferrerNode[],
+): Record<string, unknown> {
+  const node = (desc: Descriptor, children: ReferrerNode[]): Record<string, unknown> =>
+    descriptorJson(pinnedName(ref, desc.digest), desc, {
+      referrers: children.map((child) => node(child.desc, child.referrers)),
+    });
+  return node(subject, nodes);
+}
+
+interface TreeNode {
+  label: string;
+  children: TreeNode[];
+}
+
+/** Referrers grouped under their artifact type, as ORAS draws them. */
+function toTree(nodes: ReferrerNode[], annotations: boolean): TreeNode[] {
+  const groups = new Map<string, TreeNode>();
+  for (const node of nodes) {
+    const type = node.desc.artifactType || "<unknown>";
+    let group = groups.get(type);
+    if (!group) {
+      group = { label: type, children: [] };
+      groups.set(type, group);
+    }
+    const children = toTree(node.referrers, annotations);
+    if (annotations && node.desc.annotations && Object.keys(node.desc.annotations).length > 0) {
+      const lines = Object.entries(node.desc.annotations).map(([k, v]) => ({
+        label: `${k}: ${JSON.stringify(v)}`,
+        children: [],
+      }));
+      children.unshift({ label: "[annotations]", children: lines });
+    }
+    group.children.push({ label: node.desc.digest, children });
+  }
+  return [...groups.values()];
+}
+
+/** Draws a tree with box-drawing characters (`├── `, `└── `, `│   `). */
+export function renderTree(root: string, nodes: ReferrerNode[], annotations = false): string {
+  const lines = [root];
+  const draw = (children: TreeNode[], prefix: string): void => {
+    children.forEach((child, i) => {
+      const last = i === children.length - 1;
+      lines.push(`${prefix}${last ? "└── " : "├── "}${child.label}`);
+      draw(child.children, `${prefix}${last ? "    " : "│   "}`);
+    });
+  };
+  draw(toTree(nodes, annotations), "");
+  return `${lines.join("\n")}\n`;
+}
+
+export function registerDiscover(program: Command, console: Console): void {
+  const command = program
+    .command("discover")
+    .description(
+      "List the referrers of a manifest (signatures, SBOMs, ...) in a registry or an OCI image layout",
+    )
+    .argument("<subject>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
+    .option("--artifact-type <type>", "only referrers of this artifact type (at every level)")
+    .option("--depth <n>", "levels of referrers to follow (1: direct referrers only; default: all)")
+    .option("-v, --verbose", "show annotations in the tree");
+  addPlatformOption(command, "discover the referrers of this platform's manifest of an index");
+  addFormatOption(command, ["tree", "json", "go-template"]);
+  addLayoutOptions(command);
+  addRemoteOptions(command);
+  addCommonOptions(command);
+  command.action(async (subject: string, flags: Flags) => {
+    await runDiscover(subject, flags, console);
+  });
+}
+
+async function runDiscover(subjectText: string, flags: Flags, console: Console): Promise<void> {
+  const { openTarget } = await import("../../content/open.ts");
+  const { resolveReference } = await import("../../ops/resolve.ts");
+  const { discoverReferrers } = await import("../../ops/discover.ts");
+
+  const format = parseFormat(
+    flags as { format?: string; template?: string },
+    ["tree", "json", "go-template"],
+    "tree",
+  );
+  let depth: number | undefined;
+  if (flags.depth !== undefined) {
+    const text = String(flags.depth);
+    if (!/^\d+$/.test(text)) throw new SkiffError("USAGE", `--depth must be a whole number, got "${text}"`);
+    depth = Number(text);
+  }
+  const artifactType = flags.artifactType as string | undefined;
+  const ref = referenceArgument(subjectText, flags);
+  const platform = platformFlag(flags);
+  const target = await openTarget(ref, openOptions(flags, "", console));
+  const resolved = await resolveReference(target, ref, platform ? { platform } : {});
+  const subject: Descriptor = {
+    mediaType: resolved.desc.mediaType,
+    digest: resolved.desc.digest,
+    size: resolved.desc.size,
+  };
+  if (resolved.desc.artifactType) subject.artifactType = resolved.desc.artifactType;
+  const options: Parameters<typeof discoverReferrers>[2] = {};
+  if (artifactType !== undefined) options.artifactType = artifactType;
+  if (depth !== undefined) options.depth = depth;
+  const nodes = await discoverReferrers(target, subject, options);
+  if (writeResult(console, format, discoverJson(ref, subject, nodes))) return;
+  console.out(renderTree(pinnedName(ref, subject.digest), nodes, Boolean(flags.verbose)));
+}
