@@ -4,6 +4,7 @@ import { VERSION } from "../version.ts";
 import { registerAttach } from "./commands/attach.ts";
 import { registerCompletion } from "./commands/completion.ts";
 import { registerDiscover } from "./commands/discover.ts";
+import { registerIndex } from "./commands/index-cmd.ts";
 import { registerPush } from "./commands/push.ts";
 import { registerVersion } from "./commands/version.ts";
 import { type Console, processConsole } from "./io.ts";
@@ -28,6 +29,7 @@ export function buildProgram(console: Console = processConsole): Command {
   registerPush(program, console);
   registerAttach(program, console);
   registerDiscover(program, console);
+  registerIndex(program, console);
   return program;
 }
 

@@ -1,0 +1,319 @@
+/**
+ * `index create|update` (also `manifest index create|update`): compose an image index from
+ * manifests and indexes in layouts and registries, or change one.
+ */
+import { writeFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { SkiffError } from "../../errors.ts";
+import type { Descriptor } from "../../oci/descriptor.ts";
+import { type Reference, referenceName } from "../../oci/reference.ts";
+import type { IndexResult, OpenPlace } from "../../ops/index-create.ts";
+import { hostPlatform } from "../../runtime/index.ts";
+import type { Console } from "../io.ts";
+import {
+  addCommonOptions,
+  addFormatOption,
+  addLayoutOptions,
+  addRemoteOptions,
+  collect,
+  openOptions,
+  referenceArgument,
+} from "../options.ts";
+import { type OutputFormat, parseFormat, writeResult } from "../output/format.ts";
+import { chooseListener } from "../output/progress.ts";
+import { pushedLines } from "../output/status.ts";
+import { parseConcurrency, pushResultJson, reproducibility } from "./push.ts";
+
+type Flags = Record<string, unknown>;
+
+const SOURCE_RULES = `
+A SOURCE is one of:
+  TAG or DIGEST               a manifest or index in the target's own repository or layout
+  oci-layout://PATH[:TAG|@DIGEST]
+                              a layout directory or tar; without TAG or DIGEST it must hold one
+                              manifest or index (else the candidates are listed)
+  HOST/REPO:TAG|@DIGEST       a manifest or index in any registry repository
+Everything the index needs is copied into the target, so the result is self-contained.
+
+Each entry gets mediaType, digest, size, artifactType, and the platform of the source (from its
+descriptor, else from its image config: os, architecture, variant, os.version, os.features).
+Set or override it with --platform-for 'SOURCE=os/arch[/variant][:os.version]', SOURCE written
+exactly as on the command line. Entry annotations: --annotation-for 'SOURCE=KEY=VALUE', or an
+annotation file {"$manifest": {index annotations}, "SOURCE": {entry annotations}}.
+Two entries with the same platform (also inside a nested index) are refused unless
+--allow-duplicate-platforms; a manifest with no platform is refused unless --allow-missing-platform.`;
+
+/** Flags that decide the entries and the checks, shared by create and update. */
+function addEntryOptions(command: Command): Command {
+  return command
+    .option(
+      "--platform-for <SOURCE=PLATFORM>",
+      "set or override the platform (os/arch[/variant][:os.version]) of one source's entry (repeatable)",
+      collect,
+    )
+    .option("--annotation-for <SOURCE=KEY=VALUE>", "annotation on one source's entry (repeatable)", collect)
+    .option("--allow-duplicate-platforms", "allow two entries with the same platform")
+    .option("--allow-missing-platform", "allow manifest entries without a platform")
+    .option("--artifact-type <type>", "the index's artifactType")
+    .option("-a, --annotation <key=value>", "index annotation (repeatable)", collect)
+    .option(
+      "--annotation-file <path>",
+      'annotations from a JSON file: {"$manifest": {...index...}, "SOURCE": {...entry...}}',
+    )
+    .option("-o, --output <file>", "write the index JSON to this file (- for stdout) instead of pushing it")
+    .option("--concurrency <n>", "blobs copied at once", "3");
+}
+
+function addPlaceOptions(command: Command): Command {
+  addFormatOption(command, ["text", "json", "go-template"]);
+  addLayoutOptions(command);
+  addRemoteOptions(command);
+  return addCommonOptions(command);
+}
+
+/** Adds the `index` group (create, update) under `parent`: the program, or the `manifest` group. */
+export function addIndexCommands(parent: Command, console: Console): Command {
+  const group = parent
+    .command("index")
+    .description("Create and update image indexes across layouts and registries")
+    .helpCommand(false);
+
+  const create = group
+    .command("create")
+    .description("Create an image index from manifests and indexes in layouts and registries, and push it")
+    .argument("<target>", "where the index goes: host/repo[:tag1,tag2], or oci-layout://PATH[:tags]")
+    .argument("<sources...>", "manifests and indexes to list (see below)")
+    .option("--subject <SOURCE>", "make the index a referrer of this manifest (same forms as SOURCE)")
+    .option(
+      "--no-created",
+      "do not add the org.opencontainers.image.created annotation (default: SOURCE_DATE_EPOCH if set, else now)",
+    );
+  addEntryOptions(create);
+  addPlaceOptions(create);
+  create.addHelpText(
+    "after",
+    `${SOURCE_RULES}
+
+In a layout the index gets ONE index.json entry (tagged when tags are given), so a fresh layout
+resolves without a tag; untagged entries of sources in that same layout are folded into it.
+On a registry the index is pushed by digest, then tagged. Nothing is written when a check fails.
+
+Examples:
+  skiff index create oci-layout://merged oci-layout://build-el8-arm64 oci-layout://build-el9-arm64 \\
+    -a org.opencontainers.image.authors=ci -a org.opencontainers.image.revision=$SHA
+  skiff index create localhost:5000/app:1.2,latest linux-amd64 linux-arm64
+  skiff index create localhost:5000/app:1.2 oci-layout://build-a registry.example/other/app@sha256:...
+  skiff index create --platform-for 'oci-layout://docs=linux/amd64' oci-layout://out oci-layout://docs
+  skiff index create -o index.json localhost:5000/app linux-amd64 linux-arm64`,
+  );
+  create.action(async (target: string, sources: string[], flags: Flags) => {
+    await runCreate(target, sources, flags, console);
+  });
+
+  const update = group
+    .command("update")
+    .description("Update an image index: add, merge or remove entries, change its annotations, push it")
+    .argument("<index>", "the index: host/repo:tag[,tag2]|@digest, or oci-layout://PATH[:tag|@digest]")
+    .option("--add <SOURCE>", "add a manifest or index (repeatable; same forms as create's SOURCE)", collect)
+    .option("--merge <INDEX>", "add every entry of this index (repeatable)", collect)
+    .option("--remove <DIGEST>", "remove the entry with this digest (repeatable; a tag works too)", collect)
+    .option("--tag <tag>", "also tag the updated index (repeatable)", collect);
+  addEntryOptions(update);
+  addPlaceOptions(update);
+  update.addHelpText(
+    "after",
+    `
+Entries are removed first, then merged, then added. The tags named in INDEX move to the updated
+index (other tags stay on the old one). In a layout, untagged index.json entries of the old index
+point at the new one; INDEX without a tag (a layout with one root) moves its tags too.
+A Docker manifest list stays one, and refuses annotations and an artifact type.
+
+--add and --merge take the same forms as SOURCE in index create (TAG or DIGEST in the index's own
+place, oci-layout://PATH[:TAG|@DIGEST], HOST/REPO:TAG|@DIGEST); --platform-for, --annotation-for
+and annotation-file keys name an --add SOURCE exactly as written. The same checks apply:
+duplicate platforms and --add manifests without a platform are refused unless allowed.
+
+Examples:
+  skiff index update oci-layout://merged --add oci-layout://build-el9-amd64
+  skiff index update localhost:5000/app:1.2 --remove sha256:... --add linux-s390x
+  skiff index update localhost:5000/app@sha256:... -a org.opencontainers.image.version=1.2 --tag 1.2`,
+  );
+  update.action(async (index: string, flags: Flags) => {
+    await runUpdate(index, flags, console);
+  });
+  return group;
+}
+
+/** The top-level `index` group (an alias of `manifest index`). */
+export function registerIndex(program: Command, console: Console): void {
+  addIndexCommands(program, console);
+}
+
+/** Opens each place once, with the remote flags; writers may create a missing layout directory. */
+async function placeOpener(flags: Flags, console: Console): Promise<OpenPlace> {
+  const { openTarget } = await import("../../content/open.ts");
+  const { cachedOpener } = await import("../../ops/index-create.ts");
+  return cachedOpener((ref, forWriting) => openTarget(ref, openOptions(flags, "", console, forWriting)));
+}
+
+/** Index annotations, per-source annotations from the file, and the per-source settings. */
+async function entrySettings(flags: Flags) {
+  const { loadAnnotations } = await import("../../ops/annotations.ts");
+  const annotations = await loadAnnotations(
+    (flags.annotation as string[] | undefined) ?? [],
+    flags.annotationFile as string | undefined,
+  );
+  if (Object.keys(annotations.config).length > 0) {
+    throw new SkiffError(
+      "USAGE",
+      `the annotation file has "$config" annotations, but an index has no config`,
+      'use "$manifest" for the index and SOURCE keys for its entries',
+    );
+  }
+  return {
+    index: annotations.manifest,
+    settings: {
+      platformFor: (flags.platformFor as string[] | undefined) ?? [],
+      annotationFor: (flags.annotationFor as string[] | undefined) ?? [],
+      fileAnnotations: annotations.files,
+      hostArchitecture: hostPlatform().architecture,
+    },
+  };
+}
+
+function checkOutputFlags(flags: Flags, format: OutputFormat): string | undefined {
+  const output = flags.output as string | undefined;
+  if (output === "-" && format.kind !== "text") {
+    throw new SkiffError("USAGE", "-o - writes the index to stdout; it cannot be combined with --format");
+  }
+  return output;
+}
+
+async function writeOutput(path: string, bytes: Uint8Array, console: Console): Promise<void> {
+  if (path === "-") {
+    console.outBytes(bytes);
+    return;
+  }
+  try {
+    await writeFile(path, bytes);
+  } catch (error) {
+    throw new SkiffError("IO", `cannot write the index to ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Prints the result: JSON or template, else `Pushed [place] ref` and `Digest:` (or only the digest with -o). */
+function report(
+  ref: Reference,
+  result: IndexResult,
+  format: OutputFormat,
+  output: string | undefined,
+  console: Console,
+) {
+  if (writeResult(console, format, pushResultJson(ref, result.desc as Descriptor, result.tags))) return;
+  if (output === "-") return;
+  if (output !== undefined) {
+    console.out(`Digest: ${result.desc.digest}\n`);
+    return;
+  }
+  const name = referenceName(ref);
+  const text = result.tags.length > 0 ? `${name}:${result.tags.join(",")}` : `${name}@${result.desc.digest}`;
+  console.out(pushedLines({ ref, text }, result.desc.digest, result.desc.artifactType));
+}
+
+async function runCreate(
+  targetText: string,
+  sourceTexts: string[],
+  flags: Flags,
+  console: Console,
+): Promise<void> {
+  const { createIndex, indexSources } = await import("../../ops/index-create.ts");
+  const format = parseFormat(flags as { format?: string; template?: string });
+  const output = checkOutputFlags(flags, format);
+  const ref = referenceArgument(targetText, flags, "", true);
+  if (ref.digest) {
+    throw new SkiffError(
+      "USAGE",
+      `cannot create an index at a digest ("${targetText}"): the digest is what create computes`,
+      "give tags (TARGET:t1,t2), or none",
+    );
+  }
+  const { index, settings } = await entrySettings(flags);
+  const sources = indexSources(sourceTexts, ref, settings);
+  const subject = flags.subject === undefined ? undefined : indexSources([flags.subject as string], ref)[0];
+  const { created } = await reproducibility(flags);
+  const concurrency = parseConcurrency(flags.concurrency, 3);
+  const chosen = chooseListener({
+    console,
+    verb: "push",
+    format,
+    noTty: flags.tty === false,
+    debug: Boolean(flags.debug),
+    outputToStdout: output === "-",
+  });
+  const options: Parameters<typeof createIndex>[0] = {
+    target: ref,
+    tags: ref.tags,
+    sources,
+    open: await placeOpener(flags, console),
+    annotations: index,
+    created,
+    allowDuplicatePlatforms: Boolean(flags.allowDuplicatePlatforms),
+    allowMissingPlatform: Boolean(flags.allowMissingPlatform),
+    publish: output === undefined,
+    concurrency,
+    listener: chosen.listener,
+  };
+  if (flags.artifactType !== undefined) options.artifactType = flags.artifactType as string;
+  if (subject) options.subject = subject;
+  let result: IndexResult;
+  try {
+    result = await createIndex(options);
+  } finally {
+    chosen.finish();
+  }
+  if (output !== undefined) await writeOutput(output, result.bytes, console);
+  report(ref, result, format, output, console);
+}
+
+async function runUpdate(indexText: string, flags: Flags, console: Console): Promise<void> {
+  const { indexSources } = await import("../../ops/index-create.ts");
+  const { updateIndex } = await import("../../ops/index-update.ts");
+  const format = parseFormat(flags as { format?: string; template?: string });
+  const output = checkOutputFlags(flags, format);
+  const ref = referenceArgument(indexText, flags, "", true);
+  const { index, settings } = await entrySettings(flags);
+  const add = indexSources((flags.add as string[] | undefined) ?? [], ref, settings);
+  const merge = indexSources((flags.merge as string[] | undefined) ?? [], ref);
+  const chosen = chooseListener({
+    console,
+    verb: "push",
+    format,
+    noTty: flags.tty === false,
+    debug: Boolean(flags.debug),
+    outputToStdout: output === "-",
+  });
+  const options: Parameters<typeof updateIndex>[0] = {
+    index: ref,
+    indexTags: ref.tags,
+    tags: (flags.tag as string[] | undefined) ?? [],
+    add,
+    merge,
+    remove: (flags.remove as string[] | undefined) ?? [],
+    annotations: index,
+    open: await placeOpener(flags, console),
+    allowDuplicatePlatforms: Boolean(flags.allowDuplicatePlatforms),
+    allowMissingPlatform: Boolean(flags.allowMissingPlatform),
+    publish: output === undefined,
+    concurrency: parseConcurrency(flags.concurrency, 3),
+    listener: chosen.listener,
+  };
+  if (flags.artifactType !== undefined) options.artifactType = flags.artifactType as string;
+  let result: IndexResult;
+  try {
+    result = await updateIndex(options);
+  } finally {
+    chosen.finish();
+  }
+  if (output !== undefined) await writeOutput(output, result.bytes, console);
+  report(ref, result, format, output, console);
+}
