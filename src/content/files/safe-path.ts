@@ -27,6 +27,8 @@ export function checkTitle(title: string, allowTraversal: boolean): string {
   if (title.startsWith("/")) unsafe(`title ${shown} is an absolute path`, TRAVERSAL_HINT);
   const normal = posix.normalize(title).replace(/\/+$/, "");
   if (normal === "." || normal === "") unsafe(`title ${shown} names the output directory itself`);
+  // `./C:x` normalizes to a drive-relative Windows path.
+  if (/^[A-Za-z]:/.test(normal)) unsafe(`title ${shown} starts with a drive letter`, TRAVERSAL_HINT);
   if (normal === ".." || normal.startsWith("../") || title.split("/").includes("..")) {
     unsafe(`title ${shown} leaves the output directory`, TRAVERSAL_HINT);
   }
