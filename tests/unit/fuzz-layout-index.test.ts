@@ -46,14 +46,17 @@ const entry = fc.record(
   },
   { requiredKeys: ["mediaType", "digest", "size"] },
 );
+/** Mostly right, sometimes wrong: reaches both accepted and refused files. */
+const mostly = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<unknown>) =>
+  fc.oneof({ arbitrary: good, weight: 5 }, { arbitrary: bad, weight: 1 });
 const index = fc.record(
   {
-    schemaVersion: fc.oneof(fc.constant(2), fc.jsonValue({ maxDepth: 0 })),
-    mediaType: fc.oneof(fc.constant("application/vnd.oci.image.index.v1+json"), fc.string({ maxLength: 8 })),
-    manifests: fc.oneof(fc.array(entry, { maxLength: 4 }), fc.jsonValue({ maxDepth: 1 })),
+    schemaVersion: mostly(fc.constant(2), fc.jsonValue({ maxDepth: 0 })),
+    mediaType: mostly(fc.constant("application/vnd.oci.image.index.v1+json"), fc.string({ maxLength: 8 })),
+    manifests: mostly(fc.array(entry, { maxLength: 4 }), fc.jsonValue({ maxDepth: 1 })),
     annotations: fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 })),
   },
-  { requiredKeys: [] },
+  { requiredKeys: ["manifests"] },
 );
 
 describe("layout index.json validator fuzzing", () => {
@@ -97,7 +100,7 @@ describe("layout index.json validator fuzzing", () => {
       }),
       RUNS,
     );
-    expect(accepted).toBeGreaterThan(20);
+    expect(accepted).toBeGreaterThan(30);
   });
 
   test("matchTag never matches a different bare tag", () => {
