@@ -37,7 +37,7 @@ interface TreeNode {
   children: TreeNode[];
 }
 
-/** Referrers grouped under their artifact type, as ORAS draws them. */
+/** Referrers grouped under their artifact type, as ORAS draws them; types in lexical order. */
 function toTree(nodes: ReferrerNode[], annotations: boolean): TreeNode[] {
   const groups = new Map<string, TreeNode>();
   for (const node of nodes) {
@@ -57,7 +57,7 @@ function toTree(nodes: ReferrerNode[], annotations: boolean): TreeNode[] {
     }
     group.children.push({ label: node.desc.digest, children });
   }
-  return [...groups.values()];
+  return [...groups.values()].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 }
 
 /** Draws a tree with box-drawing characters (`├── `, `└── `, `│   `). */
