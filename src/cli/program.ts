@@ -2,10 +2,15 @@ import { Command, CommanderError } from "commander";
 import { asSkiffError, ExitCode, SkiffError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { registerAttach } from "./commands/attach.ts";
+import { registerBlob } from "./commands/blob/index.ts";
 import { registerCompletion } from "./commands/completion.ts";
 import { registerDiscover } from "./commands/discover.ts";
 import { registerIndex } from "./commands/index-cmd.ts";
+import { registerManifest } from "./commands/manifest/index.ts";
+import { registerPull } from "./commands/pull.ts";
 import { registerPush } from "./commands/push.ts";
+import { registerRepo } from "./commands/repo/index.ts";
+import { registerResolve } from "./commands/resolve.ts";
 import { registerVersion } from "./commands/version.ts";
 import { type Console, processConsole } from "./io.ts";
 
@@ -30,6 +35,11 @@ export function buildProgram(console: Console = processConsole): Command {
   registerAttach(program, console);
   registerDiscover(program, console);
   registerIndex(program, console);
+  registerPull(program, console);
+  registerResolve(program, console);
+  registerManifest(program, console);
+  registerBlob(program, console);
+  registerRepo(program, console);
   return program;
 }
 

@@ -50,13 +50,26 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
   const output = await FileOutput.create(options.output, {
     keepOldFiles: options.keepOldFiles ?? false,
     allowPathTraversal: options.allowPathTraversal ?? false,
-    listener,
+    listener: (event) => forward(event),
   });
+  if (isIndexMediaType(resolved.desc.mediaType)) {
+    // Every platform's files land in one directory: refuse clashing titles before downloading anything.
+    await checkTitleClashes(
+      source,
+      resolved.desc,
+      `${source.kind} ${source.name}`,
+      options.includeSubject ?? false,
+    );
+  }
   const skipped: Descriptor[] = [];
+  // Status lines are about files: manifests and dropped configs are walked silently.
+  const forward: Listener = (event) => {
+    if (event.type === "skip" || event.type === "restored" || output.isPlanned(event.desc)) listener(event);
+  };
   const depth = new Map<string, number>([[resolved.desc.digest, 0]]);
   await copyGraph(source, output, resolved.desc, {
     concurrency: options.concurrency ?? 3,
-    listener,
+    listener: forward,
     includeSubject: options.includeSubject ?? false,
     sourceName: `${source.kind} ${source.name}`,
     selectChildren: async (parent, children) => {
@@ -81,7 +94,7 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
           kept.push(child);
         } else if (child.mediaType !== MediaType.ociEmpty && !isConfigOf(parent, child, children)) {
           skipped.push(child);
-          listener({ type: "skip", desc: child, reason: "skipped" });
+          forward({ type: "skip", desc: child, reason: "skipped" });
         }
       }
       return kept;
@@ -93,6 +106,27 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
 // The config is the first child of an image manifest; an untitled config is dropped silently.
 function isConfigOf(parent: Descriptor, child: Descriptor, children: Descriptor[]): boolean {
   return !isIndexMediaType(parent.mediaType) && children[0] === child;
+}
+
+async function checkTitleClashes(
+  source: Fetcher,
+  root: Descriptor,
+  where: string,
+  includeSubject: boolean,
+): Promise<void> {
+  const byTitle = new Map<string, Descriptor>();
+  for (const file of await listPullFiles(source, root, where, { includeSubject })) {
+    const title = titleOf(file)!;
+    const had = byTitle.get(title);
+    if (had && had.digest !== file.digest) {
+      throw new SkiffError(
+        "FILE_EXISTS",
+        `two different layers under ${root.digest} are titled ${JSON.stringify(title)} (${had.digest} and ${file.digest})`,
+        "pull one platform with --platform os/arch[/variant][:os.version], or pull each into its own directory",
+      );
+    }
+    byTitle.set(title, file);
+  }
 }
 
 /** The titled layers that pulling `root` would write (all platforms of an index), in order. */

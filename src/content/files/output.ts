@@ -19,7 +19,7 @@ export interface FileOutputOptions {
   keepOldFiles?: boolean;
   /** `-T`: titles may leave the output directory (absolute paths, `..`). */
   allowPathTraversal?: boolean;
-  /** Receives `restored` events for each file or directory written. */
+  /** Receives a `restored` event for each file written as a copy of another title (no download). */
   listener?: Listener;
 }
 
@@ -179,7 +179,7 @@ export class FileOutput implements Storage {
       await writeStreamToFile(content, temp);
       await this.#commitFile(temp, final);
     }
-    this.#record(desc, name, final);
+    this.#record(desc, name, final, false);
   }
 
   async #unpack(desc: Descriptor, archive: string, final: string): Promise<void> {
@@ -232,12 +232,18 @@ export class FileOutput implements Storage {
     const temp = stagingName(final, ".partial");
     await copyFile(plan.written!, temp);
     await this.#commitFile(temp, final);
-    this.#record(plan.desc, name, final);
+    this.#record(plan.desc, name, final, true);
   }
 
-  #record(desc: Descriptor, title: string, path: string): void {
+  /** `restored` is reported for content written without a download (another title of the same blob). */
+  #record(desc: Descriptor, title: string, path: string, restored: boolean): void {
     this.#written.push({ title, path, desc });
-    this.#listener({ type: "restored", desc, path });
+    if (restored)
+      this.#listener({
+        type: "restored",
+        desc: { ...desc, annotations: { ...desc.annotations, [Annotation.title]: title } },
+        path,
+      });
   }
 }
 

@@ -110,6 +110,19 @@ export abstract class LayoutBase implements Target, EntryLister {
     return desc;
   }
 
+  /** A blob's descriptor from what is stored (`application/octet-stream`, the stored size). */
+  async describeBlob(digest: string): Promise<Descriptor> {
+    parseDigest(digest);
+    const size = await this.blobSize(digest);
+    if (size === undefined) {
+      throw new SkiffError(
+        "NOT_FOUND",
+        `blob ${digest} not found in ${this.where} (expected ${blobName(digest)})`,
+      );
+    }
+    return { mediaType: "application/octet-stream", digest, size };
+  }
+
   async resolveTag(tag: string): Promise<Descriptor> {
     const entries = await this.entries();
     let matches = entries.filter((e) => matchTag(refNameOf(e), tag) === "exact");

@@ -1,0 +1,71 @@
+import { rename, rm } from "node:fs/promises";
+import process from "node:process";
+import type { Command } from "commander";
+import type { Target } from "../../../content/target.ts";
+import { SkiffError } from "../../../errors.ts";
+import type { Descriptor } from "../../../oci/descriptor.ts";
+import type { Console } from "../../io.ts";
+import {
+  addCommonOptions,
+  addLayoutOptions,
+  addRemoteOptions,
+  openOptions,
+  referenceArgument,
+} from "../../options.ts";
+import { jsonText, plainDescriptor } from "../manifest/fetch.ts";
+
+type Flags = Record<string, unknown>;
+
+/** Stores that can say how large a blob is without reading it (layouts; registries via HEAD). */
+interface BlobDescriber {
+  describeBlob(digest: string): Promise<Descriptor>;
+}
+
+async function describeBlob(target: Target, digest: string): Promise<Descriptor> {
+  const describer = target as Partial<BlobDescriber>;
+  if (typeof describer.describeBlob !== "function") {
+    throw new SkiffError("UNSUPPORTED", `cannot look up blob ${digest} in ${target.name}`);
+  }
+  return describer.describeBlob(digest);
+}
+
+export function registerBlobFetch(group: Command, console: Console): void {
+  const command = group
+    .command("fetch")
+    .description("Fetch a blob by digest from a registry, OCI layout or layout tar")
+    .argument("<reference>", "host/repo@digest, or a layout PATH@digest")
+    .option("-o, --output <file>", "write the blob to this file (- for stdout)")
+    .option("--descriptor", "print the blob's descriptor")
+    .option("--pretty", "indent the descriptor JSON");
+  addLayoutOptions(command);
+  addRemoteOptions(command);
+  addCommonOptions(command);
+  command.action(async (text: string, flags: Flags) => {
+    const { openTarget } = await import("../../../content/open.ts");
+    const { writeStreamToFile } = await import("../../../content/files/disk.ts");
+    const ref = referenceArgument(text, flags);
+    if (!ref.digest) {
+      throw new SkiffError("USAGE", `"${text}" has no digest`, "blob fetch needs NAME@sha256:...");
+    }
+    const output = flags.output as string | undefined;
+    if (output === undefined && !flags.descriptor) {
+      throw new SkiffError("USAGE", "give -o FILE (or -o - for stdout), or --descriptor");
+    }
+    const target = await openTarget(ref, openOptions(flags, "", console));
+    const desc = await describeBlob(target, ref.digest);
+    if (output === "-") {
+      for await (const chunk of await target.fetch(desc)) console.outBytes(chunk);
+    } else if (output !== undefined) {
+      const temp = `${output}.skiff-${process.pid}.partial`;
+      try {
+        await writeStreamToFile(await target.fetch(desc), temp);
+        await rename(temp, output);
+      } catch (error) {
+        await rm(temp, { force: true });
+        throw error;
+      }
+    }
+    if (flags.descriptor && output !== "-")
+      console.out(jsonText(plainDescriptor(desc), Boolean(flags.pretty)));
+  });
+}

@@ -1,0 +1,122 @@
+import type { Command } from "commander";
+import { SkiffError } from "../../errors.ts";
+import { formatReference, referenceName } from "../../oci/reference.ts";
+import type { Console } from "../io.ts";
+import {
+  addCommonOptions,
+  addFormatOption,
+  addLayoutOptions,
+  addPlatformOption,
+  addRemoteOptions,
+  openOptions,
+  platformFlag,
+  referenceArgument,
+} from "../options.ts";
+import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
+import { chooseListener } from "../output/progress.ts";
+import { pulledLines } from "../output/status.ts";
+
+type Flags = Record<string, unknown>;
+
+function concurrencyFlag(value: unknown): number {
+  const text = String(value ?? "3");
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw new SkiffError("USAGE", `--concurrency must be a positive whole number, got "${text}"`);
+  }
+  return Number(text);
+}
+
+export function registerPull(program: Command, console: Console): void {
+  const command = program
+    .command("pull")
+    .description("Pull the files of an artifact from a registry, an OCI layout directory or a layout tar")
+    .argument(
+      "<reference>",
+      "host/repo:tag|@digest, or a layout PATH[:tag|@digest] (oci-layout://PATH or --oci-layout)",
+    )
+    .option("-o, --output <path>", "output directory, or - for the single file on stdout", ".")
+    .option("-k, --keep-old-files", "fail instead of replacing files that exist")
+    .option("-T, --allow-path-traversal", "allow file titles that leave the output directory")
+    .option("--include-subject", "also pull the files of the subject (recursively)")
+    .option("--concurrency <n>", "blobs downloaded at once", "3");
+  addPlatformOption(
+    command,
+    "pull only this platform: os/arch[/variant][:os.version], e.g. linux/arm64/v8:el8",
+  );
+  addFormatOption(command, ["text", "json", "go-template"]);
+  addLayoutOptions(command);
+  addRemoteOptions(command);
+  addCommonOptions(command);
+  command.addHelpText(
+    "after",
+    `
+A layout reference without tag or digest resolves to the layout's only manifest (or, with
+--platform, to its only match); when several could be meant, the error lists each with the
+exact reference that selects it.
+
+Examples:
+  skiff pull --platform linux/arm64/v8:el8 oci-layout://./repo-layout -o out
+  skiff pull --oci-layout ./layout.tar:v1 -o out
+  skiff pull localhost:5000/repo:1.2 --format json`,
+  );
+  command.action(async (reference: string, flags: Flags) => {
+    await runPull(reference, flags, console);
+  });
+}
+
+async function runPull(text: string, flags: Flags, console: Console): Promise<void> {
+  const { openTarget } = await import("../../content/open.ts");
+  const { pull, pullToStream } = await import("../../ops/pull.ts");
+  const format = parseFormat(flags as { format?: string; template?: string });
+  const ref = referenceArgument(text, flags);
+  const platform = platformFlag(flags);
+  const concurrency = concurrencyFlag(flags.concurrency);
+  const output = (flags.output as string | undefined) ?? ".";
+  const source = await openTarget(ref, openOptions(flags, "", console));
+
+  if (output === "-") {
+    const result = await pullToStream(source, ref, {
+      ...(platform ? { platform } : {}),
+      includeSubject: Boolean(flags.includeSubject),
+    });
+    for await (const chunk of result.content) console.outBytes(chunk);
+    return;
+  }
+
+  const chosen = chooseListener({
+    console,
+    verb: "pull",
+    format,
+    noTty: flags.tty === false,
+    debug: Boolean(flags.debug),
+  });
+  let result: Awaited<ReturnType<typeof pull>>;
+  try {
+    result = await pull(source, ref, {
+      output,
+      ...(platform ? { platform } : {}),
+      keepOldFiles: Boolean(flags.keepOldFiles),
+      allowPathTraversal: Boolean(flags.allowPathTraversal),
+      includeSubject: Boolean(flags.includeSubject),
+      concurrency,
+      listener: chosen.listener,
+    });
+  } finally {
+    chosen.finish();
+  }
+  if (result.skipped.length > 0) {
+    chosen.warn(
+      `Skipped ${result.skipped.length} layer${result.skipped.length > 1 ? "s" : ""} without an org.opencontainers.image.title annotation; fetch ${result.skipped.length > 1 ? "them" : "it"} with \`skiff blob fetch\``,
+    );
+  }
+  const name = referenceName(ref);
+  const json = {
+    reference: `${name}@${result.resolved.desc.digest}`,
+    files: result.files.map((file) => ({
+      path: file.path,
+      ...descriptorJson(`${name}@${file.desc.digest}`, file.desc),
+    })),
+  };
+  if (writeResult(console, format, json)) return;
+  console.out(pulledLines({ ref, text: formatReference(ref) }, result.resolved.desc.digest));
+}
