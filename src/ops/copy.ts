@@ -1,0 +1,313 @@
+/**
+ * cp: copy a manifest or index and its whole graph (nested indexes, every platform) from one
+ * target to another, optionally with its referrers. The graph copy itself is copy-graph.ts;
+ * this file decides what the root is, which tags the destination gets, how referrers follow,
+ * and when a blob can be mounted instead of uploaded.
+ */
+import { fetchManifest, isWalkable } from "../content/manifests.ts";
+import { type Fetcher, isMounter, type Target } from "../content/target.ts";
+import { SkiffError } from "../errors.ts";
+import type { Descriptor } from "../oci/descriptor.ts";
+import { isIndex, type Manifest } from "../oci/manifest.ts";
+import type { Platform } from "../oci/platform.ts";
+import { checkTag, formatReference, type Reference } from "../oci/reference.ts";
+import { subjectDescriptor } from "./attach.ts";
+import { copyGraph } from "./copy-graph.ts";
+import { ignoreEvents, type Listener } from "./events.ts";
+import { MAX_INDEX_DEPTH, type ResolvedReference, resolveReference } from "./resolve.ts";
+
+/** How deep referrers of referrers are followed; a chain this long is a loop or an attack. */
+export const MAX_REFERRER_DEPTH = 64;
+
+/** How one graph (and, with `recursive`, its referrers) is copied. */
+export interface GraphCopyOptions {
+  /** `-r`: copy the referrers of the root and of every manifest under it, and theirs. */
+  recursive?: boolean;
+  /** Transfers at once (ORAS cp: 3). */
+  concurrency?: number;
+  listener?: Listener;
+  /** Takes a blob without transfer (cross-repository mount); see {@link mountFrom}. */
+  mount?: (desc: Descriptor) => Promise<boolean>;
+}
+
+export interface CopyOptions extends GraphCopyOptions {
+  /** `--platform`: copy (and tag) only the matching manifest of an index. */
+  platform?: Platform;
+  /**
+   * Destination tags (`DST:t1,t2`). None: the source tag when the source was named by tag,
+   * else the copy is by digest (a layout gets an untagged `index.json` entry).
+   */
+  tags?: string[];
+}
+
+export interface CopyResult {
+  /** How the source reference was resolved (tag, digest or tagless; after `--platform`). */
+  source: ResolvedReference;
+  /** The copied root, with `artifactType` and the manifest's annotations (for `--format`). */
+  desc: Descriptor;
+  /** Tags the destination got (empty: by digest only). */
+  tags: string[];
+  /** Referrers copied with `-r`, in the order they were copied. */
+  referrers: Descriptor[];
+}
+
+/** Something that records an untagged root manifest (a layout directory's `index.json`). */
+interface EntryAdder {
+  addEntry(desc: Descriptor): Promise<void>;
+}
+
+/** Something that keeps a registry's referrers fallback index current (see ops/attach.ts). */
+interface ReferrersIndexUpdater {
+  addReferrer(subject: Descriptor, referrer: Descriptor): Promise<void>;
+}
+
+function canAddEntry(target: unknown): target is EntryAdder {
+  return typeof (target as Partial<EntryAdder>).addEntry === "function";
+}
+
+function canAddReferrer(target: unknown): target is ReferrersIndexUpdater {
+  return typeof (target as Partial<ReferrersIndexUpdater>).addReferrer === "function";
+}
+
+/**
+ * The mount function for a copy between two repositories of the same registry host: the
+ * destination takes blobs from the source repository without upload. Undefined otherwise
+ * (different hosts, same repository, layouts, or a destination that cannot mount).
+ */
+export function mountFrom(
+  sourceRef: Reference,
+  destinationRef: Reference,
+  destination: Target,
+): ((desc: Descriptor) => Promise<boolean>) | undefined {
+  if (sourceRef.kind !== "registry" || destinationRef.kind !== "registry") return undefined;
+  if (sourceRef.registry !== destinationRef.registry) return undefined;
+  if (sourceRef.repository === destinationRef.repository) return undefined;
+  if (!isMounter(destination)) return undefined;
+  const from = sourceRef.repository;
+  // A refused mount is not an error: the blob is then copied the ordinary way.
+  return (desc) => destination.mount(desc, from).catch(() => false);
+}
+
+/** The descriptor an `index.json` entry or a tag gets: what identifies the manifest, nothing more. */
+function entryDescriptor(desc: Descriptor, manifest?: Manifest): Descriptor {
+  const out: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+  if (desc.platform) out.platform = desc.platform;
+  const artifactType = desc.artifactType ?? manifest?.artifactType;
+  if (artifactType) out.artifactType = artifactType;
+  return out;
+}
+
+/**
+ * A fetcher that names the manifest that listed a descriptor when the source does not have it,
+ * so "blob X is missing" also says where it was expected to be used.
+ */
+function explainingFetcher(source: Fetcher, parents: Map<string, string>, where: string): Fetcher {
+  return {
+    async fetch(desc) {
+      try {
+        return await source.fetch(desc);
+      } catch (error) {
+        const parent = parents.get(desc.digest);
+        if (error instanceof SkiffError && error.code === "NOT_FOUND" && parent) {
+          throw new SkiffError(
+            "NOT_FOUND",
+            `${error.message} (listed by manifest ${parent})`,
+            error.hint ??
+              `the source graph in ${where} is incomplete: ${desc.digest} (${desc.mediaType}) is expected there`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+/** Copies the graph under `root` (leaves first); refuses graphs nested deeper than MAX_INDEX_DEPTH. */
+async function copyOneGraph(
+  source: Target,
+  destination: Target,
+  root: Descriptor,
+  options: GraphCopyOptions,
+): Promise<void> {
+  const where = `${source.kind} ${source.name}`;
+  const depth = new Map<string, number>([[root.digest, 0]]);
+  const parents = new Map<string, string>();
+  const fetcher = explainingFetcher(source, parents, where);
+  await copyGraph(fetcher, destination, root, {
+    concurrency: options.concurrency ?? 3,
+    listener: options.listener ?? ignoreEvents,
+    sourceName: where,
+    ...(options.mount ? { mount: options.mount } : {}),
+    selectChildren: (parent, children) => {
+      const level = (depth.get(parent.digest) ?? 0) + 1;
+      if (level > MAX_INDEX_DEPTH) {
+        throw new SkiffError(
+          "INVALID_MANIFEST",
+          `the graph under ${root.digest} in ${where} nests deeper than ${MAX_INDEX_DEPTH} levels (at ${parent.digest})`,
+        );
+      }
+      for (const child of children) {
+        if (!depth.has(child.digest)) depth.set(child.digest, level);
+        if (!parents.has(child.digest)) parents.set(child.digest, parent.digest);
+      }
+      return children;
+    },
+  });
+}
+
+/** The manifests and indexes under `root` (itself included), following nested indexes. */
+async function manifestsUnder(source: Fetcher, root: Descriptor, where: string): Promise<Descriptor[]> {
+  const out: Descriptor[] = [];
+  const seen = new Set<string>();
+  const visit = async (desc: Descriptor, level: number): Promise<void> => {
+    if (seen.has(desc.digest)) return;
+    seen.add(desc.digest);
+    out.push(desc);
+    if (!isWalkable(desc) || level >= MAX_INDEX_DEPTH) return;
+    const { manifest } = await fetchManifest(source, desc, where);
+    if (!isIndex(manifest)) return;
+    for (const child of manifest.manifests) {
+      if (isWalkable(child)) await visit(child, level + 1);
+    }
+  };
+  await visit(root, 0);
+  return out;
+}
+
+/**
+ * Records that `referrer` refers to `subject` at the destination: a registry without the
+ * referrers API gets its fallback index updated, a layout an untagged `index.json` entry
+ * (layouts find referrers among their entries).
+ */
+async function recordReferrer(destination: Target, subject: Descriptor, referrer: Descriptor): Promise<void> {
+  if (destination.kind === "registry" && canAddReferrer(destination)) {
+    await destination.addReferrer(subjectDescriptor(subject), referrer);
+  } else if (destination.kind === "layout" && canAddEntry(destination)) {
+    await destination.addEntry(entryDescriptor(referrer));
+  }
+}
+
+/**
+ * The referrers of `subjects` in `source`, and the referrers of those, breadth first, each once.
+ * `visit` is called for every referrer (with its subject) in an order where a subject always comes
+ * before its referrers.
+ */
+export async function walkReferrers(
+  source: Target,
+  subjects: Descriptor[],
+  visit: (referrer: Descriptor, subject: Descriptor) => Promise<void>,
+): Promise<Descriptor[]> {
+  const found: Descriptor[] = [];
+  const seen = new Set(subjects.map((s) => s.digest));
+  let level = subjects;
+  for (let depth = 0; level.length > 0; depth++) {
+    if (depth >= MAX_REFERRER_DEPTH) {
+      throw new SkiffError(
+        "INVALID_MANIFEST",
+        `referrers in ${source.kind} ${source.name} chain deeper than ${MAX_REFERRER_DEPTH} levels`,
+      );
+    }
+    const next: Descriptor[] = [];
+    for (const subject of level) {
+      const referrers = await source.referrers(subject);
+      referrers.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+      for (const referrer of referrers) {
+        if (seen.has(referrer.digest)) continue;
+        seen.add(referrer.digest);
+        await visit(referrer, subject);
+        found.push(referrer);
+        next.push(referrer);
+      }
+    }
+    level = next;
+  }
+  return found;
+}
+
+/**
+ * The referrers that `-r` would copy for `root`: those of the root, of every manifest under it
+ * (index children, nested), and the referrers of those, recursively.
+ */
+export async function findReferrers(source: Target, root: Descriptor): Promise<Descriptor[]> {
+  const subjects = await manifestsUnder(source, root, `${source.kind} ${source.name}`);
+  return walkReferrers(source, subjects, async () => {});
+}
+
+/**
+ * Copies the graph under `root` from `source` to `destination`; with `recursive`, then the
+ * referrers of every manifest in it (each after its subject), recording each at the destination
+ * so it can be found there. Tags nothing. Returns the referrers copied.
+ */
+export async function copyArtifact(
+  source: Target,
+  destination: Target,
+  root: Descriptor,
+  options: GraphCopyOptions = {},
+): Promise<Descriptor[]> {
+  if (!destination.writable) {
+    throw new SkiffError(
+      "UNSUPPORTED",
+      `cannot copy into ${destination.name}: layout tar archives are read-only`,
+      "copy into a layout directory, or write a tar with: skiff backup --output FILE.tar",
+    );
+  }
+  await copyOneGraph(source, destination, root, options);
+  if (!options.recursive) return [];
+  const subjects = await manifestsUnder(source, root, `${source.kind} ${source.name}`);
+  return walkReferrers(source, subjects, async (referrer, subject) => {
+    await copyOneGraph(source, destination, referrer, options);
+    await recordReferrer(destination, subject, referrer);
+  });
+}
+
+/** Points `tags` at `desc` in `destination`, or (no tags, a layout) adds an untagged entry. */
+export async function publishRoot(destination: Target, desc: Descriptor, tags: string[]): Promise<void> {
+  for (const tag of tags) await destination.tag(desc, tag);
+  if (tags.length === 0 && destination.kind === "layout" && canAddEntry(destination)) {
+    await destination.addEntry(desc);
+  }
+}
+
+/**
+ * Copies what `sourceRef` names in `source` to `destination`: resolve (tags, digests, tagless
+ * layouts, `--platform`), copy the graph and (with `recursive`) the referrers, then tag.
+ * `destinationRef` decides mounts and must not pin another digest.
+ */
+export async function copyReference(
+  source: Target,
+  sourceRef: Reference,
+  destination: Target,
+  destinationRef: Reference,
+  options: CopyOptions = {},
+): Promise<CopyResult> {
+  const requested = options.tags ?? [];
+  for (const tag of requested) checkTag(tag, formatReference(destinationRef));
+  const resolved = await resolveReference(
+    source,
+    sourceRef,
+    options.platform ? { platform: options.platform } : {},
+  );
+  if (destinationRef.digest && destinationRef.digest !== resolved.desc.digest) {
+    throw new SkiffError(
+      "USAGE",
+      `the destination pins ${destinationRef.digest}, but the source is ${resolved.desc.digest}`,
+      "give the destination a tag, or no tag at all",
+    );
+  }
+  const tags =
+    requested.length > 0 ? requested : resolved.how === "tag" && sourceRef.tag ? [sourceRef.tag] : [];
+  const { manifest } = await fetchManifest(source, resolved.desc, `${source.kind} ${source.name}`);
+  const mount = options.mount ?? mountFrom(sourceRef, destinationRef, destination);
+  const referrers = await copyArtifact(source, destination, resolved.desc, {
+    ...options,
+    ...(mount ? { mount } : {}),
+  });
+  await publishRoot(destination, entryDescriptor(resolved.desc, manifest), tags);
+  const desc = entryDescriptor(resolved.desc, manifest);
+  delete desc.platform;
+  if (manifest.annotations && Object.keys(manifest.annotations).length > 0) {
+    desc.annotations = { ...manifest.annotations };
+  }
+  return { source: resolved, desc, tags, referrers };
+}
