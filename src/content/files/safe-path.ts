@@ -22,8 +22,8 @@ export function checkTitle(title: string, allowTraversal: boolean): string {
   if (title.includes("\0")) unsafe(`title ${JSON.stringify(title)} contains a NUL character`);
   if (allowTraversal) return title;
   const shown = JSON.stringify(title);
-  if (title.includes("\\")) unsafe(`title ${shown} contains a backslash`, TRAVERSAL_HINT);
   if (/^[A-Za-z]:/.test(title)) unsafe(`title ${shown} starts with a drive letter`, TRAVERSAL_HINT);
+  if (title.includes("\\")) unsafe(`title ${shown} contains a backslash`, TRAVERSAL_HINT);
   if (title.startsWith("/")) unsafe(`title ${shown} is an absolute path`, TRAVERSAL_HINT);
   const normal = posix.normalize(title).replace(/\/+$/, "");
   if (normal === "." || normal === "") unsafe(`title ${shown} names the output directory itself`);
