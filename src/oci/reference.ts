@@ -93,7 +93,13 @@ export function parseRegistryReference(
   }
   const registry = rest.slice(0, slash);
   let path = rest.slice(slash + 1);
-  if (!HOST.test(registry)) invalid(text, `"${registry}" is not a registry host`);
+  if (!HOST.test(registry)) {
+    invalid(
+      text,
+      `"${registry}" is not a registry host`,
+      "for an OCI layout directory or tar, write oci-layout://PATH[:tag|@digest] or pass --oci-layout",
+    );
+  }
   let tags: string[] = [];
   const colon = path.lastIndexOf(":");
   if (colon !== -1) {
