@@ -90,7 +90,7 @@ describe("layout references (ORAS rules)", () => {
   for (const [text, expected] of cases) {
     test(`--oci-layout ${text}`, () => {
       const ref = parseReference(text, { layout: true });
-      expect(ref.kind).toBe("layout");
+      if (ref.kind !== "layout") throw new Error("not a layout reference");
       expect({ path: ref.path, tag: ref.tag, digest: ref.digest }).toEqual({
         path: expected.path,
         tag: expected.tag,
