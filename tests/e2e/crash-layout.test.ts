@@ -74,6 +74,24 @@ function killPoints(durationMs: number): number[] {
   return Array.from({ length: POINTS }, (_, k) => Math.max(1, ((k + Math.random()) * durationMs) / POINTS));
 }
 
+/** Counts kills that landed while skiff was still running; most must, or the test proves little. */
+class Tally {
+  midway = 0;
+  constructor(
+    readonly label: string,
+    readonly duration: number,
+  ) {}
+  add(result: { finished: boolean }): void {
+    if (!result.finished) this.midway++;
+  }
+  report(): void {
+    console.log(
+      `${this.label}: ${this.midway} of ${POINTS} kills landed mid-run (a full run takes ~${this.duration.toFixed(0)} ms)`,
+    );
+    expect(this.midway).toBeGreaterThanOrEqual(POINTS / 2);
+  }
+}
+
 async function timed(args: string[], cwd?: string): Promise<number> {
   const started = performance.now();
   const result = await skiff(args, { ...(cwd ? { cwd } : {}), env: { SOURCE_DATE_EPOCH: "1700000000" } });
@@ -94,7 +112,7 @@ async function checkAfterKill(layout: string, tag: string, label: string): Promi
     for (const stray of report.strays) expect(stray).toMatch(/\.tmp$|\.partial$|^blobs\/sha256\/\./);
   }
   // The layout opens: skiff resolves the tag or says clearly why not (missing tag, not a layout yet).
-  const opened = await skiff(["discover", "--oci-layout", `${layout}:${tag}`]);
+  const opened = await skiff(["resolve", "--oci-layout", `${layout}:${tag}`]);
   if (opened.exitCode !== 0) {
     expect({ label, stderr: opened.stderr }).toEqual({ label, stderr: expect.stringMatching(/^Error: /) });
     expect(opened.stderr).not.toMatch(/TypeError|SyntaxError|Unexpected end of JSON|\n\s+at /);
@@ -114,19 +132,15 @@ describe("kill -9 during writes to a layout", () => {
     const layout = join(root, "push-layout");
     const args = ["push", "--oci-layout", `${layout}:v1`, ...FILE_ARGS];
     const duration = await timed(args, files);
-    let killedMidway = 0;
+    const tally = new Tally("push", duration);
     for (const [k, ms] of killPoints(duration).entries()) {
       rmSync(layout, { recursive: true, force: true });
-      const { finished } = await killAfter(args, ms, files);
-      if (!finished) killedMidway++;
+      tally.add(await killAfter(args, ms, files));
       await checkAfterKill(layout, "v1", `push kill #${k} at ${ms.toFixed(0)} ms`);
       await timed(args, files);
       expectWholeLayout(layout, "v1", `push rerun after kill #${k}`);
     }
-    console.log(
-      `push: ${killedMidway} of ${POINTS} kills landed before the end (run takes ~${duration.toFixed(0)} ms)`,
-    );
-    expect(killedMidway).toBeGreaterThanOrEqual(POINTS / 2);
+    tally.report();
   }, 240_000);
 
   test(`push into a layout that already has other content: ${POINTS} kill points keep the old entries`, async () => {
@@ -137,14 +151,16 @@ describe("kill -9 during writes to a layout", () => {
     rmSync(layout, { recursive: true, force: true });
     cpSync(base, layout, { recursive: true });
     const duration = await timed(args, files);
+    const tally = new Tally("push into an existing layout", duration);
     for (const [k, ms] of killPoints(duration).entries()) {
       rmSync(layout, { recursive: true, force: true });
       cpSync(base, layout, { recursive: true });
-      await killAfter(args, ms, files);
+      tally.add(await killAfter(args, ms, files));
       await checkAfterKill(layout, "v1", `push-existing kill #${k}`);
       // The old tag is never lost, whatever the kill interrupted.
       expect(checkLayout(layout).entries.map((e) => e.refName)).toContain("old");
     }
+    tally.report();
     await timed(args, files);
     expectWholeLayout(layout, "v1", "push-existing rerun");
   }, 240_000);
@@ -157,9 +173,10 @@ describe("kill -9 during writes to a layout", () => {
     const args = ["pull", "--oci-layout", `${source}:v1`, "-o", out];
     rmSync(out, { recursive: true, force: true });
     const duration = await timed(args);
+    const tally = new Tally("pull", duration);
     for (const [k, ms] of killPoints(duration).entries()) {
       rmSync(out, { recursive: true, force: true });
-      await killAfter(args, ms);
+      tally.add(await killAfter(args, ms));
       // Every file under a final name is complete; temporaries are hidden (dot) names.
       for (const name of existsSync(out) ? readdirSync(out) : []) {
         if (name.startsWith(".")) continue;
@@ -181,6 +198,7 @@ describe("kill -9 during writes to a layout", () => {
         [...[...contents.keys()].sort(), "tree/", "tree/a.txt", "tree/sub/", "tree/sub/b.txt"].sort(),
       );
     }
+    tally.report();
     // A pull never writes to its source.
     expect(readFileSync(join(source, "index.json"), "utf8")).toBe(sourceIndex);
     expect(checkLayout(source).strays).toEqual([]);
@@ -193,13 +211,15 @@ describe("kill -9 during writes to a layout", () => {
     const args = ["cp", "--from-oci-layout", `${source}:v1`, "--to-oci-layout", `${dest}:copied`];
     rmSync(dest, { recursive: true, force: true });
     const duration = await timed(args);
+    const tally = new Tally("cp", duration);
     for (const [k, ms] of killPoints(duration).entries()) {
       rmSync(dest, { recursive: true, force: true });
-      await killAfter(args, ms);
+      tally.add(await killAfter(args, ms));
       await checkAfterKill(dest, "copied", `cp kill #${k} at ${ms.toFixed(0)} ms`);
       await timed(args);
       expectWholeLayout(dest, "copied", `cp rerun after kill #${k}`);
     }
+    tally.report();
   }, 240_000);
 
   test(`index create in a layout: ${POINTS} kill points, then a rerun`, async () => {
@@ -217,10 +237,11 @@ describe("kill -9 during writes to a layout", () => {
     rmSync(layout, { recursive: true, force: true });
     cpSync(base, layout, { recursive: true });
     const duration = await timed(args);
+    const tally = new Tally("index create", duration);
     for (const [k, ms] of killPoints(duration).entries()) {
       rmSync(layout, { recursive: true, force: true });
       cpSync(base, layout, { recursive: true });
-      await killAfter(args, ms);
+      tally.add(await killAfter(args, ms));
       await checkAfterKill(layout, "multi", `index create kill #${k} at ${ms.toFixed(0)} ms`);
       const tags = checkLayout(layout).entries.map((e) => e.refName);
       // The sources stay resolvable (an index create may fold their untagged entries, never tagged ones).
@@ -229,5 +250,6 @@ describe("kill -9 during writes to a layout", () => {
       await timed(args);
       expectWholeLayout(layout, "multi", `index create rerun after kill #${k}`);
     }
+    tally.report();
   }, 240_000);
 });
