@@ -2,8 +2,10 @@ import { Command, CommanderError } from "commander";
 import { asSkiffError, ExitCode, SkiffError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { registerAttach } from "./commands/attach.ts";
+import { registerBackup } from "./commands/backup.ts";
 import { registerBlob } from "./commands/blob/index.ts";
 import { registerCompletion } from "./commands/completion.ts";
+import { registerCopy } from "./commands/cp.ts";
 import { registerDiscover } from "./commands/discover.ts";
 import { registerIndex } from "./commands/index-cmd.ts";
 import { registerManifest } from "./commands/manifest/index.ts";
@@ -11,6 +13,7 @@ import { registerPull } from "./commands/pull.ts";
 import { registerPush } from "./commands/push.ts";
 import { registerRepo } from "./commands/repo/index.ts";
 import { registerResolve } from "./commands/resolve.ts";
+import { registerRestore } from "./commands/restore.ts";
 import { registerVersion } from "./commands/version.ts";
 import { type Console, processConsole } from "./io.ts";
 
@@ -40,6 +43,9 @@ export function buildProgram(console: Console = processConsole): Command {
   registerManifest(program, console);
   registerBlob(program, console);
   registerRepo(program, console);
+  registerCopy(program, console);
+  registerBackup(program, console);
+  registerRestore(program, console);
   return program;
 }
 
