@@ -50,6 +50,8 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
   const output = await FileOutput.create(options.output, {
     keepOldFiles: options.keepOldFiles ?? false,
     allowPathTraversal: options.allowPathTraversal ?? false,
+    // Target.fetch streams are verified while read (the Fetcher contract): hash each byte once.
+    trustVerifiedSource: true,
     listener: (event) => forward(event),
   });
   if (isIndexMediaType(resolved.desc.mediaType)) {

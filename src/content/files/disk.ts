@@ -4,7 +4,7 @@ import { type FileHandle, open, rm } from "node:fs/promises";
 import { asSkiffError } from "../../errors.ts";
 
 /** Bytes per read: large enough that per-chunk overhead vanishes, small enough to stay lean. */
-export const CHUNK_SIZE = 1024 * 1024;
+export const CHUNK_SIZE = 2 * 1024 * 1024;
 
 /** A short random suffix for temporary names. */
 export function randomSuffix(): string {
@@ -89,11 +89,16 @@ export async function writeStreamToFile(
 ): Promise<number> {
   const handle = await open(path, "wx", options.mode ?? 0o644);
   let total = 0;
+  // One write in flight while the next chunk is read and hashed: disk and CPU overlap.
+  let pending: Promise<void> = Promise.resolve();
   try {
     for await (const chunk of stream as AsyncIterable<Uint8Array>) {
-      await writeAll(handle, chunk);
+      await pending;
+      pending = writeAll(handle, chunk);
+      pending.catch(() => {}); // observed at the next await
       total += chunk.byteLength;
     }
+    await pending;
     if (options.sync) await handle.sync();
     await handle.close();
   } catch (error) {
