@@ -1,0 +1,143 @@
+/**
+ * A blob download that survives a broken connection: when the body fails (or ends early) before
+ * `size` bytes, the rest is asked for with `Range: bytes=N-` and, when the server answers 206 from
+ * N, the stream carries on; a 200 (no range support) restarts the transfer and the bytes already
+ * passed on are skipped. The consumer sees one continuous stream, so a verifying hasher after it
+ * keeps going across the break.
+ */
+import { SkiffError } from "../../errors.ts";
+import { backoffDelay, MAX_RETRIES, sleep } from "./retry.ts";
+
+/** Opens the blob again from `offset` (a `Range` request); the response may be 206 or 200. */
+export type Reopen = (offset: number) => Promise<Response>;
+
+/** Parses `Content-Range: bytes START-END/TOTAL`; undefined when absent or unreadable. */
+export function parseContentRange(
+  value: string | null,
+): { start: number; end: number; total?: number } | undefined {
+  if (!value) return undefined;
+  const match = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(value.trim());
+  if (!match) return undefined;
+  const out: { start: number; end: number; total?: number } = {
+    start: Number(match[1]),
+    end: Number(match[2]),
+  };
+  if (match[3] !== "*") out.total = Number(match[3]);
+  return out;
+}
+
+export interface ResumableOptions {
+  /** How many times the body may be reopened (default 5). */
+  maxResumes?: number;
+  /** Names the blob in errors. */
+  what: string;
+  /** Called when a resume starts at `offset` (debug output). */
+  onResume?: (offset: number, how: "range" | "restart") => void;
+}
+
+/**
+ * The body of `first` as a stream of exactly `size` bytes (fewer is retried; more is left for the
+ * verifier after it to refuse), reopening through `reopen` when the body breaks.
+ */
+export function resumableBody(
+  first: Response,
+  size: number,
+  reopen: Reopen,
+  options: ResumableOptions,
+): ReadableStream<Uint8Array> {
+  const maxResumes = options.maxResumes ?? MAX_RETRIES;
+  let reader = first.body!.getReader();
+  let passed = 0;
+  /** Bytes of the current body still to drop (after a restart from 0). */
+  let skip = 0;
+  let resumes = 0;
+
+  const resume = async (cause: unknown): Promise<void> => {
+    if (resumes >= maxResumes) {
+      throw cause instanceof SkiffError
+        ? cause
+        : new SkiffError(
+            "NETWORK",
+            `${options.what}: the download broke after ${passed} of ${size} bytes`,
+            undefined,
+            {
+              cause,
+            },
+          );
+    }
+    await sleep(backoffDelay(resumes));
+    resumes++;
+    const response = await reopen(passed);
+    if (response.status === 206) {
+      const range = parseContentRange(response.headers.get("content-range"));
+      if (!range || range.start !== passed) {
+        await response.body?.cancel().catch(() => {});
+        throw new SkiffError(
+          "REGISTRY",
+          `${options.what}: asked to resume at byte ${passed}, the registry sent ${response.headers.get("content-range") ?? "no Content-Range"}`,
+        );
+      }
+      options.onResume?.(passed, "range");
+      skip = 0;
+    } else if (response.status === 200) {
+      options.onResume?.(passed, "restart");
+      skip = passed;
+    } else {
+      await response.body?.cancel().catch(() => {});
+      throw new SkiffError(
+        "REGISTRY",
+        `${options.what}: resuming the download at byte ${passed} failed (${response.status} ${response.statusText})`,
+      );
+    }
+    if (!response.body)
+      throw new SkiffError("REGISTRY", `${options.what}: the registry resumed with no body`);
+    reader = response.body.getReader();
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        let chunk: { done: boolean; value?: Uint8Array };
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          if (passed >= size) {
+            // Everything arrived; the connection broke afterwards.
+            controller.close();
+            return;
+          }
+          await resume(error);
+          continue;
+        }
+        if (chunk.done || !chunk.value) {
+          if (passed < size) {
+            await resume(
+              new SkiffError(
+                "NETWORK",
+                `${options.what}: the connection ended after ${passed} of ${size} bytes`,
+              ),
+            );
+            continue;
+          }
+          controller.close();
+          return;
+        }
+        let value = chunk.value;
+        if (skip > 0) {
+          if (value.byteLength <= skip) {
+            skip -= value.byteLength;
+            continue;
+          }
+          value = value.subarray(skip);
+          skip = 0;
+        }
+        passed += value.byteLength;
+        controller.enqueue(value);
+        return;
+      }
+    },
+    async cancel(reason) {
+      await reader.cancel(reason).catch(() => {});
+    },
+  });
+}

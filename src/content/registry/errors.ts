@@ -1,0 +1,247 @@
+/**
+ * Registry failures as SkiffErrors people can act on: the distribution API's error bodies
+ * (`{"errors":[{code,message,detail}]}`, or plain text from proxies), HTTP statuses, and the
+ * network and TLS errors fetch() throws.
+ */
+import { SkiffError } from "../../errors.ts";
+
+/** One entry of a distribution error body. */
+export interface RegistryErrorEntry {
+  code: string;
+  message?: string;
+  detail?: unknown;
+}
+
+/** What a failed request was about, so the message names it. */
+export interface ErrorContext {
+  /** The registry host as the user wrote it (`localhost:5000`). */
+  registry: string;
+  /** The repository, when the request was about one. */
+  repository?: string;
+  /** What was asked for: `manifest latest`, `blob sha256:...`, `tags`, ... */
+  what?: string;
+  /** Credentials were sent (so a 401 means they were refused, not missing). */
+  hadCredentials?: boolean;
+}
+
+const MAX_DETAIL = 300;
+
+/** Parses a distribution error body; an empty list when the body is not one. */
+export function parseErrorBody(text: string): RegistryErrorEntry[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const errors = (json as { errors?: unknown })?.errors;
+  if (!Array.isArray(errors)) return [];
+  const out: RegistryErrorEntry[] = [];
+  for (const item of errors) {
+    if (typeof item !== "object" || item === null) continue;
+    const { code, message, detail } = item as Record<string, unknown>;
+    const entry: RegistryErrorEntry = { code: typeof code === "string" ? code : "UNKNOWN" };
+    if (typeof message === "string") entry.message = message;
+    if (detail !== undefined) entry.detail = detail;
+    out.push(entry);
+  }
+  return out;
+}
+
+function clip(text: string): string {
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return oneLine.length > MAX_DETAIL ? `${oneLine.slice(0, MAX_DETAIL)}...` : oneLine;
+}
+
+function describeEntries(entries: RegistryErrorEntry[]): string {
+  return entries
+    .map((e) => {
+      let text = e.message ? `${e.code}: ${e.message}` : e.code;
+      if (e.detail !== undefined && e.detail !== null && e.detail !== "") {
+        const detail = typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail);
+        text += ` (${clip(detail)})`;
+      }
+      return text;
+    })
+    .join("; ");
+}
+
+function place(context: ErrorContext): string {
+  return context.repository ? `${context.registry}/${context.repository}` : context.registry;
+}
+
+/** The hint for a registry that wants credentials it did not get (or refused). */
+export function loginHint(registry: string): string {
+  return `run \`skiff login ${registry}\`, or pass -u/--username with -p/--password or --password-stdin`;
+}
+
+/**
+ * A SkiffError for a failed registry response. `status` and `body` are the response's; the code
+ * of the first error entry (if any) picks the message, else the status.
+ */
+export function registryError(
+  status: number,
+  statusText: string,
+  body: string,
+  context: ErrorContext,
+  retryAfter?: string | null,
+): SkiffError {
+  const entries = parseErrorBody(body);
+  const code = entries[0]?.code ?? "";
+  const where = place(context);
+  const what = context.what ? `${context.what} ` : "";
+  const detail = entries.length > 0 ? describeEntries(entries) : clip(body);
+  const suffix = detail ? `: ${detail}` : "";
+  if (status === 401 || code === "UNAUTHORIZED") {
+    if (context.hadCredentials) {
+      return new SkiffError(
+        "UNAUTHORIZED",
+        `${context.registry} refused the credentials${suffix}`,
+        `check the username and password (or token); ${loginHint(context.registry)}`,
+      );
+    }
+    return new SkiffError(
+      "UNAUTHORIZED",
+      `authentication required for ${context.registry}${suffix}`,
+      loginHint(context.registry),
+    );
+  }
+  if (status === 403 || code === "DENIED") {
+    return new SkiffError(
+      "DENIED",
+      `access to ${what}in ${where} denied${suffix}`,
+      context.hadCredentials
+        ? "the account lacks permission for this repository or action"
+        : loginHint(context.registry),
+    );
+  }
+  if (status === 429 || code === "TOOMANYREQUESTS") {
+    const wait = retryAfter ? ` (the registry asks to retry after ${retryAfter})` : "";
+    return new SkiffError(
+      "TOO_MANY_REQUESTS",
+      `${context.registry} is rate limiting requests${wait}${suffix}`,
+      "wait and try again, or log in: registries allow authenticated clients more requests",
+    );
+  }
+  if (code === "NAME_UNKNOWN") {
+    return new SkiffError("NOT_FOUND", `repository ${where} not found${suffix}`);
+  }
+  if (code === "MANIFEST_UNKNOWN" || (status === 404 && context.what?.startsWith("manifest"))) {
+    return new SkiffError("NOT_FOUND", `${what || "manifest "}not found in ${where}${suffix}`);
+  }
+  if (code === "BLOB_UNKNOWN" || (status === 404 && context.what?.startsWith("blob"))) {
+    return new SkiffError("NOT_FOUND", `${what || "blob "}not found in ${where}${suffix}`);
+  }
+  if (status === 404) {
+    return new SkiffError("NOT_FOUND", `${what}not found in ${where} (404)${suffix}`);
+  }
+  if (code === "UNSUPPORTED" || status === 405) {
+    return new SkiffError(
+      "UNSUPPORTED",
+      `${where} does not support this operation on ${what || "this content "}(${status})${suffix}`,
+      "the registry may have deletes or this API disabled",
+    );
+  }
+  if (status === 413) {
+    return new SkiffError(
+      "REGISTRY",
+      `${context.registry} refused the upload of ${what || "content "}as too large (413)${suffix}`,
+      "a proxy may limit request bodies: set SKIFF_UPLOAD_CHUNK_SIZE (e.g. 8M) to upload in chunks",
+    );
+  }
+  const label = statusText ? `${status} ${statusText}` : String(status);
+  return new SkiffError(
+    "REGISTRY",
+    `${where} answered ${label} for ${what || "the request "}`.trim() + suffix,
+  );
+}
+
+function errorCode(error: unknown): string {
+  const e = error as { code?: unknown; cause?: { code?: unknown } };
+  if (typeof e?.code === "string") return e.code;
+  if (typeof e?.cause?.code === "string") return e.cause.code;
+  return "";
+}
+
+function errorText(error: unknown): string {
+  const e = error as { message?: unknown; cause?: { message?: unknown } };
+  const parts = [e?.message, e?.cause?.message].filter((m): m is string => typeof m === "string");
+  return parts.join(": ");
+}
+
+const TLS_CODES =
+  /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL|HOSTNAME_MISMATCH|ALTNAME/;
+const TLS_TEXT =
+  /certificate|invalid peer|UnknownIssuer|self[- ]signed|NotValidForName|unable to verify|issuer/i;
+
+/** True for errors that say the TLS certificate did not verify. */
+export function isTlsVerifyError(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code && TLS_CODES.test(code)) return true;
+  return TLS_TEXT.test(errorText(error));
+}
+
+/** True when the server did not speak TLS where TLS was expected (a plain HTTP registry). */
+function isTlsProtocolError(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code === "EPROTO" || code === "ERR_SSL_WRONG_VERSION_NUMBER") return true;
+  return /wrong version number|handshake failed|InvalidContentType|CorruptMessage|does the server speak TLS/i.test(
+    errorText(error),
+  );
+}
+
+/** True for errors worth retrying: the connection failed or broke, not a verdict of the server. */
+export function isRetryableNetworkError(error: unknown): boolean {
+  if (error instanceof SkiffError) return error.code === "NETWORK";
+  if (isTlsVerifyError(error) || isTlsProtocolError(error)) return false;
+  const code = errorCode(error);
+  if (code === "ENOTFOUND" || code === "EAI_NONAME" || code === "ConnectionRefused") return false;
+  // Timeouts are ours (an AbortSignal) and count as network failures.
+  return true;
+}
+
+/**
+ * A SkiffError for an error fetch() threw talking to `host` (`scheme://host:port` shown as `host`).
+ * `https` says whether TLS was in use, for the right hint.
+ */
+export function networkError(error: unknown, registry: string, https: boolean): SkiffError {
+  if (error instanceof SkiffError) return error;
+  const code = errorCode(error);
+  const text = errorText(error) || String(error);
+  if (https && isTlsVerifyError(error)) {
+    return new SkiffError(
+      "TLS",
+      `the TLS certificate of ${registry} does not verify: ${text}`,
+      "pass --ca-file FILE with the CA that signed it (or --insecure to skip verification)",
+      { cause: error },
+    );
+  }
+  if (https && isTlsProtocolError(error)) {
+    return new SkiffError(
+      "TLS",
+      `TLS handshake with ${registry} failed: ${text}`,
+      "if the registry speaks plain HTTP, pass --plain-http",
+      { cause: error },
+    );
+  }
+  if (code === "ECONNREFUSED" || code === "ConnectionRefused" || /connection refused/i.test(text)) {
+    return new SkiffError(
+      "NETWORK",
+      `cannot reach ${registry}: connection refused`,
+      "check the host and port, and that the registry is running",
+      { cause: error },
+    );
+  }
+  if (code === "ENOTFOUND" || code === "EAI_NONAME" || /dns error|failed to lookup|ENOTFOUND/i.test(text)) {
+    return new SkiffError(
+      "NETWORK",
+      `cannot reach ${registry}: the host name does not resolve`,
+      "check the registry host name (or map it with --resolve host:port:address)",
+      { cause: error },
+    );
+  }
+  if ((error as { name?: string })?.name === "TimeoutError" || code === "ETIMEDOUT") {
+    return new SkiffError("NETWORK", `cannot reach ${registry}: timed out`, undefined, { cause: error });
+  }
+  return new SkiffError("NETWORK", `cannot talk to ${registry}: ${text}`, undefined, { cause: error });
+}

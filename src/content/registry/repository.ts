@@ -1,0 +1,547 @@
+/**
+ * One registry repository as a Target: manifests and blobs by descriptor, tags, referrers,
+ * mounts and deletes over the distribution API.
+ */
+import { SkiffError } from "../../errors.ts";
+import type { Descriptor } from "../../oci/descriptor.ts";
+import { isDigest, parseDigest } from "../../oci/digest.ts";
+import {
+  decodeJson,
+  detectManifestMediaType,
+  MAX_MANIFEST_BYTES,
+  parseManifest,
+} from "../../oci/manifest.ts";
+import { isManifestMediaType, MediaType, manifestAccept } from "../../oci/media-types.ts";
+import { isValidTag } from "../../oci/reference.ts";
+import type { Mounter, Target } from "../target.ts";
+import { bytesStream, digestOf, readAll, verifyBytes, verifyingStream } from "../verify.ts";
+import { repositoryScope } from "./challenge.ts";
+import { type RegistryClient, readCapped } from "./client.ts";
+import { resumableBody } from "./download.ts";
+import { firstPagePath, nextPageUrl } from "./pagination.ts";
+import { addToReferrersIndex, referrerDescriptor, referrersFromIndex, referrersTag } from "./referrers.ts";
+import { mountBlob, uploadBlob } from "./upload.ts";
+
+/** Tags and repositories asked for per page. */
+export const PAGE_SIZE = 1000;
+/** A listing that goes on for this many pages is a loop. */
+const MAX_PAGES = 100_000;
+
+/** Manifests kept in memory after a push or fetch, so tagging needs no second download. */
+const MANIFEST_CACHE_ENTRIES = 64;
+const MANIFEST_CACHE_BYTES = 16 * 1024 * 1024;
+
+/** The media type of a `Content-Type` value, without parameters. */
+export function contentMediaType(value: string | null): string | undefined {
+  if (!value) return undefined;
+  const type = value.split(";")[0]!.trim().toLowerCase();
+  return type === "" ? undefined : type;
+}
+
+/** Content types that say nothing about which manifest this is. */
+const GENERIC_TYPES = new Set([
+  "application/json",
+  "text/plain",
+  "application/octet-stream",
+  "binary/octet-stream",
+]);
+
+/**
+ * The media type the body itself declares (`mediaType` field), checked against the one the registry
+ * served it as (or the descriptor's): a manifest whose `mediaType` contradicts its `Content-Type` is
+ * refused.
+ */
+export function checkDeclaredMediaType(bytes: Uint8Array, served: string | undefined, where: string): string {
+  const json = decodeJson(bytes, where);
+  const declared =
+    typeof json === "object" &&
+    json !== null &&
+    typeof (json as { mediaType?: unknown }).mediaType === "string"
+      ? ((json as { mediaType: string }).mediaType as string)
+      : undefined;
+  if (declared && served && !GENERIC_TYPES.has(served) && declared !== served) {
+    throw new SkiffError(
+      "INVALID_MANIFEST",
+      `${where}: the manifest says mediaType "${declared}" but was served as "${served}"`,
+    );
+  }
+  if (served && !GENERIC_TYPES.has(served)) return served;
+  return declared ?? detectManifestMediaType(bytes, where);
+}
+
+/** Anything pushed that has `subject` gets the registry's `OCI-Subject` answer recorded here. */
+type SubjectHandling = "indexed" | "not-indexed";
+
+export class RegistryRepository implements Target, Mounter {
+  readonly kind = "registry" as const;
+  readonly writable = true;
+  readonly name: string;
+  private readonly manifests = new Map<string, Uint8Array>();
+  private manifestBytes = 0;
+  private readonly subjects = new Map<string, SubjectHandling>();
+  private referrersApi: boolean | undefined;
+  private writing: boolean;
+
+  constructor(
+    readonly client: RegistryClient,
+    readonly repository: string,
+    options: { forWriting?: boolean } = {},
+  ) {
+    this.name = `${client.registry}/${repository}`;
+    this.writing = options.forWriting ?? false;
+  }
+
+  get registry(): string {
+    return this.client.registry;
+  }
+
+  /** Scopes for reading; once the repository is written to, the push scope too (one token for all). */
+  private get readScopes(): string[] {
+    return [
+      this.writing
+        ? repositoryScope(this.repository, "pull", "push")
+        : repositoryScope(this.repository, "pull"),
+    ];
+  }
+
+  private get writeScopes(): string[] {
+    this.writing = true;
+    return [repositoryScope(this.repository, "pull", "push")];
+  }
+
+  private remember(digest: string, bytes: Uint8Array): void {
+    if (this.manifests.has(digest) || bytes.byteLength > MANIFEST_CACHE_BYTES / 4) return;
+    this.manifests.set(digest, bytes);
+    this.manifestBytes += bytes.byteLength;
+    while (this.manifests.size > MANIFEST_CACHE_ENTRIES || this.manifestBytes > MANIFEST_CACHE_BYTES) {
+      const [oldest, old] = this.manifests.entries().next().value as [string, Uint8Array];
+      this.manifests.delete(oldest);
+      this.manifestBytes -= old.byteLength;
+    }
+  }
+
+  private static kindOf(desc: Descriptor): "manifests" | "blobs" {
+    return isManifestMediaType(desc.mediaType) ? "manifests" : "blobs";
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reading
+
+  async exists(desc: Descriptor): Promise<boolean> {
+    const kind = RegistryRepository.kindOf(desc);
+    const response = await this.client.send({
+      method: "HEAD",
+      url: `/v2/${this.repository}/${kind}/${desc.digest}`,
+      headers: kind === "manifests" ? { Accept: manifestAccept } : {},
+      scopes: this.readScopes,
+    });
+    if (response.status === 200) return true;
+    if (response.status === 404) return false;
+    throw await this.client.fail(response, {
+      repository: this.repository,
+      what: `${kind === "manifests" ? "manifest" : "blob"} ${desc.digest}`,
+    });
+  }
+
+  async fetch(desc: Descriptor): Promise<ReadableStream<Uint8Array>> {
+    if (RegistryRepository.kindOf(desc) === "manifests") {
+      return bytesStream(await this.fetchManifestBytes(desc));
+    }
+    return this.fetchBlob(desc);
+  }
+
+  /** The verified bytes of a manifest (from memory when it passed through lately). */
+  async fetchManifestBytes(desc: Descriptor): Promise<Uint8Array> {
+    const cached = this.manifests.get(desc.digest);
+    if (cached && cached.byteLength === desc.size) return cached;
+    if (desc.size > MAX_MANIFEST_BYTES) {
+      throw new SkiffError(
+        "TOO_LARGE",
+        `manifest ${desc.digest} in ${this.name} is ${desc.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`,
+      );
+    }
+    const { bytes } = await this.getManifest(desc.digest, desc.mediaType);
+    verifyBytes(bytes, desc, this.name);
+    return bytes;
+  }
+
+  /**
+   * GET a manifest by tag or digest: capped at 4 MiB, the digest checked (against the digest asked
+   * for and `Docker-Content-Digest`), the declared media type checked against `Content-Type`.
+   */
+  async getManifest(reference: string, preferred?: string): Promise<{ desc: Descriptor; bytes: Uint8Array }> {
+    const what = isDigest(reference) ? `manifest ${reference}` : `tag "${reference}"`;
+    const accept =
+      preferred && isManifestMediaType(preferred) ? `${preferred}, ${manifestAccept}` : manifestAccept;
+    const response = await this.client.send({
+      method: "GET",
+      url: `/v2/${this.repository}/manifests/${reference}`,
+      headers: { Accept: accept },
+      scopes: this.readScopes,
+    });
+    if (response.status !== 200) {
+      throw await this.client.fail(response, { repository: this.repository, what });
+    }
+    const length = Number(response.headers.get("content-length") ?? Number.NaN);
+    if (Number.isFinite(length) && length > MAX_MANIFEST_BYTES) {
+      await response.body?.cancel().catch(() => {});
+      throw new SkiffError(
+        "TOO_LARGE",
+        `${what} in ${this.name} is ${length} bytes, over the ${MAX_MANIFEST_BYTES}-byte manifest limit`,
+      );
+    }
+    const bytes = response.body
+      ? await readAll(response.body, MAX_MANIFEST_BYTES, `${what} in ${this.name}`)
+      : new Uint8Array();
+    const headerDigest = response.headers.get("docker-content-digest") ?? undefined;
+    const algorithm = isDigest(reference)
+      ? parseDigest(reference).algorithm
+      : headerDigest && isDigest(headerDigest)
+        ? parseDigest(headerDigest).algorithm
+        : "sha256";
+    const digest = digestOf(bytes, algorithm);
+    if (isDigest(reference) && digest !== reference) {
+      throw new SkiffError("DIGEST_MISMATCH", `${what} from ${this.name}: content hashes to ${digest}`);
+    }
+    if (
+      headerDigest &&
+      isDigest(headerDigest) &&
+      parseDigest(headerDigest).algorithm === algorithm &&
+      headerDigest !== digest
+    ) {
+      throw new SkiffError(
+        "DIGEST_MISMATCH",
+        `${what} from ${this.name}: the registry says Docker-Content-Digest ${headerDigest}, the content hashes to ${digest}`,
+      );
+    }
+    const mediaType = checkDeclaredMediaType(
+      bytes,
+      contentMediaType(response.headers.get("content-type")),
+      `${what} in ${this.name}`,
+    );
+    this.remember(digest, bytes);
+    return { desc: { mediaType, digest, size: bytes.byteLength }, bytes };
+  }
+
+  private async fetchBlob(desc: Descriptor): Promise<ReadableStream<Uint8Array>> {
+    const url = `/v2/${this.repository}/blobs/${desc.digest}`;
+    const what = `blob ${desc.digest}`;
+    const open = (offset: number) =>
+      this.client.send({
+        method: "GET",
+        url,
+        headers: offset > 0 ? { Range: `bytes=${offset}-` } : {},
+        scopes: this.readScopes,
+      });
+    const response = await open(0);
+    if (response.status !== 200) {
+      throw await this.client.fail(response, { repository: this.repository, what });
+    }
+    const length = response.headers.get("content-length");
+    if (length !== null && Number(length) !== desc.size) {
+      await response.body?.cancel().catch(() => {});
+      throw new SkiffError(
+        "SIZE_MISMATCH",
+        `${what} from ${this.name}: the registry announces ${length} bytes, the descriptor says ${desc.size}`,
+      );
+    }
+    if (!response.body) return verifyingStream(bytesStream(new Uint8Array()), desc, this.name);
+    const body = resumableBody(response, desc.size, open, {
+      what: `${what} from ${this.name}`,
+    });
+    return verifyingStream(body, desc, this.name);
+  }
+
+  /**
+   * Resolves a tag or digest to the manifest's descriptor: HEAD first (media type from
+   * `Content-Type`, digest from `Docker-Content-Digest`, size from `Content-Length`), GET when the
+   * HEAD answer lacks any of them.
+   */
+  async resolve(reference: string): Promise<Descriptor> {
+    if (!isDigest(reference)) {
+      if (/^(sha256|sha384|sha512|blake3):/.test(reference)) parseDigest(reference);
+      if (!isValidTag(reference)) {
+        throw new SkiffError("INVALID_REFERENCE", `invalid tag "${reference}" for ${this.name}`);
+      }
+    }
+    const what = isDigest(reference) ? `manifest ${reference}` : `tag "${reference}"`;
+    const response = await this.client.send({
+      method: "HEAD",
+      url: `/v2/${this.repository}/manifests/${reference}`,
+      headers: { Accept: manifestAccept },
+      scopes: this.readScopes,
+    });
+    if (response.status === 404) {
+      throw new SkiffError("NOT_FOUND", `${what} not found in ${this.name}`);
+    }
+    if (response.status !== 200) {
+      throw await this.client.fail(response, { repository: this.repository, what });
+    }
+    const headerDigest = response.headers.get("docker-content-digest");
+    const mediaType = contentMediaType(response.headers.get("content-type"));
+    const length = Number(response.headers.get("content-length") ?? Number.NaN);
+    if (isDigest(reference) && headerDigest && isDigest(headerDigest) && headerDigest !== reference) {
+      if (parseDigest(headerDigest).algorithm === parseDigest(reference).algorithm) {
+        throw new SkiffError(
+          "DIGEST_MISMATCH",
+          `${what} in ${this.name}: the registry answered with Docker-Content-Digest ${headerDigest}`,
+        );
+      }
+    }
+    const digest = isDigest(reference) ? reference : headerDigest;
+    if (
+      digest &&
+      isDigest(digest) &&
+      mediaType &&
+      isManifestMediaType(mediaType) &&
+      Number.isSafeInteger(length) &&
+      length > 0
+    ) {
+      return { mediaType, digest, size: length };
+    }
+    return (await this.getManifest(reference)).desc;
+  }
+
+  /** Tags in the order the registry lists them (lexical for the distribution registry), after `last`. */
+  async *tags(last?: string): AsyncIterable<string> {
+    for await (const page of this.pages(`/v2/${this.repository}/tags/list`, last, "tags")) {
+      const tags = (page as { tags?: unknown }).tags;
+      if (tags === null || tags === undefined) continue;
+      if (!Array.isArray(tags))
+        throw new SkiffError("REGISTRY", `${this.name} sent a tag list that is not a list`);
+      for (const tag of tags) if (typeof tag === "string") yield tag;
+    }
+  }
+
+  /** Pages of a paginated JSON listing (`n`, `last`, `Link: <...>; rel="next"`). */
+  private async *pages(path: string, last: string | undefined, what: string): AsyncIterable<unknown> {
+    let url: string | undefined = firstPagePath(path, PAGE_SIZE, last);
+    const seen = new Set<string>();
+    for (let page = 0; url !== undefined && page < MAX_PAGES; page++) {
+      if (seen.has(url)) break;
+      seen.add(url);
+      const response = await this.client.send({
+        method: "GET",
+        url,
+        headers: { Accept: "application/json" },
+        scopes: this.readScopes,
+      });
+      if (response.status !== 200) {
+        throw await this.client.fail(response, { repository: this.repository, what });
+      }
+      const text = await readCapped(response, 32 * 1024 * 1024);
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new SkiffError("REGISTRY", `${this.name} sent ${what} that are not JSON`);
+      }
+      yield json;
+      url = nextPageUrl(response.headers.get("link"), this.client.url(url))?.href;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Writing
+
+  async push(desc: Descriptor, content: ReadableStream<Uint8Array>): Promise<void> {
+    if (RegistryRepository.kindOf(desc) === "manifests") {
+      if (desc.size > MAX_MANIFEST_BYTES) {
+        await content.cancel().catch(() => {});
+        throw new SkiffError(
+          "TOO_LARGE",
+          `manifest ${desc.digest} is ${desc.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`,
+        );
+      }
+      const bytes = await readAll(content, desc.size, `manifest ${desc.digest}`);
+      verifyBytes(bytes, desc, "the source");
+      await this.putManifest(desc, bytes, desc.digest);
+      return;
+    }
+    await uploadBlob(this.client, this.repository, desc, content);
+    this.writing = true;
+  }
+
+  /** PUT manifest bytes under a digest or tag. */
+  async putManifest(desc: Descriptor, bytes: Uint8Array, reference: string): Promise<void> {
+    checkDeclaredMediaType(bytes, desc.mediaType, `manifest ${desc.digest}`);
+    const response = await this.client.send({
+      method: "PUT",
+      url: `/v2/${this.repository}/manifests/${reference}`,
+      headers: { "Content-Type": desc.mediaType },
+      body: bytes,
+      scopes: this.writeScopes,
+    });
+    if (response.status !== 201 && response.status !== 200 && response.status !== 202) {
+      throw await this.client.fail(response, {
+        repository: this.repository,
+        what: isDigest(reference) ? `manifest ${reference}` : `tag ${reference}`,
+      });
+    }
+    await response.body?.cancel().catch(() => {});
+    const stored = response.headers.get("docker-content-digest");
+    if (
+      stored &&
+      isDigest(stored) &&
+      parseDigest(stored).algorithm === parseDigest(desc.digest).algorithm &&
+      stored !== desc.digest
+    ) {
+      throw new SkiffError("DIGEST_MISMATCH", `${this.name} stored manifest ${desc.digest} as ${stored}`);
+    }
+    this.remember(desc.digest, bytes);
+    if (response.headers.get("oci-subject")) this.subjects.set(desc.digest, "indexed");
+    else if (!this.subjects.has(desc.digest)) this.subjects.set(desc.digest, "not-indexed");
+  }
+
+  /** Points `tag` at a manifest the repository holds (its bytes PUT again under the tag). */
+  async tag(desc: Descriptor, tag: string): Promise<void> {
+    if (!isValidTag(tag)) {
+      throw new SkiffError(
+        "INVALID_REFERENCE",
+        `invalid tag "${tag}": must match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`,
+      );
+    }
+    const bytes = await this.fetchManifestBytes(desc);
+    await this.putManifest(desc, bytes, tag);
+  }
+
+  async delete(desc: Descriptor): Promise<void> {
+    const kind = RegistryRepository.kindOf(desc);
+    const what = `${kind === "manifests" ? "manifest" : "blob"} ${desc.digest}`;
+    const response = await this.client.send({
+      method: "DELETE",
+      url: `/v2/${this.repository}/${kind}/${desc.digest}`,
+      scopes: [repositoryScope(this.repository, "delete")],
+    });
+    if (response.status === 202 || response.status === 200 || response.status === 204) {
+      await response.body?.cancel().catch(() => {});
+      this.manifests.delete(desc.digest);
+      return;
+    }
+    throw await this.client.fail(response, { repository: this.repository, what });
+  }
+
+  async mount(desc: Descriptor, fromRepository: string): Promise<boolean> {
+    this.writing = true;
+    return mountBlob(this.client, this.repository, desc, fromRepository);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Referrers
+
+  /** Referrers of `subject`: the referrers API when the registry has it, else the `<alg>-<hex>` tag. */
+  async referrers(subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
+    if (this.referrersApi !== false) {
+      const found = await this.referrersFromApi(subject, artifactType);
+      if (found) return found;
+    }
+    return this.referrersFromTag(subject, artifactType);
+  }
+
+  /** The referrers API's answer, or undefined when the registry does not have the API (404). */
+  private async referrersFromApi(
+    subject: Descriptor,
+    artifactType?: string,
+  ): Promise<Descriptor[] | undefined> {
+    const query = artifactType ? `?${new URLSearchParams({ artifactType })}` : "";
+    let url: string | undefined = `/v2/${this.repository}/referrers/${subject.digest}${query}`;
+    const out: Descriptor[] = [];
+    const seen = new Set<string>();
+    while (url !== undefined && !seen.has(url)) {
+      seen.add(url);
+      const response = await this.client.send({
+        method: "GET",
+        url,
+        headers: { Accept: MediaType.ociIndex },
+        scopes: this.readScopes,
+      });
+      if (response.status === 404 && out.length === 0) {
+        await response.body?.cancel().catch(() => {});
+        this.referrersApi = false;
+        return undefined;
+      }
+      if (response.status !== 200) {
+        throw await this.client.fail(response, {
+          repository: this.repository,
+          what: `referrers of ${subject.digest}`,
+        });
+      }
+      const type = contentMediaType(response.headers.get("content-type"));
+      if (type !== MediaType.ociIndex) {
+        // Not the API (some proxies answer 200 with HTML): treat as absent.
+        await response.body?.cancel().catch(() => {});
+        this.referrersApi = false;
+        return undefined;
+      }
+      this.referrersApi = true;
+      const bytes = await readAll(
+        response.body!,
+        MAX_MANIFEST_BYTES,
+        `referrers of ${subject.digest} in ${this.name}`,
+      );
+      const filtered = (response.headers.get("oci-filters-applied") ?? "").split(",").map((s) => s.trim());
+      const applied = filtered.includes("artifactType") ? undefined : artifactType;
+      out.push(...referrersFromIndex(bytes, `referrers of ${subject.digest} in ${this.name}`, applied));
+      url = nextPageUrl(response.headers.get("link"), this.client.url(url))?.href;
+    }
+    return out;
+  }
+
+  private async referrersFromTag(subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
+    const bytes = await this.fallbackIndex(subject);
+    if (!bytes) return [];
+    return referrersFromIndex(
+      bytes,
+      `referrers index ${referrersTag(subject.digest)} in ${this.name}`,
+      artifactType,
+    );
+  }
+
+  /** The bytes of the `<alg>-<hex>` fallback index, or undefined when there is none. */
+  private async fallbackIndex(subject: Descriptor): Promise<Uint8Array | undefined> {
+    const tag = referrersTag(subject.digest);
+    const response = await this.client.send({
+      method: "GET",
+      url: `/v2/${this.repository}/manifests/${tag}`,
+      headers: { Accept: MediaType.ociIndex },
+      scopes: this.readScopes,
+    });
+    if (response.status === 404) {
+      await response.body?.cancel().catch(() => {});
+      return undefined;
+    }
+    if (response.status !== 200) {
+      throw await this.client.fail(response, { repository: this.repository, what: `referrers tag ${tag}` });
+    }
+    return readAll(response.body!, MAX_MANIFEST_BYTES, `referrers tag ${tag} in ${this.name}`);
+  }
+
+  /** True when the registry indexes referrers itself (it has the referrers API). */
+  async hasReferrersApi(subject: Descriptor): Promise<boolean> {
+    if (this.referrersApi === undefined) await this.referrersFromApi(subject);
+    return this.referrersApi === true;
+  }
+
+  /**
+   * Keeps the fallback index current after `referrer` (a manifest with `subject`) was pushed:
+   * nothing to do when the registry answered the push with `OCI-Subject` or has the referrers API;
+   * else the referrer is added to the `<alg>-<hex>` index (created when missing).
+   */
+  async addReferrer(subject: Descriptor, referrer: Descriptor): Promise<void> {
+    if (this.subjects.get(referrer.digest) === "indexed") return;
+    if (await this.hasReferrersApi(subject)) return;
+    const bytes = await this.fetchManifestBytes(referrer);
+    const manifest = parseManifest(bytes, referrer.mediaType, `manifest ${referrer.digest} in ${this.name}`);
+    const entry = referrerDescriptor(referrer, manifest);
+    const tag = referrersTag(subject.digest);
+    const existing = await this.fallbackIndex(subject);
+    const updated = addToReferrersIndex(existing, entry, `referrers tag ${tag} in ${this.name}`);
+    if (!updated) return;
+    const desc: Descriptor = {
+      mediaType: MediaType.ociIndex,
+      digest: digestOf(updated),
+      size: updated.byteLength,
+    };
+    await this.putManifest(desc, updated, tag);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * When and how long to wait before trying a registry request again: up to 5 retries with jittered
+ * exponential backoff (200 ms doubling, capped at 3 s), on 408, 429 (honoring `Retry-After`) and
+ * 5xx answers, and on network failures of requests that can be sent again.
+ */
+
+/** Retries after the first attempt. */
+export const MAX_RETRIES = 5;
+/** The first backoff step. */
+export const BASE_DELAY_MS = 200;
+/** No backoff step is longer. */
+export const MAX_DELAY_MS = 3000;
+/** A `Retry-After` longer than this is not waited for: the error says when to come back instead. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * The wait before retry number `retry` (0 for the first retry): 200 ms doubling per retry up to
+ * 3 s, then jittered to between half and all of that so parallel clients spread out.
+ * `random` returns a number in [0, 1).
+ */
+export function backoffDelay(retry: number, random: () => number = Math.random): number {
+  const step = Math.min(BASE_DELAY_MS * 2 ** Math.max(0, retry), MAX_DELAY_MS);
+  return Math.round(step / 2 + random() * (step / 2));
+}
+
+/** True for statuses a retry can cure: 408, 429 and 5xx except 501 (not implemented) and 505. */
+export function isRetryableStatus(status: number): boolean {
+  return (
+    status === 408 || status === 429 || (status >= 500 && status <= 599 && status !== 501 && status !== 505)
+  );
+}
+
+/**
+ * Milliseconds a `Retry-After` value asks to wait (delta-seconds or an HTTP date), or undefined
+ * when it is absent or unreadable. `now` is for tests.
+ */
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (/^\d+\.\d+$/.test(text)) return Math.round(Number(text) * 1000);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/** The wait before retry `retry` after a response: its `Retry-After` when given, else the backoff. */
+export function retryDelay(
+  retry: number,
+  retryAfter: string | null | undefined,
+  random: () => number = Math.random,
+): number {
+  const asked = parseRetryAfter(retryAfter);
+  if (asked !== undefined) return asked;
+  return backoffDelay(retry, random);
+}
+
+/** Resolves after `ms` milliseconds (rejects early when `signal` aborts). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
