@@ -4,7 +4,7 @@ import { type FileHandle, open, rm } from "node:fs/promises";
 import { asSkiffError } from "../../errors.ts";
 
 /** Bytes per read: large enough that per-chunk overhead vanishes, small enough to stay lean. */
-export const CHUNK_SIZE = 2 * 1024 * 1024;
+export const CHUNK_SIZE = 512 * 1024;
 
 /** A short random suffix for temporary names. */
 export function randomSuffix(): string {
