@@ -1,0 +1,128 @@
+/**
+ * Start-up time of the compiled binary: `skiff version` and `skiff --help`, N runs each after a
+ * warm-up, reported as median / min / p90 / max. A benchmark, not a test.
+ *
+ *   bun scripts/bench-startup.ts [--runs 30] [--warmup 3] [--binary dist/skiff-linux-x64]
+ *                                [--no-hyperfine] [--json] [--check]
+ *
+ * With hyperfine on PATH the runs are timed by `hyperfine -N` (no shell, spawn cost calibrated out);
+ * otherwise by spawnSync and performance.now() here (which adds this process's spawn overhead,
+ * about 1 ms). `--check` exits 1 when a median misses the target.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+const TARGET_MS = 15;
+const root = resolve(import.meta.dir, "..");
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "30" },
+    warmup: { type: "string", default: "3" },
+    binary: { type: "string", default: join(root, "dist", "skiff-linux-x64") },
+    "no-hyperfine": { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    check: { type: "boolean", default: false },
+  },
+});
+const runs = Number(values.runs);
+const warmup = Number(values.warmup);
+const binary = resolve(values.binary);
+const cases = [["version"], ["--help"]];
+
+interface Stats {
+  command: string;
+  runs: number;
+  medianMs: number;
+  minMs: number;
+  p90Ms: number;
+  maxMs: number;
+}
+
+function stats(command: string, samples: number[]): Stats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  const mid = sorted.length / 2;
+  const median = sorted.length % 2 === 0 ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[Math.floor(mid)]!;
+  return { command, runs: sorted.length, medianMs: median, minMs: sorted[0]!, p90Ms: at(0.9), maxMs: at(1) };
+}
+
+function hasHyperfine(): boolean {
+  return !values["no-hyperfine"] && spawnSync("hyperfine", ["--version"]).status === 0;
+}
+
+function withHyperfine(args: string[]): number[] {
+  const dir = mkdtempSync(join(tmpdir(), "skiff-bench-"));
+  try {
+    const out = join(dir, "result.json");
+    const command = [binary, ...args].join(" ");
+    const result = spawnSync(
+      "hyperfine",
+      [
+        "-N",
+        "--style",
+        "none",
+        "--warmup",
+        String(warmup),
+        "--runs",
+        String(runs),
+        "--export-json",
+        out,
+        command,
+      ],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    if (result.status !== 0) throw new Error(`hyperfine failed for ${command}`);
+    const report = JSON.parse(readFileSync(out, "utf8")) as { results: { times: number[] }[] };
+    return report.results[0]!.times.map((seconds) => seconds * 1000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function withSpawnSync(args: string[]): number[] {
+  const samples: number[] = [];
+  for (let i = 0; i < warmup + runs; i++) {
+    const started = performance.now();
+    const result = spawnSync(binary, args, { stdio: "ignore" });
+    const elapsed = performance.now() - started;
+    if (result.status !== 0) throw new Error(`${binary} ${args.join(" ")} exited ${result.status}`);
+    if (i >= warmup) samples.push(elapsed);
+  }
+  return samples;
+}
+
+for (const args of cases) {
+  const check = spawnSync(binary, args, { encoding: "utf8" });
+  if (check.error || check.status !== 0) {
+    console.error(`cannot run ${binary} ${args.join(" ")}: ${check.error?.message ?? check.stderr}`);
+    console.error("build it first: npm run build -- --host");
+    process.exit(2);
+  }
+}
+
+const method = hasHyperfine() ? "hyperfine -N" : "spawnSync + performance.now()";
+const measure = method.startsWith("hyperfine") ? withHyperfine : withSpawnSync;
+const results = cases.map((args) => stats(`skiff ${args.join(" ")}`, measure(args)));
+const missed = results.filter((result) => result.medianMs >= TARGET_MS);
+
+if (values.json) {
+  console.log(JSON.stringify({ binary, method, warmup, targetMs: TARGET_MS, results }, null, 2));
+} else {
+  const ms = (value: number): string => `${value.toFixed(1)} ms`.padStart(9);
+  console.log(`${binary}\n${method}, ${warmup} warm-up + ${runs} runs each\n`);
+  console.log(`${"command".padEnd(16)}   median       min       p90       max`);
+  for (const result of results) {
+    console.log(
+      `${result.command.padEnd(16)}${ms(result.medianMs)} ${ms(result.minMs)} ${ms(result.p90Ms)} ${ms(result.maxMs)}`,
+    );
+  }
+  console.log(
+    missed.length === 0
+      ? `\ntarget: median under ${TARGET_MS} ms: met`
+      : `\ntarget: median under ${TARGET_MS} ms: NOT met by ${missed.map((result) => result.command).join(", ")}`,
+  );
+}
+if (values.check && missed.length > 0) process.exit(1);
