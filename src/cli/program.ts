@@ -8,12 +8,14 @@ import { registerCompletion } from "./commands/completion.ts";
 import { registerCopy } from "./commands/cp.ts";
 import { registerDiscover } from "./commands/discover.ts";
 import { registerIndex } from "./commands/index-cmd.ts";
+import { registerLogin, registerLogout } from "./commands/login.ts";
 import { registerManifest } from "./commands/manifest/index.ts";
 import { registerPull } from "./commands/pull.ts";
 import { registerPush } from "./commands/push.ts";
 import { registerRepo } from "./commands/repo/index.ts";
 import { registerResolve } from "./commands/resolve.ts";
 import { registerRestore } from "./commands/restore.ts";
+import { registerTag } from "./commands/tag.ts";
 import { registerVersion } from "./commands/version.ts";
 import { type Console, processConsole } from "./io.ts";
 
@@ -46,6 +48,9 @@ export function buildProgram(console: Console = processConsole): Command {
   registerCopy(program, console);
   registerBackup(program, console);
   registerRestore(program, console);
+  registerTag(program, console);
+  registerLogin(program, console);
+  registerLogout(program, console);
   return program;
 }
 

@@ -179,14 +179,14 @@ export class RegistryClient {
     const s = this.settings;
     let found: Credential | undefined;
     if (s.identityToken) found = { identityToken: s.identityToken, source: "--identity-token" };
-    else if (s.username !== undefined || s.password !== undefined) {
-      if (s.password !== undefined && s.username === undefined) {
-        throw new SkiffError("USAGE", "a password needs a username: pass -u/--username too");
-      }
-      found = { username: s.username ?? "", password: s.password ?? "", source: "--username/--password" };
+    else if (s.password !== undefined && s.username === undefined) {
+      // A password without a user name is an identity token (as in ORAS).
+      found = { identityToken: s.password, source: "--password" };
+    } else if (s.username !== undefined) {
       if (s.password === undefined) {
         throw new SkiffError("USAGE", "--username needs a password: pass -p/--password or --password-stdin");
       }
+      found = { username: s.username, password: s.password, source: "--username/--password" };
     } else {
       const paths =
         s.registryConfigs && s.registryConfigs.length > 0 ? s.registryConfigs : [defaultConfigPath()];

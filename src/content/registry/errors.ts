@@ -123,6 +123,13 @@ export function registryError(
       "wait and try again, or log in: registries allow authenticated clients more requests",
     );
   }
+  if (code === "MANIFEST_BLOB_UNKNOWN") {
+    return new SkiffError(
+      "REGISTRY",
+      `${where} refused ${what || "the manifest "}: it refers to content the repository does not have${suffix}`,
+      "push the blobs and child manifests first (skiff cp copies a whole graph)",
+    );
+  }
   if (code === "NAME_UNKNOWN") {
     return new SkiffError("NOT_FOUND", `repository ${where} not found${suffix}`);
   }

@@ -57,3 +57,21 @@ export function addToReferrersIndex(
   if (annotations) json.annotations = annotations;
   return new TextEncoder().encode(JSON.stringify(json));
 }
+
+/**
+ * The fallback index without `digest`: new bytes, `"empty"` when nothing is left, or undefined when
+ * it was not listed.
+ */
+export function removeFromReferrersIndex(
+  existing: Uint8Array,
+  digest: string,
+  where: string,
+): Uint8Array | "empty" | undefined {
+  const index = parseManifest(existing, MediaType.ociIndex, where);
+  if (!("manifests" in index) || !index.manifests.some((m) => m.digest === digest)) return undefined;
+  const manifests = index.manifests.filter((m) => m.digest !== digest);
+  if (manifests.length === 0) return "empty";
+  const json: Record<string, unknown> = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
+  if (index.annotations) json.annotations = index.annotations;
+  return new TextEncoder().encode(JSON.stringify(json));
+}

@@ -19,7 +19,13 @@ import { repositoryScope } from "./challenge.ts";
 import { type RegistryClient, readCapped } from "./client.ts";
 import { resumableBody } from "./download.ts";
 import { firstPagePath, nextPageUrl } from "./pagination.ts";
-import { addToReferrersIndex, referrerDescriptor, referrersFromIndex, referrersTag } from "./referrers.ts";
+import {
+  addToReferrersIndex,
+  referrerDescriptor,
+  referrersFromIndex,
+  referrersTag,
+  removeFromReferrersIndex,
+} from "./referrers.ts";
 import { mountBlob, uploadBlob } from "./upload.ts";
 
 /** Tags and repositories asked for per page. */
@@ -141,6 +147,34 @@ export class RegistryRepository implements Target, Mounter {
       repository: this.repository,
       what: `${kind === "manifests" ? "manifest" : "blob"} ${desc.digest}`,
     });
+  }
+
+  /** A blob's descriptor from `HEAD blobs/DIGEST` (its size from `Content-Length`). */
+  async describeBlob(digest: string): Promise<Descriptor> {
+    parseDigest(digest);
+    const what = `blob ${digest}`;
+    const response = await this.client.send({
+      method: "HEAD",
+      url: `/v2/${this.repository}/blobs/${digest}`,
+      scopes: this.readScopes,
+    });
+    if (response.status === 404) throw new SkiffError("NOT_FOUND", `${what} not found in ${this.name}`);
+    if (response.status !== 200)
+      throw await this.client.fail(response, { repository: this.repository, what });
+    const size = Number(response.headers.get("content-length") ?? Number.NaN);
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new SkiffError("REGISTRY", `${this.name} did not say the size of ${what} (no Content-Length)`);
+    }
+    const headerDigest = response.headers.get("docker-content-digest");
+    if (headerDigest && isDigest(headerDigest) && headerDigest !== digest) {
+      if (parseDigest(headerDigest).algorithm === parseDigest(digest).algorithm) {
+        throw new SkiffError(
+          "DIGEST_MISMATCH",
+          `${what} in ${this.name}: the registry answered for ${headerDigest}`,
+        );
+      }
+    }
+    return { mediaType: "application/octet-stream", digest, size };
   }
 
   async fetch(desc: Descriptor): Promise<ReadableStream<Uint8Array>> {
@@ -537,6 +571,38 @@ export class RegistryRepository implements Target, Mounter {
     const existing = await this.fallbackIndex(subject);
     const updated = addToReferrersIndex(existing, entry, `referrers tag ${tag} in ${this.name}`);
     if (!updated) return;
+    const desc: Descriptor = {
+      mediaType: MediaType.ociIndex,
+      digest: digestOf(updated),
+      size: updated.byteLength,
+    };
+    await this.putManifest(desc, updated, tag);
+  }
+
+  /**
+   * Takes a deleted referrer out of the subject's fallback index (registries without the referrers
+   * API); the index is deleted when it becomes empty.
+   */
+  async removeReferrer(subject: Descriptor, referrerDigest: string): Promise<void> {
+    if (await this.hasReferrersApi(subject)) return;
+    const existing = await this.fallbackIndex(subject);
+    if (!existing) return;
+    const tag = referrersTag(subject.digest);
+    const updated = removeFromReferrersIndex(
+      existing,
+      referrerDigest,
+      `referrers tag ${tag} in ${this.name}`,
+    );
+    if (!updated) return;
+    const old: Descriptor = {
+      mediaType: MediaType.ociIndex,
+      digest: digestOf(existing),
+      size: existing.byteLength,
+    };
+    if (updated === "empty") {
+      await this.delete(old);
+      return;
+    }
     const desc: Descriptor = {
       mediaType: MediaType.ociIndex,
       digest: digestOf(updated),

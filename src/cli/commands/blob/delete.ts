@@ -1,0 +1,57 @@
+import type { Command } from "commander";
+import { SkiffError } from "../../../errors.ts";
+import type { Console } from "../../io.ts";
+import { addCommonOptions, addRemoteOptions, openOptions, referenceArgument } from "../../options.ts";
+import { jsonText, plainDescriptor } from "../manifest/fetch.ts";
+import { confirm } from "../prompt.ts";
+
+type Flags = Record<string, unknown>;
+
+export function registerBlobDelete(group: Command, console: Console): void {
+  const command = group
+    .command("delete")
+    .aliases(["remove", "rm"])
+    .description("Delete a blob from a registry")
+    .argument("<reference>", "host/repo@digest")
+    .option("-f, --force", "delete without asking; a missing blob is not an error")
+    .option("--descriptor", "print the deleted blob's descriptor (needs --force)")
+    .option("--pretty", "indent the --descriptor JSON");
+  addRemoteOptions(command);
+  addCommonOptions(command);
+  command.action(async (text: string, flags: Flags) => {
+    const { openTarget } = await import("../../../content/open.ts");
+    const { deleteBlob } = await import("../../../ops/delete.ts");
+    if (flags.descriptor && !flags.force) {
+      throw new SkiffError("USAGE", "--descriptor needs --force to confirm the deletion");
+    }
+    const ref = referenceArgument(text, flags);
+    if (ref.kind !== "registry") throw new SkiffError("USAGE", "blob delete works on registries only");
+    if (!ref.digest) {
+      throw new SkiffError("USAGE", `${text}: blob reference must be of the form <name@digest>`);
+    }
+    const target = await openTarget(ref, openOptions(flags, "", console, true));
+    const result = await deleteBlob(target, ref, {
+      ...(flags.force
+        ? {}
+        : {
+            confirm: (desc) => confirm(console, `Are you sure you want to delete the blob "${desc.digest}"?`),
+          }),
+    });
+    if (result.outcome === "missing") {
+      if (flags.force && !flags.descriptor) {
+        console.out(`Missing ${text}\n`);
+        return;
+      }
+      throw new SkiffError("NOT_FOUND", `${text}: the specified blob does not exist`);
+    }
+    if (result.outcome === "cancelled") {
+      console.err("Operation cancelled.\n");
+      return;
+    }
+    if (flags.descriptor) {
+      console.out(jsonText(plainDescriptor(result.desc), Boolean(flags.pretty)));
+      return;
+    }
+    console.out(`Deleted ${text}\n`);
+  });
+}

@@ -1,0 +1,65 @@
+import type { Command } from "commander";
+import { SkiffError } from "../../../errors.ts";
+import type { Console } from "../../io.ts";
+import { addCommonOptions, addRemoteOptions, openOptions, referenceArgument } from "../../options.ts";
+import { confirm } from "../prompt.ts";
+import { jsonText, plainDescriptor } from "./fetch.ts";
+
+type Flags = Record<string, unknown>;
+
+export function registerManifestDelete(group: Command, console: Console): void {
+  const command = group
+    .command("delete")
+    .aliases(["remove", "rm"])
+    .description("Delete a manifest (and every tag pointing at it) from a registry")
+    .argument("<reference>", "host/repo:tag or host/repo@digest")
+    .option("-f, --force", "delete without asking; a missing manifest is not an error")
+    .option("--descriptor", "print the deleted manifest's descriptor (needs --force)")
+    .option("--pretty", "indent the --descriptor JSON");
+  addRemoteOptions(command);
+  addCommonOptions(command);
+  command.action(async (text: string, flags: Flags) => {
+    const { openTarget } = await import("../../../content/open.ts");
+    const { deleteManifest } = await import("../../../ops/delete.ts");
+    if (flags.descriptor && !flags.force) {
+      throw new SkiffError("USAGE", "--descriptor needs --force to confirm the deletion");
+    }
+    const ref = referenceArgument(text, flags);
+    if (ref.kind !== "registry") throw new SkiffError("USAGE", "manifest delete works on registries only");
+    if (!ref.tag && !ref.digest) {
+      throw new SkiffError(
+        "USAGE",
+        `"${text}" has no tag or digest`,
+        "use HOST/REPO:TAG or HOST/REPO@DIGEST",
+      );
+    }
+    const target = await openTarget(ref, openOptions(flags, "", console, true));
+    const result = await deleteManifest(target, ref, {
+      ...(flags.force
+        ? {}
+        : {
+            confirm: (desc) =>
+              confirm(
+                console,
+                `Are you sure you want to delete the manifest "${desc.digest}" and all tags associated with it?`,
+              ),
+          }),
+    });
+    if (result.outcome === "missing") {
+      if (flags.force && !flags.descriptor) {
+        console.out(`Missing ${text}\n`);
+        return;
+      }
+      throw new SkiffError("NOT_FOUND", `${text}: the specified manifest does not exist`);
+    }
+    if (result.outcome === "cancelled") {
+      console.err("Operation cancelled.\n");
+      return;
+    }
+    if (flags.descriptor) {
+      console.out(jsonText(plainDescriptor(result.desc), Boolean(flags.pretty)));
+      return;
+    }
+    console.out(`Deleted ${text}\n`);
+  });
+}

@@ -1,0 +1,63 @@
+/** Questions on the terminal: a line of input (hidden for passwords) and yes/no confirmations. */
+import process from "node:process";
+import { SkiffError } from "../../errors.ts";
+import type { Console } from "../io.ts";
+
+/**
+ * Writes `prompt` on stderr and reads one line from stdin. With `hidden` on a terminal, the
+ * typed characters are not echoed. End of input gives what was read so far.
+ */
+export function readLine(console: Console, prompt: string, hidden = false): Promise<string> {
+  console.err(prompt);
+  const stdin = process.stdin;
+  const raw = hidden && Boolean(stdin.isTTY) && typeof stdin.setRawMode === "function";
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const cleanup = () => {
+      stdin.off("data", onData);
+      stdin.off("end", onEnd);
+      stdin.off("error", onError);
+      if (raw) stdin.setRawMode(false);
+      stdin.pause();
+      if (hidden) console.err("\n");
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const ch of typeof chunk === "string" ? chunk : chunk.toString("utf8")) {
+        if (raw && (ch === "\u0003" || ch === "\u0004")) {
+          cleanup();
+          reject(new SkiffError("USAGE", "cancelled"));
+          return;
+        }
+        if (ch === "\n" || ch === "\r") {
+          cleanup();
+          resolve(text);
+          return;
+        }
+        if (raw && (ch === "\u007f" || ch === "\b")) {
+          text = text.slice(0, -1);
+          continue;
+        }
+        text += ch;
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(text);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(new SkiffError("IO", `cannot read stdin: ${error.message}`));
+    };
+    if (raw) stdin.setRawMode(true);
+    stdin.on("data", onData);
+    stdin.on("end", onEnd);
+    stdin.on("error", onError);
+    stdin.resume();
+  });
+}
+
+/** Asks `question [y/N]` and reads the answer from stdin (ORAS's confirmation): true for y or yes. */
+export async function confirm(console: Console, question: string): Promise<boolean> {
+  const answer = await readLine(console, `${question} [y/N] `);
+  return /^\s*y(es)?\s*$/i.test(answer);
+}

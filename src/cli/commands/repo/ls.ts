@@ -1,0 +1,58 @@
+import type { Command } from "commander";
+import { SkiffError } from "../../../errors.ts";
+import type { Console } from "../../io.ts";
+import { addCommonOptions, addRemoteOptions, remoteSettings } from "../../options.ts";
+
+type Flags = Record<string, unknown>;
+
+/** Splits `host[:port][/namespace]`. */
+export function parseRegistryPath(text: string): { registry: string; namespace: string } {
+  const slash = text.indexOf("/");
+  const registry = slash === -1 ? text : text.slice(0, slash);
+  const namespace = slash === -1 ? "" : text.slice(slash + 1).replace(/\/+$/, "");
+  if (!/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?)(:\d{1,5})?$/.test(registry)) {
+    throw new SkiffError(
+      "INVALID_REFERENCE",
+      `"${registry}" is not a registry host`,
+      "use HOST[:PORT][/NAMESPACE]",
+    );
+  }
+  if (
+    namespace !== "" &&
+    !/^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/.test(namespace)
+  ) {
+    throw new SkiffError("INVALID_REFERENCE", `"${namespace}" is not a repository namespace`);
+  }
+  return { registry, namespace };
+}
+
+export function registerRepoLs(group: Command, console: Console): void {
+  const command = group
+    .command("ls")
+    .alias("list")
+    .description("List the repositories of a registry (under a namespace when given)")
+    .argument("<registry>", "HOST[:PORT][/NAMESPACE]")
+    .option("--last <repository>", "start after this repository");
+  addRemoteOptions(command);
+  addCommonOptions(command);
+  command.addHelpText(
+    "after",
+    `
+Examples:
+  skiff repo ls localhost:5000
+  skiff repo ls localhost:5000/team        (names under team/, without the prefix)
+  skiff repo ls --last app localhost:5000`,
+  );
+  command.action(async (text: string, flags: Flags) => {
+    const { listRepositories } = await import("../../../content/registry/index.ts");
+    const { registry, namespace } = parseRegistryPath(text);
+    const prefix = namespace ? `${namespace}/` : "";
+    const lastFlag = flags.last as string | undefined;
+    const last = lastFlag ? `${prefix}${lastFlag}` : undefined;
+    const lines: string[] = [];
+    for await (const name of listRepositories(registry, remoteSettings(flags, "", console), last)) {
+      if (name.startsWith(prefix)) lines.push(name.slice(prefix.length));
+    }
+    if (lines.length > 0) console.out(`${lines.join("\n")}\n`);
+  });
+}

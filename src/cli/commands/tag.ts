@@ -1,0 +1,60 @@
+import type { Command } from "commander";
+import { SkiffError } from "../../errors.ts";
+import { referenceName } from "../../oci/reference.ts";
+import type { Console } from "../io.ts";
+import {
+  addCommonOptions,
+  addLayoutOptions,
+  addRemoteOptions,
+  openOptions,
+  referenceArgument,
+} from "../options.ts";
+import { describeTarget } from "../output/status.ts";
+import { parseConcurrency } from "./push.ts";
+
+type Flags = Record<string, unknown>;
+
+export function registerTag(program: Command, console: Console): void {
+  const command = program
+    .command("tag")
+    .description("Tag a manifest in a registry or an OCI image layout")
+    .argument("<source>", "the manifest: host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
+    .argument("<tags...>", "new tags")
+    .option("--concurrency <n>", "tags written at once", "5");
+  addLayoutOptions(command);
+  addRemoteOptions(command);
+  addCommonOptions(command);
+  command.addHelpText(
+    "after",
+    `
+Examples:
+  skiff tag localhost:5000/hello:v1.0.1 v1.0.2 latest
+  skiff tag localhost:5000/hello@sha256:9463e0d1... v1.0.2
+  skiff tag --oci-layout ./layout v1         (tagless: the layout's only manifest)`,
+  );
+  command.action(async (sourceText: string, tags: string[], flags: Flags) => {
+    const { openTarget } = await import("../../content/open.ts");
+    const { tagReference } = await import("../../ops/tag.ts");
+    if (sourceText === "list" || sourceText === "ls") {
+      throw new SkiffError(
+        "USAGE",
+        `there is no "${sourceText}" sub-command for "skiff tag"`,
+        "to list tags, use `skiff repo tags`",
+      );
+    }
+    const ref = referenceArgument(sourceText, flags);
+    const target = await openTarget(ref, openOptions(flags, "", console));
+    let announced = false;
+    await tagReference(target, ref, tags, {
+      concurrency: parseConcurrency(flags.concurrency, 5),
+      listener: (event) => {
+        if (event.type !== "status") return;
+        if (!announced) {
+          announced = true;
+          console.out(`Tagging ${describeTarget(ref, `${referenceName(ref)}@${event.desc.digest}`)}\n`);
+        }
+        console.out(`Tagged ${event.text}\n`);
+      },
+    });
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * manifest push: puts manifest bytes from a file or stdin into a registry or layout, by digest, then
+ * under each tag; a manifest with a `subject` also updates the referrers fallback index of a
+ * registry without the referrers API.
+ */
+import type { Target } from "../content/target.ts";
+import { bytesStream, digestOf } from "../content/verify.ts";
+import { SkiffError } from "../errors.ts";
+import type { Descriptor } from "../oci/descriptor.ts";
+import { decodeJson, MAX_MANIFEST_BYTES, parseManifest } from "../oci/manifest.ts";
+import { isManifestMediaType, isValidMediaType } from "../oci/media-types.ts";
+import { ignoreEvents, type Listener } from "./events.ts";
+
+export interface ManifestPushOptions {
+  /** `--media-type`; default: the manifest's own `mediaType`. */
+  mediaType?: string;
+  /** Tags to point at the manifest after it is stored. */
+  tags?: readonly string[];
+  /** The digest the reference named (`NAME@DIGEST`): the bytes must hash to it. */
+  expectedDigest?: string;
+  listener?: Listener;
+}
+
+export interface ManifestPushResult {
+  desc: Descriptor;
+  /** False when the target already had the manifest. */
+  pushed: boolean;
+  tags: string[];
+}
+
+/** Something that can PUT a manifest of any media type (registries). */
+interface ManifestPutter {
+  putManifest(desc: Descriptor, bytes: Uint8Array, reference: string): Promise<void>;
+}
+
+/** See ops/attach.ts. */
+interface ReferrersIndexUpdater {
+  addReferrer(subject: Descriptor, referrer: Descriptor): Promise<void>;
+}
+
+/** The media type to push `bytes` as: `--media-type`, else the document's `mediaType`. */
+export function manifestMediaType(bytes: Uint8Array, flag: string | undefined, source: string): string {
+  const json = decodeJson(bytes, source);
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new SkiffError("INVALID_MANIFEST", `${source} is not a JSON object`);
+  }
+  const declared = (json as { mediaType?: unknown }).mediaType;
+  if (declared !== undefined && typeof declared !== "string") {
+    throw new SkiffError("INVALID_MANIFEST", `${source}: mediaType must be a string`);
+  }
+  if (flag !== undefined) {
+    if (!isValidMediaType(flag)) throw new SkiffError("USAGE", `--media-type "${flag}" is not a media type`);
+    if (declared !== undefined && declared !== flag) {
+      throw new SkiffError(
+        "INVALID_MANIFEST",
+        `${source} says mediaType "${declared}", which contradicts --media-type ${flag}`,
+      );
+    }
+    return flag;
+  }
+  if (declared === undefined || declared === "") {
+    throw new SkiffError(
+      "USAGE",
+      `cannot tell the media type of ${source}: it has no mediaType field`,
+      "pass --media-type, e.g. --media-type application/vnd.oci.image.manifest.v1+json",
+    );
+  }
+  return declared;
+}
+
+/** Stores a manifest and tags it. */
+export async function pushManifestBytes(
+  target: Target,
+  bytes: Uint8Array,
+  source: string,
+  options: ManifestPushOptions = {},
+): Promise<ManifestPushResult> {
+  if (bytes.byteLength > MAX_MANIFEST_BYTES) {
+    throw new SkiffError(
+      "TOO_LARGE",
+      `${source} is ${bytes.byteLength} bytes, over the ${MAX_MANIFEST_BYTES}-byte manifest limit`,
+    );
+  }
+  if (!target.writable) throw new SkiffError("UNSUPPORTED", `cannot push to ${target.name}: it is read-only`);
+  const mediaType = manifestMediaType(bytes, options.mediaType, source);
+  const desc: Descriptor = { mediaType, digest: digestOf(bytes), size: bytes.byteLength };
+  let subject: Descriptor | undefined;
+  if (isManifestMediaType(mediaType)) {
+    const manifest = parseManifest(bytes, mediaType, source);
+    if (manifest.artifactType) desc.artifactType = manifest.artifactType;
+    subject = manifest.subject;
+  }
+  if (options.expectedDigest && options.expectedDigest !== desc.digest) {
+    throw new SkiffError(
+      "DIGEST_MISMATCH",
+      `${source} hashes to ${desc.digest}, not ${options.expectedDigest} as the reference says`,
+    );
+  }
+  const listener = options.listener ?? ignoreEvents;
+  const plain: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+  let pushed = false;
+  if (await target.exists(plain)) {
+    listener({ type: "skip", desc: plain, reason: "exists" });
+  } else {
+    listener({ type: "start", desc: plain });
+    const putter = target as Partial<ManifestPutter>;
+    if (!isManifestMediaType(mediaType) && typeof putter.putManifest === "function") {
+      await putter.putManifest(plain, bytes, plain.digest);
+    } else {
+      await target.push(plain, bytesStream(bytes));
+    }
+    listener({ type: "done", desc: plain });
+    pushed = true;
+  }
+  const updater = target as Partial<ReferrersIndexUpdater>;
+  if (subject && target.kind === "registry" && typeof updater.addReferrer === "function") {
+    await updater.addReferrer(
+      { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      plain,
+    );
+  }
+  const tags = [...new Set(options.tags ?? [])];
+  for (const tag of tags) {
+    await target.tag(plain, tag);
+    listener({ type: "status", prompt: "Tagged", desc: plain, text: tag });
+  }
+  return { desc, pushed, tags };
+}
