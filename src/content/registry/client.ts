@@ -348,8 +348,9 @@ export class RegistryClient {
       } catch (error) {
         stop();
         if (spec.signal?.aborted) throw spec.signal.reason ?? error;
-        if (error instanceof SkiffError) throw error;
         const reason = controller.signal.aborted ? controller.signal.reason : undefined;
+        // Our own idle timeout (the abort reason) is a network failure to retry, not a final error.
+        if (error instanceof SkiffError && error !== reason) throw error;
         const cause = reason instanceof SkiffError ? reason : error;
         if (retry && attempt < MAX_RETRIES && isRetryableNetworkError(cause)) {
           const delay = retryDelay(attempt, undefined);
