@@ -28,6 +28,8 @@ export interface PullOptions {
   includeSubject?: boolean;
   /** Transfers at once (default 3). */
   concurrency?: number;
+  /** Directory layers may inflate to at most this many times their compressed size (default 200, 0: no limit). */
+  maxUnpackRatio?: number;
   listener?: Listener;
 }
 
@@ -52,6 +54,7 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
     allowPathTraversal: options.allowPathTraversal ?? false,
     // Target.fetch streams are verified while read (the Fetcher contract): hash each byte once.
     trustVerifiedSource: true,
+    ...(options.maxUnpackRatio !== undefined ? { maxUnpackRatio: options.maxUnpackRatio } : {}),
     listener: (event) => forward(event),
   });
   if (isIndexMediaType(resolved.desc.mediaType)) {

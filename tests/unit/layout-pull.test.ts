@@ -347,6 +347,19 @@ describe("directory layers", () => {
     expect(readFileSync(join(output, "site/mine.txt"), "utf8")).toBe("keep");
   });
 
+  test("a layer that inflates far beyond its compressed size is refused, unless the limit is lifted", async () => {
+    const b = new LayoutBuilder();
+    const zeros = new Uint8Array(80 * 1024 * 1024);
+    b.writeIndex([b.manifest({ layers: [directoryLayer(b, "bomb", [{ name: "bomb/zeros", content: zeros }])] })]);
+    const output = join(tempDir(), "out");
+    const error = await failure(pullFrom(b, { output }));
+    expect(error.code).toBe("TOO_LARGE");
+    expect(error.message).toContain("inflates");
+    expect(tree(output)).toEqual([]);
+    const { output: lifted } = await pullFrom(b, { maxUnpackRatio: 0 });
+    expect(lstatSync(join(lifted, "bomb", "zeros")).size).toBe(zeros.byteLength);
+  });
+
   const escapes: [string, TarMember[]][] = [
     ["a member with ..", [{ name: "site/../../escape.txt", content: "x" }]],
     ["an absolute member", [{ name: "/tmp/skiff-abs-escape.txt", content: "x" }]],

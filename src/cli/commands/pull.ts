@@ -26,6 +26,13 @@ function concurrencyFlag(value: unknown): number {
   return Number(text);
 }
 
+function ratioFlag(value: unknown): number {
+  const text = String(value ?? "200");
+  if (!/^\d+$/.test(text))
+    throw new SkiffError("USAGE", `--max-unpack-ratio must be a whole number, got "${text}"`);
+  return Number(text);
+}
+
 export function registerPull(program: Command, console: Console): void {
   const command = program
     .command("pull")
@@ -38,7 +45,12 @@ export function registerPull(program: Command, console: Console): void {
     .option("-k, --keep-old-files", "fail instead of replacing files that exist")
     .option("-T, --allow-path-traversal", "allow file titles that leave the output directory")
     .option("--include-subject", "also pull the files of the subject (recursively)")
-    .option("--concurrency <n>", "blobs downloaded at once", "3");
+    .option("--concurrency <n>", "blobs downloaded at once", "3")
+    .option(
+      "--max-unpack-ratio <n>",
+      "refuse directory layers that inflate beyond N times their compressed size (above 64 MiB; 0: no limit)",
+      "200",
+    );
   addPlatformOption(
     command,
     "pull only this platform: os/arch[/variant][:os.version], e.g. linux/arm64/v8:el8",
@@ -99,6 +111,7 @@ async function runPull(text: string, flags: Flags, console: Console): Promise<vo
       allowPathTraversal: Boolean(flags.allowPathTraversal),
       includeSubject: Boolean(flags.includeSubject),
       concurrency,
+      maxUnpackRatio: ratioFlag(flags.maxUnpackRatio),
       listener: chosen.listener,
     });
   } finally {

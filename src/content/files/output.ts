@@ -25,6 +25,8 @@ export interface FileOutputOptions {
    * only gets its real name after the stream ended without error. Default false: hash here too.
    */
   trustVerifiedSource?: boolean;
+  /** Directory layers may inflate to at most this many times their compressed size (0: no limit). */
+  maxUnpackRatio?: number;
   /** Receives a `restored` event for each file written as a copy of another title (no download). */
   listener?: Listener;
 }
@@ -197,6 +199,7 @@ export class FileOutput implements Storage {
       title: titleOf(desc)!.replace(/^(\.\/)+/, ""),
       ...(tarDigest ? { tarDigest } : {}),
       where: `layer ${desc.digest} (${JSON.stringify(titleOf(desc))})`,
+      ...(this.#options.maxUnpackRatio !== undefined ? { maxRatio: this.#options.maxUnpackRatio } : {}),
     });
     try {
       if (this.#options.keepOldFiles && (await lstat(final).catch(() => undefined))) throw fileExists(final);

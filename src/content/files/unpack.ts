@@ -4,7 +4,19 @@
  * built in a temporary directory that only takes the real name after the tar digest is verified.
  */
 import { createHash } from "node:crypto";
-import { chmod, link, lstat, mkdir, readdir, rename, rm, symlink, unlink, utimes } from "node:fs/promises";
+import {
+  chmod,
+  link,
+  lstat,
+  mkdir,
+  readdir,
+  rename,
+  rm,
+  stat,
+  symlink,
+  unlink,
+  utimes,
+} from "node:fs/promises";
 import { basename, dirname, join, posix } from "node:path";
 import { SkiffError } from "../../errors.ts";
 import { parseDigest } from "../../oci/digest.ts";
@@ -19,7 +31,17 @@ export interface UnpackOptions {
   tarDigest?: string;
   /** Names the layer in errors. */
   where: string;
+  /**
+   * Refuse to inflate beyond this many times the compressed size (gzip bombs); 0 = no limit.
+   * Applies above {@link UNPACK_FLOOR} bytes, so small layers of zeros still unpack.
+   */
+  maxRatio?: number;
 }
+
+/** Default `maxRatio`: text and binaries compress 2-20x; only runs of identical bytes reach 1000x. */
+export const DEFAULT_UNPACK_RATIO = 200;
+/** Uncompressed bytes always allowed regardless of the ratio. */
+export const UNPACK_FLOOR = 64 * 1024 * 1024;
 
 function unsafe(where: string, message: string): never {
   throw new SkiffError("UNSAFE_PATH", `${where}: ${message}`);
@@ -59,12 +81,24 @@ export async function unpackToStaging(
   const root = staging;
   const links: { path: string; target: string }[] = [];
   const dirModes: { path: string; mode: number; mtime: number }[] = [];
+  const ratio = options.maxRatio ?? DEFAULT_UNPACK_RATIO;
+  const compressed = (await stat(archive)).size;
+  const limit = ratio > 0 ? Math.max(UNPACK_FLOOR, compressed * ratio) : Number.POSITIVE_INFINITY;
+  let inflated = 0;
   try {
     const tar = fileStream(archive)
       .pipeThrough(new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>)
       .pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, controller) {
+            inflated += chunk.byteLength;
+            if (inflated > limit) {
+              throw new SkiffError(
+                "TOO_LARGE",
+                `${where}: inflates to more than ${limit} bytes, over ${ratio}x its ${compressed} compressed bytes (a gzip bomb?)`,
+                "if you trust this artifact, raise the limit with --max-unpack-ratio (0 for no limit)",
+              );
+            }
             hash.update(chunk);
             controller.enqueue(chunk);
           },
