@@ -53,7 +53,7 @@ describe("tar headers", () => {
       mkdirSync(join(dir, name, ".."), { recursive: true });
       writeFileSync(join(dir, name), "long named content\n");
       writeFileSync(join(dir, "empty"), "");
-      linkSync(join(dir, name), join(dir, "hard"));
+      if (format !== "ustar") linkSync(join(dir, name), join(dir, "hard"));
       const bytes = gnuTar(dir, format, join(tempDir(), "x.tar"));
       const scanned = await scan(bytes);
       const streamed = await stream(bytes);
