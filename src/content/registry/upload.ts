@@ -197,22 +197,30 @@ export async function uploadBlob(
     small = await readAll(content, desc.size, `${what} from the source`);
     verifyBytes(small, desc, "the source");
   }
-  const { location, minChunk } = await startUpload(ctx, what);
+  let { location, minChunk } = await startUpload(ctx, what);
   const scopes = [repositoryScope(repository, "pull", "push")];
   try {
     if (small) {
-      const response = await client.send({
-        method: "PUT",
-        url: withQuery(location, "digest", desc.digest).href,
-        headers: { "Content-Type": "application/octet-stream", "Content-Length": String(small.byteLength) },
-        body: small,
-        scopes,
-        // A retried PUT may find the upload already committed: registries answer 404 then.
-        retry: true,
-      });
-      if (response.status === 404 && (await blobExists(client, repository, desc))) return;
-      await expectCreated(ctx, response, desc);
-      return;
+      for (let session = 1; ; session++) {
+        const response = await client.send({
+          method: "PUT",
+          url: withQuery(location, "digest", desc.digest).href,
+          headers: { "Content-Type": "application/octet-stream", "Content-Length": String(small.byteLength) },
+          body: small,
+          scopes,
+          // A retried PUT may find the upload already committed: registries answer 404 then.
+          retry: true,
+        });
+        if (response.status === 404 && (await blobExists(client, repository, desc))) return;
+        if (response.status === 404 && session < 3) {
+          // A connection that broke mid-PUT ends the upload session (BLOB_UPLOAD_INVALID): start another.
+          await response.body?.cancel().catch(() => {});
+          ({ location, minChunk } = await startUpload(ctx, what));
+          continue;
+        }
+        await expectCreated(ctx, response, desc);
+        return;
+      }
     }
     const checked = verifyingStream(content, desc, "the source");
     if (chunkSize === undefined || desc.size <= chunkSize) {
