@@ -297,7 +297,9 @@ function sourceError(error: unknown, source: IndexSource): unknown {
     );
   }
   if (error.code === "NOT_FOUND" || error.code === "AMBIGUOUS" || error.code === "NO_MATCH") {
-    return new SkiffError(error.code, `source "${name}": ${error.message}`, error.hint, { cause: error });
+    // A source has no --platform of its own: the way out is the digest the listing shows.
+    const hint = error.hint?.replace(", or add --platform os/arch[/variant][:os.version]:", ":");
+    return new SkiffError(error.code, `source "${name}": ${error.message}`, hint, { cause: error });
   }
   return error;
 }
@@ -398,9 +400,14 @@ export async function checkEntries(
       if (other) {
         const nested = (i: CheckedEntry): string =>
           i.entry.platform || !isIndexMediaType(i.entry.mediaType) ? "" : " (inside it)";
+        const first = formatPlatform(other.platform);
+        const second = formatPlatform(platform);
+        const names = `${other.item.label}${nested(other.item)} and ${item.label}${nested(item)}`;
         throw new SkiffError(
           "INVALID_INPUT",
-          `${other.item.label}${nested(other.item)} and ${item.label}${nested(item)} both have platform ${formatPlatform(platform)}`,
+          first === second
+            ? `${names} both have platform ${first}`
+            : `${names} have the same platform: ${first} and ${second}`,
           "a platform-selecting pull could not choose between them; give each its own platform with --platform-for SOURCE=os/arch[/variant][:os.version], or pass --allow-duplicate-platforms",
         );
       }
