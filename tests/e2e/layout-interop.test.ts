@@ -33,7 +33,10 @@ beforeAll(() => {
     const gz = gzipSync(makeTar([{ name: "hello.txt", content: text }]));
     const layer = b.blob(gz, MT.layerGzip, { annotations: { [TITLE]: "hello.tar.gz" } });
     files[`${platform.architecture}`] = layer.digest;
-    return { ...b.manifest({ config: b.imageConfig(platform as never), layers: [layer] }), platform: platform as never };
+    return {
+      ...b.manifest({ config: b.imageConfig(platform as never), layers: [layer] }),
+      platform: platform as never,
+    };
   };
   const index = b.index([
     image({ os: "linux", architecture: "amd64", "os.version": "el8" }, "amd64 el8\n"),

@@ -191,7 +191,7 @@ describe("resolve, manifest, blob and repo commands on layouts", () => {
         "--platform",
         "linux/arm64/v8:el8",
         "--oci-layout",
-        places.tagged + ":1.2",
+        `${places.tagged}:1.2`,
       ]),
     ).toBe(`${places.tagged}@${el8Digest}\n`);
   });

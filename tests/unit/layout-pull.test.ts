@@ -350,7 +350,9 @@ describe("directory layers", () => {
   test("a layer that inflates far beyond its compressed size is refused, unless the limit is lifted", async () => {
     const b = new LayoutBuilder();
     const zeros = new Uint8Array(80 * 1024 * 1024);
-    b.writeIndex([b.manifest({ layers: [directoryLayer(b, "bomb", [{ name: "bomb/zeros", content: zeros }])] })]);
+    b.writeIndex([
+      b.manifest({ layers: [directoryLayer(b, "bomb", [{ name: "bomb/zeros", content: zeros }])] }),
+    ]);
     const output = join(tempDir(), "out");
     const error = await failure(pullFrom(b, { output }));
     expect(error.code).toBe("TOO_LARGE");
