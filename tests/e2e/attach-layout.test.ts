@@ -2,12 +2,15 @@
  * attach and discover on OCI layouts with the compiled binary: tagless subjects, --platform on an
  * index, referrers of referrers, filters, depth and the JSON/tree output.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { skiff } from "../fixtures/hostile/run.ts";
+
+// The compiled binary and the registry are real processes: give each test room on a busy machine.
+setDefaultTimeout(60_000);
 
 let root: string;
 beforeAll(() => {
