@@ -11,6 +11,7 @@ import { SkiffError } from "../../errors.ts";
 import { type TlsSettings, tlsFetchInit } from "../../runtime/index.ts";
 import { VERSION } from "../../version.ts";
 import type { RemoteSettings } from "../open.ts";
+import { readAll } from "../verify.ts";
 import { Authorizer } from "./auth.ts";
 import { type Credential, credentialsFromConfigs, defaultConfigPath, hasSecret } from "./credentials.ts";
 import { headerLines, scrubSecrets, scrubUrl } from "./debug.ts";
@@ -399,6 +400,40 @@ export class RegistryClient {
         return response;
       }
       return rewrap(response, watchedBody(response.body.getReader(), watch, stop));
+    }
+  }
+
+  /**
+   * Sends a GET and, when it answers 200, reads the whole body (at most `limit` bytes, else
+   * TOO_LARGE). A body that breaks off is asked for again, like a failed request. Other statuses
+   * come back unread (for {@link RegistryClient.fail}).
+   */
+  async sendForBytes(
+    spec: RequestSpec,
+    limit: number,
+    what: string,
+  ): Promise<{ response: Response; bytes?: Uint8Array }> {
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.send(spec);
+      if (response.status !== 200) return { response };
+      const length = Number(response.headers.get("content-length") ?? Number.NaN);
+      if (Number.isFinite(length) && length > limit) {
+        await response.body?.cancel().catch(() => {});
+        throw new SkiffError("TOO_LARGE", `${what} is ${length} bytes, over the ${limit}-byte limit`);
+      }
+      if (!response.body) return { response, bytes: new Uint8Array() };
+      try {
+        return { response, bytes: await readAll(response.body, limit, what) };
+      } catch (error) {
+        if (error instanceof SkiffError && error.code !== "NETWORK") throw error;
+        if (attempt < MAX_RETRIES && isRetryableNetworkError(error)) {
+          const delay = retryDelay(attempt, undefined);
+          this.debug([`* reading ${what} failed (${describe(error)}); retry in ${delay} ms`]);
+          await sleep(delay, spec.signal);
+          continue;
+        }
+        throw networkError(error, this.registry, this.https);
+      }
     }
   }
 

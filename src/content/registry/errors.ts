@@ -109,7 +109,7 @@ export function registryError(
   if (status === 403 || code === "DENIED") {
     return new SkiffError(
       "DENIED",
-      `access to ${what}in ${where} denied${suffix}`,
+      `access to ${context.what ? `${context.what} in ` : ""}${where} denied${suffix}`,
       context.hadCredentials
         ? "the account lacks permission for this repository or action"
         : loginHint(context.registry),

@@ -8,9 +8,9 @@ import { SkiffError } from "../../errors.ts";
 import type { RegistryReference } from "../../oci/reference.ts";
 import type { RemoteSettings } from "../open.ts";
 import { CATALOG_SCOPE } from "./challenge.ts";
-import { clientFor, type RegistryClient, readCapped } from "./client.ts";
+import { clientFor, type RegistryClient } from "./client.ts";
 import { firstPagePath, nextPageUrl } from "./pagination.ts";
-import { PAGE_SIZE, RegistryRepository } from "./repository.ts";
+import { MAX_LISTING_BYTES, PAGE_SIZE, RegistryRepository } from "./repository.ts";
 
 export type { RemoteSettings } from "../open.ts";
 export { RegistryRepository } from "./repository.ts";
@@ -98,16 +98,13 @@ export async function* listRepositories(
   const seen = new Set<string>();
   while (url !== undefined && !seen.has(url)) {
     seen.add(url);
-    const response = await client.send({
-      method: "GET",
-      url,
-      headers: { Accept: "application/json" },
-      scopes: [CATALOG_SCOPE],
-    });
-    if (response.status !== 200) {
-      throw await client.fail(response, { what: "the catalog" });
-    }
-    const text = await readCapped(response, 32 * 1024 * 1024);
+    const { response, bytes } = await client.sendForBytes(
+      { method: "GET", url, headers: { Accept: "application/json" }, scopes: [CATALOG_SCOPE] },
+      MAX_LISTING_BYTES,
+      `the catalog of ${registry}`,
+    );
+    if (!bytes) throw await client.fail(response, { what: "the catalog" });
+    const text = new TextDecoder().decode(bytes);
     let json: { repositories?: unknown };
     try {
       json = JSON.parse(text) as { repositories?: unknown };

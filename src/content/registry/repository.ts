@@ -16,7 +16,7 @@ import { isValidTag } from "../../oci/reference.ts";
 import type { Mounter, Target } from "../target.ts";
 import { bytesStream, digestOf, readAll, verifyBytes, verifyingStream } from "../verify.ts";
 import { repositoryScope } from "./challenge.ts";
-import { type RegistryClient, readCapped } from "./client.ts";
+import type { RegistryClient } from "./client.ts";
 import { resumableBody } from "./download.ts";
 import { firstPagePath, nextPageUrl } from "./pagination.ts";
 import {
@@ -30,6 +30,8 @@ import { mountBlob, uploadBlob } from "./upload.ts";
 
 /** Tags and repositories asked for per page. */
 export const PAGE_SIZE = 1000;
+/** A page of a listing (tags, catalog) larger than this is refused. */
+export const MAX_LISTING_BYTES = 32 * 1024 * 1024;
 /** A listing that goes on for this many pages is a loop. */
 const MAX_PAGES = 100_000;
 
@@ -207,26 +209,19 @@ export class RegistryRepository implements Target, Mounter {
     const what = isDigest(reference) ? `manifest ${reference}` : `tag "${reference}"`;
     const accept =
       preferred && isManifestMediaType(preferred) ? `${preferred}, ${manifestAccept}` : manifestAccept;
-    const response = await this.client.send({
-      method: "GET",
-      url: `/v2/${this.repository}/manifests/${reference}`,
-      headers: { Accept: accept },
-      scopes: this.readScopes,
-    });
-    if (response.status !== 200) {
+    const { response, bytes } = await this.client.sendForBytes(
+      {
+        method: "GET",
+        url: `/v2/${this.repository}/manifests/${reference}`,
+        headers: { Accept: accept },
+        scopes: this.readScopes,
+      },
+      MAX_MANIFEST_BYTES,
+      `${what} in ${this.name}`,
+    );
+    if (!bytes) {
       throw await this.client.fail(response, { repository: this.repository, what });
     }
-    const length = Number(response.headers.get("content-length") ?? Number.NaN);
-    if (Number.isFinite(length) && length > MAX_MANIFEST_BYTES) {
-      await response.body?.cancel().catch(() => {});
-      throw new SkiffError(
-        "TOO_LARGE",
-        `${what} in ${this.name} is ${length} bytes, over the ${MAX_MANIFEST_BYTES}-byte manifest limit`,
-      );
-    }
-    const bytes = response.body
-      ? await readAll(response.body, MAX_MANIFEST_BYTES, `${what} in ${this.name}`)
-      : new Uint8Array();
     const headerDigest = response.headers.get("docker-content-digest") ?? undefined;
     const algorithm = isDigest(reference)
       ? parseDigest(reference).algorithm
@@ -354,16 +349,15 @@ export class RegistryRepository implements Target, Mounter {
     for (let page = 0; url !== undefined && page < MAX_PAGES; page++) {
       if (seen.has(url)) break;
       seen.add(url);
-      const response = await this.client.send({
-        method: "GET",
-        url,
-        headers: { Accept: "application/json" },
-        scopes: this.readScopes,
-      });
-      if (response.status !== 200) {
+      const { response, bytes } = await this.client.sendForBytes(
+        { method: "GET", url, headers: { Accept: "application/json" }, scopes: this.readScopes },
+        MAX_LISTING_BYTES,
+        `${what} of ${this.name}`,
+      );
+      if (!bytes) {
         throw await this.client.fail(response, { repository: this.repository, what });
       }
-      const text = await readCapped(response, 32 * 1024 * 1024);
+      const text = new TextDecoder().decode(bytes);
       let json: unknown;
       try {
         json = JSON.parse(text);
@@ -483,39 +477,32 @@ export class RegistryRepository implements Target, Mounter {
     const seen = new Set<string>();
     while (url !== undefined && !seen.has(url)) {
       seen.add(url);
-      const response = await this.client.send({
-        method: "GET",
-        url,
-        headers: { Accept: MediaType.ociIndex },
-        scopes: this.readScopes,
-      });
+      const where = `referrers of ${subject.digest} in ${this.name}`;
+      const { response, bytes } = await this.client.sendForBytes(
+        { method: "GET", url, headers: { Accept: MediaType.ociIndex }, scopes: this.readScopes },
+        MAX_MANIFEST_BYTES,
+        where,
+      );
       if (response.status === 404 && out.length === 0) {
         await response.body?.cancel().catch(() => {});
         this.referrersApi = false;
         return undefined;
       }
-      if (response.status !== 200) {
+      if (!bytes) {
         throw await this.client.fail(response, {
           repository: this.repository,
           what: `referrers of ${subject.digest}`,
         });
       }
-      const type = contentMediaType(response.headers.get("content-type"));
-      if (type !== MediaType.ociIndex) {
+      if (contentMediaType(response.headers.get("content-type")) !== MediaType.ociIndex) {
         // Not the API (some proxies answer 200 with HTML): treat as absent.
-        await response.body?.cancel().catch(() => {});
         this.referrersApi = false;
         return undefined;
       }
       this.referrersApi = true;
-      const bytes = await readAll(
-        response.body!,
-        MAX_MANIFEST_BYTES,
-        `referrers of ${subject.digest} in ${this.name}`,
-      );
       const filtered = (response.headers.get("oci-filters-applied") ?? "").split(",").map((s) => s.trim());
       const applied = filtered.includes("artifactType") ? undefined : artifactType;
-      out.push(...referrersFromIndex(bytes, `referrers of ${subject.digest} in ${this.name}`, applied));
+      out.push(...referrersFromIndex(bytes, where, applied));
       url = nextPageUrl(response.headers.get("link"), this.client.url(url))?.href;
     }
     return out;
@@ -534,20 +521,24 @@ export class RegistryRepository implements Target, Mounter {
   /** The bytes of the `<alg>-<hex>` fallback index, or undefined when there is none. */
   private async fallbackIndex(subject: Descriptor): Promise<Uint8Array | undefined> {
     const tag = referrersTag(subject.digest);
-    const response = await this.client.send({
-      method: "GET",
-      url: `/v2/${this.repository}/manifests/${tag}`,
-      headers: { Accept: MediaType.ociIndex },
-      scopes: this.readScopes,
-    });
+    const { response, bytes } = await this.client.sendForBytes(
+      {
+        method: "GET",
+        url: `/v2/${this.repository}/manifests/${tag}`,
+        headers: { Accept: MediaType.ociIndex },
+        scopes: this.readScopes,
+      },
+      MAX_MANIFEST_BYTES,
+      `referrers tag ${tag} in ${this.name}`,
+    );
     if (response.status === 404) {
       await response.body?.cancel().catch(() => {});
       return undefined;
     }
-    if (response.status !== 200) {
+    if (!bytes) {
       throw await this.client.fail(response, { repository: this.repository, what: `referrers tag ${tag}` });
     }
-    return readAll(response.body!, MAX_MANIFEST_BYTES, `referrers tag ${tag} in ${this.name}`);
+    return bytes;
   }
 
   /** True when the registry indexes referrers itself (it has the referrers API). */
