@@ -10,9 +10,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
-import { skiff } from "../fixtures/hostile/run.ts";
 import { cleanup, LayoutBuilder, MT, REF_NAME, tempDir } from "../fixtures/layout-builder.ts";
 import { type RunningRegistry, startRegistry } from "../harness/registry.ts";
+import { runSkiff } from "../harness/skiff.ts";
+
+/** The compiled binary (or Deno with SKIFF_UNDER_DENO=1) through the shared harness. */
+async function skiff(args: string[], options: { cwd?: string } = {}) {
+  const result = await runSkiff(args, { ...options, timeoutMs: 120_000 });
+  return { exitCode: result.code ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
 
 let registry: RunningRegistry;
 let host: string;

@@ -8,9 +8,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
-import { skiff } from "../fixtures/hostile/run.ts";
 import { cleanup, LayoutBuilder, MT, tempDir } from "../fixtures/layout-builder.ts";
 import { type RunningRegistry, startRegistry } from "../harness/registry.ts";
+import { runSkiff } from "../harness/skiff.ts";
+
+/** The compiled binary (or Deno with SKIFF_UNDER_DENO=1) through the shared harness. */
+async function skiff(args: string[], options: { cwd?: string } = {}) {
+  const result = await runSkiff(args, { ...options, timeoutMs: 120_000 });
+  return { exitCode: result.code ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
 
 let registry: RunningRegistry;
 let host: string;
