@@ -251,6 +251,13 @@ export async function resolveSource(
   try {
     desc = (await resolveReference(store, source.ref)).desc;
   } catch (error) {
+    if (await isBlob(store, source.ref.digest, error)) {
+      throw new SkiffError(
+        "INVALID_INPUT",
+        `source "${name}" is not a manifest or index: ${source.ref.digest} is a blob in ${store.name}`,
+        "an index lists manifests and indexes, not blobs",
+      );
+    }
     throw sourceError(error, source);
   }
   if (!isManifestMediaType(desc.mediaType)) {
@@ -284,6 +291,25 @@ export async function resolveSource(
   const artifactType = entryArtifactType(fetched.manifest);
   if (artifactType) entry.artifactType = artifactType;
   return { source, store, entry: orderedDescriptor(entry), manifest: fetched.manifest };
+}
+
+/** A store that can look a blob up by digest alone (registries: `HEAD blobs/DIGEST`). */
+interface BlobDescriber {
+  describeBlob(digest: string): Promise<Descriptor>;
+}
+
+/** True when a digest that failed to resolve as a manifest names a blob the store has (to say so). */
+async function isBlob(store: Target, digest: string | undefined, error: unknown): Promise<boolean> {
+  // Registries answer a blob digest on the manifests endpoint with 404, or (distribution) with 500.
+  if (digest === undefined || !(error instanceof SkiffError) || error.code === "UNAUTHORIZED") return false;
+  const describer = store as Partial<BlobDescriber>;
+  if (typeof describer.describeBlob !== "function") return false;
+  try {
+    await describer.describeBlob.call(store, digest);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function sourceError(error: unknown, source: IndexSource): unknown {

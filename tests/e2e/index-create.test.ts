@@ -3,7 +3,7 @@
  * layouts: sources by tag in the target repository, from layouts and from other repositories;
  * tags, -o, --format; and every refusal leaves the target as it was.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +17,10 @@ async function skiff(args: string[], options: { cwd?: string } = {}) {
   const result = await runSkiff(args, options);
   return { ...result, exitCode: result.code ?? -1 };
 }
+
+// Each test runs the binary several times; the registry answers a blob digest on the manifests
+// endpoint with a 500, which skiff retries with backoff before it says "is a blob".
+setDefaultTimeout(60_000);
 
 let registry: RunningRegistry;
 let work: string;
@@ -174,6 +178,33 @@ describe("index create on a registry", () => {
   });
 });
 
+describe("the manifest index alias and --subject", () => {
+  test("manifest index create is the same command; --subject makes the index a referrer", async () => {
+    const subject = await pushPlatform(`${host}/subj:app`, "linux/amd64", "the app");
+    await pushPlatform(`${host}/subj:sig-amd64`, "linux/amd64", "a signature set");
+    const result = await skiff([
+      "manifest",
+      "index",
+      "create",
+      "--format",
+      "go-template={{.digest}}",
+      "--artifact-type",
+      "application/vnd.example.signatures.v1",
+      "--subject",
+      "app",
+      `${host}/subj`,
+      "sig-amd64",
+    ]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const index = (await manifest("subj", result.stdout))!.json as unknown as Record<string, unknown>;
+    expect(index.subject).toMatchObject({ mediaType: MT.manifest, digest: subject });
+    expect(index.artifactType).toBe("application/vnd.example.signatures.v1");
+    const discovered = await skiff(["discover", "--format", "json", `${host}/subj:app`]);
+    expect(discovered.exitCode, discovered.stderr).toBe(0);
+    expect(discovered.stdout).toContain(result.stdout);
+  });
+});
+
 describe("index create refuses bad input and changes nothing", () => {
   test("duplicate platforms (registry target: no tag appears)", async () => {
     await pushPlatform(`${host}/dup:one`, "linux/arm64/v8:el8", "one");
@@ -217,7 +248,14 @@ describe("index create refuses bad input and changes nothing", () => {
     const badFile = join(work, "bad-annotations.json");
     writeFileSync(badFile, '{"$manifest": {"a": 1}}');
 
+    const registryBlob = await pushPlatform(`${host}/blobs:t`, "linux/amd64", "a registry blob");
+    const layerDigest = (
+      (await await fetch(`http://${host}/v2/blobs/manifests/${registryBlob}`, {
+        headers: { Accept: MT.manifest },
+      }).then((r) => r.json())) as { layers: Entry[] }
+    ).layers[0]!.digest;
     const cases: [string[], string | RegExp][] = [
+      [[`${host}/blobs@${layerDigest}`], `is a blob in ${host}/blobs`],
       [[`oci-layout://${noPlatform}`], "has no platform"],
       [[`oci-layout://${blobs.dir}@${layer.digest}`], "is not a manifest or index"],
       [[`oci-layout://${two}`], /2 manifests in index\.json[\s\S]*select it with/],
