@@ -268,6 +268,9 @@ function endSocket(socket: net.Socket): Promise<void> {
 
 const STATUS_TEXT: Record<number, string> = {
   200: "OK",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
   307: "Temporary Redirect",
   302: "Found",
   301: "Moved Permanently",
@@ -611,6 +614,8 @@ export interface OtherHost {
 export async function startOtherHost(options: {
   upstream: string;
   upstreamAuthorization?: string;
+  /** Fetches `target` (path and query) from the registry instead (e.g. a harness fetch that mints tokens). */
+  fetchUpstream?: (target: string, init: RequestInit) => Promise<Response>;
   tls?: { key: string; cert: string };
 }): Promise<OtherHost> {
   const requests: OtherHostRequest[] = [];
@@ -630,11 +635,13 @@ export async function startOtherHost(options: {
       if (options.upstreamAuthorization) headers.Authorization = options.upstreamAuthorization;
       const range = request.headers.get("range");
       if (range) headers.Range = range;
-      const answer = await fetch(options.upstream.replace(/\/$/, "") + target, {
-        method: request.method,
-        headers,
-        tls: { rejectUnauthorized: false },
-      } as RequestInit);
+      const answer = options.fetchUpstream
+        ? await options.fetchUpstream(target, { method: request.method, headers })
+        : await fetch(options.upstream.replace(/\/$/, "") + target, {
+            method: request.method,
+            headers,
+            tls: { rejectUnauthorized: false },
+          } as RequestInit);
       const out = new Headers();
       for (const name of [
         "content-type",
