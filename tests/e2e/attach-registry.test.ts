@@ -8,11 +8,17 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { skiff } from "../fixtures/hostile/run.ts";
 import { useRegistries } from "../harness/registry.ts";
+import { type RunOptions, runSkiff } from "../harness/skiff.ts";
 
 // The compiled binary and the registry are real processes: give each test room on a busy machine.
 setDefaultTimeout(60_000);
+
+/** The harness run (compiled binary, or Deno with SKIFF_UNDER_DENO=1) with `exitCode` for brevity. */
+async function skiff(args: string[], options: RunOptions = {}) {
+  const result = await runSkiff(args, options);
+  return { ...result, exitCode: result.code };
+}
 
 const registries = useRegistries(["plain", "basic"]);
 

@@ -8,10 +8,16 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { skiff } from "../fixtures/hostile/run.ts";
+import { type RunOptions, runSkiff, skiffCommand } from "../harness/skiff.ts";
 
 // The compiled binary and the registry are real processes: give each test room on a busy machine.
 setDefaultTimeout(60_000);
+
+/** The harness run (compiled binary, or Deno with SKIFF_UNDER_DENO=1) with `exitCode` for brevity. */
+async function skiff(args: string[], options: RunOptions = {}) {
+  const result = await runSkiff(args, options);
+  return { ...result, exitCode: result.code };
+}
 
 let root: string;
 beforeAll(() => {
@@ -283,6 +289,46 @@ describe("push to a layout", () => {
   });
 });
 
+describe("what push prints is a reference other commands take", () => {
+  test("oci-layout:// + the pushed reference works with resolve and pull; pull --platform finds it tagless", async () => {
+    const layout = join(root, "story");
+    const reference = await ok([
+      "push",
+      "--oci-layout",
+      layout,
+      "build/repo",
+      "notes.txt",
+      "--artifact-platform",
+      "linux/arm64/v8:el8",
+      "--format",
+      "go-template={{.reference}}",
+    ]);
+    expect(reference).toMatch(/@sha256:[0-9a-f]{64}$/);
+    const digest = reference.slice(reference.lastIndexOf("@") + 1);
+    expect((await ok(["resolve", `oci-layout://${reference}`])).trim()).toBe(digest);
+
+    const out = join(root, "pulled-by-reference");
+    await ok(["pull", `oci-layout://${reference}`, "-o", out]);
+    expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("release notes\n");
+    expect(readFileSync(join(out, "build", "repo", "repodata", "repomd.xml"), "utf8")).toBe("<repomd/>\n");
+    expect(readFileSync(join(out, "build", "repo", "pkg-1.0-1.el8.x86_64.rpm"))).toEqual(
+      readFileSync(join(root, "build", "repo", "pkg-1.0-1.el8.x86_64.rpm")),
+    );
+
+    // The user story's pull: tagless layout, platform with os.version.
+    const byPlatform = join(root, "pulled-by-platform");
+    await ok(["pull", "--platform", "linux/arm64/v8:el8", "--oci-layout", layout, "-o", byPlatform]);
+    expect(readFileSync(join(byPlatform, "notes.txt"), "utf8")).toBe("release notes\n");
+    const wrong = await skiff(
+      ["pull", "--platform", "linux/arm64/v8:el9", "--oci-layout", layout, "-o", join(root, "x")],
+      {
+        cwd: root,
+      },
+    );
+    expect(wrong.exitCode).not.toBe(0);
+  });
+});
+
 describe("reproducible digests", () => {
   const push = async (layout: string, env: Record<string, string>): Promise<string> =>
     JSON.parse(await ok(["push", "--oci-layout", layout, "build/repo", "notes.txt", "--format", "json"], env))
@@ -401,12 +447,12 @@ describe("bad input: one-line error naming the culprit, non-zero exit, nothing w
     spawnSync("chmod", ["000", secret]);
     spawnSync("chmod", ["o+rwx", root]);
     const layout = join(root, "unreadable");
-    const binary =
-      process.env.SKIFF_TEST_BINARY ?? join(import.meta.dir, "..", "..", "dist", "skiff-linux-x64");
+    // Root reads everything: run as nobody so the permission check is real.
+    const { command, args } = skiffCommand();
     const asNobody =
       process.getuid?.() === 0
-        ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary]
-        : [binary];
+        ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", command, ...args]
+        : [command, ...args];
     const result = spawnSync(
       asNobody[0]!,
       [...asNobody.slice(1), "push", "--oci-layout", layout, "secret.txt"],
