@@ -10,7 +10,7 @@ import type { RemoteSettings } from "../open.ts";
 import { CATALOG_SCOPE } from "./challenge.ts";
 import { clientFor, type RegistryClient } from "./client.ts";
 import { firstPagePath, nextPageUrl } from "./pagination.ts";
-import { MAX_LISTING_BYTES, PAGE_SIZE, RegistryRepository } from "./repository.ts";
+import { MAX_LISTING_BYTES, pageSize, RegistryRepository } from "./repository.ts";
 
 export type { RemoteSettings } from "../open.ts";
 export { RegistryRepository } from "./repository.ts";
@@ -94,7 +94,7 @@ export async function* listRepositories(
 ): AsyncIterable<string> {
   const client = clientFor(registry, settings);
   await ensurePinged(client);
-  let url: string | undefined = firstPagePath("/v2/_catalog", PAGE_SIZE, last);
+  let url: string | undefined = firstPagePath("/v2/_catalog", pageSize(), last);
   const seen = new Set<string>();
   while (url !== undefined && !seen.has(url)) {
     seen.add(url);

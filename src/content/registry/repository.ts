@@ -2,6 +2,7 @@
  * One registry repository as a Target: manifests and blobs by descriptor, tags, referrers,
  * mounts and deletes over the distribution API.
  */
+import process from "node:process";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { isDigest, parseDigest } from "../../oci/digest.ts";
@@ -28,8 +29,11 @@ import {
 } from "./referrers.ts";
 import { mountBlob, uploadBlob } from "./upload.ts";
 
-/** Tags and repositories asked for per page. */
-export const PAGE_SIZE = 1000;
+/** Tags and repositories asked for per page: 1000, or `SKIFF_PAGE_SIZE` (tests use small pages). */
+export function pageSize(env: Record<string, string | undefined> = process.env): number {
+  const size = Number(env.SKIFF_PAGE_SIZE);
+  return Number.isSafeInteger(size) && size > 0 ? size : 1000;
+}
 /** A page of a listing (tags, catalog) larger than this is refused. */
 export const MAX_LISTING_BYTES = 32 * 1024 * 1024;
 /** A listing that goes on for this many pages is a loop. */
@@ -331,20 +335,28 @@ export class RegistryRepository implements Target, Mounter {
     return (await this.getManifest(reference)).desc;
   }
 
-  /** Tags in the order the registry lists them (lexical for the distribution registry), after `last`. */
+  /**
+   * Tags in lexical order, after `last`. Every page is read first: registries do not all sort
+   * (distribution 2.8 lists tags in storage order), so `last` is applied here, not by the server.
+   */
   async *tags(last?: string): AsyncIterable<string> {
-    for await (const page of this.pages(`/v2/${this.repository}/tags/list`, last, "tags")) {
+    const all = new Set<string>();
+    for await (const page of this.pages(`/v2/${this.repository}/tags/list`, undefined, "tags")) {
       const tags = (page as { tags?: unknown }).tags;
       if (tags === null || tags === undefined) continue;
-      if (!Array.isArray(tags))
+      if (!Array.isArray(tags)) {
         throw new SkiffError("REGISTRY", `${this.name} sent a tag list that is not a list`);
-      for (const tag of tags) if (typeof tag === "string") yield tag;
+      }
+      for (const tag of tags) if (typeof tag === "string") all.add(tag);
+    }
+    for (const tag of [...all].sort()) {
+      if (last === undefined || tag > last) yield tag;
     }
   }
 
   /** Pages of a paginated JSON listing (`n`, `last`, `Link: <...>; rel="next"`). */
   private async *pages(path: string, last: string | undefined, what: string): AsyncIterable<unknown> {
-    let url: string | undefined = firstPagePath(path, PAGE_SIZE, last);
+    let url: string | undefined = firstPagePath(path, pageSize(), last);
     const seen = new Set<string>();
     for (let page = 0; url !== undefined && page < MAX_PAGES; page++) {
       if (seen.has(url)) break;
