@@ -143,7 +143,7 @@ describe("parallel writers on one layout", () => {
     expect(checkLayout(layout).problems).toEqual([]);
   }, 60_000);
 
-  test("3 rounds of 8 concurrent writers of one tag: one entry names one writer; when exits are apart, the last one", async () => {
+  test("3 rounds of 8 concurrent writers of one tag: one entry names one writer, the last to exit when exits are apart", async () => {
     const dir = join(root, "rounds");
     const layout = join(dir, "layout");
     mkdirSync(dir, { recursive: true });

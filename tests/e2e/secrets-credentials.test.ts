@@ -395,7 +395,7 @@ describe("credentials go only to the host that challenged", () => {
     }
   });
 
-  test("token mode: the password goes only to the token endpoint; the registry sees only bearer tokens", async () => {
+  test("token mode: the password goes only to the token endpoint, the registry sees only bearer tokens", async () => {
     const registry = registries.token;
     const proxy = await startFaultProxy({ upstream: registry.url });
     try {
