@@ -101,7 +101,8 @@ describe("network errors", () => {
   test("connection refused: cannot reach HOST", () => {
     const error = networkError(fetchError("ECONNREFUSED", "Unable to connect"), "127.0.0.1:1", false);
     expect([error.code, error.message]).toEqual(["NETWORK", "cannot reach 127.0.0.1:1: connection refused"]);
-    expect(isRetryableNetworkError(fetchError("ECONNREFUSED", "x"))).toBe(true);
+    expect(isRetryableNetworkError(fetchError("ECONNREFUSED", "x"))).toBe(false);
+    expect(isRetryableNetworkError(fetchError("ECONNRESET", "x"))).toBe(true);
   });
 
   test("certificate failures: TLS error with the --ca-file hint, never retried", () => {

@@ -202,7 +202,16 @@ export function isRetryableNetworkError(error: unknown): boolean {
   if (error instanceof SkiffError) return error.code === "NETWORK";
   if (isTlsVerifyError(error) || isTlsProtocolError(error)) return false;
   const code = errorCode(error);
-  if (code === "ENOTFOUND" || code === "EAI_NONAME" || code === "ConnectionRefused") return false;
+  // Nothing listens, or the name does not resolve: trying again only makes people wait.
+  if (
+    code === "ENOTFOUND" ||
+    code === "EAI_NONAME" ||
+    code === "ECONNREFUSED" ||
+    code === "ConnectionRefused"
+  ) {
+    return false;
+  }
+  if (/connection refused/i.test(errorText(error))) return false;
   // Timeouts are ours (an AbortSignal) and count as network failures.
   return true;
 }
