@@ -214,6 +214,7 @@ describe("copy into a layout through faults", () => {
   });
 
   test("cp registry -> layout with flipped bytes on every try: fails, no blob under a digest name is wrong", async () => {
+    expectPushed(await pushWith(undefined, "faults/cp-source"));
     proxy.clearRules();
     proxy.addRule({
       method: "GET",
