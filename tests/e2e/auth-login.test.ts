@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { type RegistryHandle, useRegistries } from "../harness/registry.ts";
-import { removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
+import { removeTmpDir, runSkiff, tmpDir, UNDER_DENO } from "../harness/skiff.ts";
 
 const registries = useRegistries(["plain", "basic", "token"]);
 const secure = useRegistries(["basic"], { tls: true });
@@ -161,6 +161,7 @@ describe("login and logout with the docker config", () => {
       { home: h },
     );
     expect(login.stdout).toBe("Login Succeeded\n");
+    if (UNDER_DENO) return; // --insecure needs the Bun binary (see registry-transport.test.ts)
     const insecure = await runSkiff(["login", "--insecure", "-u", r.username!, "-p", r.password!, r.host], {
       home: home(),
     });
