@@ -35,28 +35,42 @@ export function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T
   };
 }
 
-function counting(
+/**
+ * Passes a blob through, reporting progress, and errors it as soon as `stopped()` says the copy
+ * has failed elsewhere, so the destination drops its partial write before the error surfaces.
+ */
+function watched(
   stream: ReadableStream<Uint8Array>,
   desc: Descriptor,
   listener: Listener,
+  stopped: () => unknown,
 ): ReadableStream<Uint8Array> {
-  if (listener === ignoreEvents) return stream;
   let bytes = 0;
   return stream.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
+        if (stopped()) throw new CopyStopped();
         bytes += chunk.byteLength;
-        listener({ type: "progress", desc, bytes });
+        if (listener !== ignoreEvents) listener({ type: "progress", desc, bytes });
         controller.enqueue(chunk);
       },
     }),
   );
 }
 
+/** A transfer given up because another part of the same copy failed. */
+class CopyStopped extends Error {
+  constructor() {
+    super("copy stopped after another transfer failed");
+  }
+}
+
 /**
  * Copies the graph under `root` from `source` to `destination`: children before parents,
  * each digest once, content the destination has skipped after one check, at most
- * `concurrency` transfers at once. The root is not tagged; callers do that.
+ * `concurrency` transfers at once. The root is not tagged; callers do that. When one part
+ * fails, no new transfer starts, transfers in flight are stopped, and the first error is thrown
+ * only after every one of them has settled (so no partial write outlives the call).
  */
 export async function copyGraph(
   source: Fetcher,
@@ -68,23 +82,34 @@ export async function copyGraph(
   const limit = limiter(Math.max(1, options.concurrency ?? 3));
   const where = options.sourceName ?? "the source";
   const started = new Map<string, Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const stopped = (): boolean => failure !== undefined;
 
   const transfer = (desc: Descriptor, content: () => Promise<ReadableStream<Uint8Array>>): Promise<void> =>
     limit(async () => {
+      if (stopped()) throw new CopyStopped();
       listener({ type: "start", desc });
       try {
-        await destination.push(desc, counting(await content(), desc, listener));
+        await destination.push(desc, watched(await content(), desc, listener, stopped));
       } catch (error) {
-        listener({ type: "fail", desc, error: error as Error });
+        if (!(error instanceof CopyStopped)) listener({ type: "fail", desc, error: error as Error });
         throw error;
       }
       listener({ type: "done", desc });
     });
 
+  /** Waits for every promise to settle; rethrows the first rejection. */
+  const allSettled = async (promises: Promise<void>[]): Promise<void> => {
+    const results = await Promise.allSettled(promises);
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (rejected) throw rejected.reason;
+  };
+
   const copyNode = (desc: Descriptor): Promise<void> => {
     let promise = started.get(desc.digest);
     if (!promise) {
       promise = (async () => {
+        if (stopped()) throw new CopyStopped();
         // A manifest already at the destination implies its whole graph is there: writers store children first.
         if (await destination.exists(desc)) {
           listener({ type: "skip", desc, reason: "exists" });
@@ -97,7 +122,7 @@ export async function copyGraph(
             children = children.filter((child) => child !== manifest.subject);
           }
           if (options.selectChildren) children = await options.selectChildren(desc, children);
-          await Promise.all(children.map(copyNode));
+          await allSettled(children.map(copyNode));
           await transfer(desc, async () => bytesStream(bytes));
           return;
         }
@@ -106,11 +131,18 @@ export async function copyGraph(
           return;
         }
         await transfer(desc, () => source.fetch(desc));
-      })();
+      })().catch((error: unknown) => {
+        if (!failure && !(error instanceof CopyStopped)) failure = { error };
+        throw error;
+      });
       started.set(desc.digest, promise);
     }
     return promise;
   };
 
-  await copyNode(root);
+  try {
+    await copyNode(root);
+  } catch (error) {
+    throw failure ? failure.error : error;
+  }
 }

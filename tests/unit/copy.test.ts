@@ -636,3 +636,80 @@ describe("backup and restore", () => {
     expect(none.message).toContain("no tags found");
   });
 });
+
+describe("the graph engine when one transfer fails", () => {
+  test("transfers in flight are stopped and settled before the first error is thrown", async () => {
+    const b = new LayoutBuilder();
+    const big = Array.from({ length: 4 }, (_, i) => b.blob(new Uint8Array(4 * 1024 * 1024).fill(i + 1)));
+    // Stored under a digest its bytes do not have: fetching it fails verification at its end.
+    const bad = b.blob("these bytes do not match", MT.layer, {}, `sha256:${"0".repeat(64)}`);
+    const manifest = b.manifest({ layers: [...big, bad] });
+    b.writeIndex([{ ...manifest, tag: "v1" }]);
+    let active = 0;
+    let activeAtFailure = -1;
+    const memory = new MemoryStore();
+    const slow: Target = {
+      kind: "layout",
+      name: "slow",
+      writable: true,
+      exists: async (desc) => memory.has(desc),
+      fetch: (desc) => memory.fetch(desc),
+      async push(_desc, content) {
+        active++;
+        try {
+          const reader = content.getReader();
+          for (;;) {
+            const { done } = await reader.read();
+            if (done) break;
+            await Bun.sleep(1);
+          }
+        } finally {
+          active--;
+        }
+      },
+      resolve: async () => {
+        throw new Error("unused");
+      },
+      tag: async () => {},
+      tags: async function* () {},
+      referrers: async () => [],
+      delete: async () => {},
+    };
+    const error = await copyReference(
+      await openLayout(b.dir),
+      layoutRef(`${b.dir}:v1`),
+      slow,
+      layoutRef("slow"),
+      {
+        concurrency: 5,
+      },
+    ).catch((e) => {
+      activeAtFailure = active;
+      return e;
+    });
+    expect(error).toBeInstanceOf(SkiffError);
+    expect(error.code).toBe("DIGEST_MISMATCH");
+    expect(activeAtFailure).toBe(0);
+  });
+
+  test("a failed copy into a layout directory leaves no temporary file behind", async () => {
+    const b = new LayoutBuilder();
+    const big = Array.from({ length: 4 }, (_, i) => b.blob(new Uint8Array(8 * 1024 * 1024).fill(i + 1)));
+    const bad = b.blob("these bytes do not match", MT.layer, {}, `sha256:${"1".repeat(64)}`);
+    const manifest = b.manifest({ layers: [bad, ...big] });
+    b.writeIndex([{ ...manifest, tag: "v1" }]);
+    const dst = tempDir();
+    const error = await copyReference(
+      await openLayout(b.dir),
+      layoutRef(`${b.dir}:v1`),
+      await openLayout(dst, { create: true }),
+      layoutRef(dst),
+      { concurrency: 5 },
+    ).catch((e) => e);
+    expect(error.code).toBe("DIGEST_MISMATCH");
+    expect(error.message).toContain("1".repeat(64));
+    const left = readdirSync(join(dst, "blobs", "sha256"));
+    expect(left.filter((name) => name.endsWith(".tmp"))).toEqual([]);
+    expect(indexEntries(dst)).toEqual([]);
+  });
+});
