@@ -12,6 +12,9 @@ import { removeTmpDir, runSkiff, tmpDir, UNDER_DENO } from "../harness/skiff.ts"
 
 const registries = useRegistries(["plain", "basic", "token"]);
 const secure = useRegistries(["basic"], { tls: true });
+// Tokens born expired (past the registry's 60 s leeway), and a token server that grants pull only.
+const expired = useRegistries(["token"], { token: { ttlSeconds: -600 } });
+const pullOnly = useRegistries(["token"], { token: { policy: () => ["pull"] } });
 const work = tmpDir("skiff-e2e-auth-");
 afterAll(() => removeTmpDir(work));
 const FIXTURES = resolve(import.meta.dir, "..", "fixtures");
@@ -317,5 +320,41 @@ describe("tokens that do not grant enough", () => {
     expect(pushed.code).toBe(1);
     expect(pushed.stderr).toContain(`authentication required for ${r.host}`);
     expect(pushed.stderr).toContain(`skiff login ${r.host}`);
+  });
+});
+
+describe("refused tokens", () => {
+  test("an expired token: the registry refuses it twice, the error says so and how to log in", async () => {
+    const r = expired.token;
+    const result = await runSkiff([
+      "resolve",
+      "--plain-http",
+      "-u",
+      r.username!,
+      "-p",
+      r.password!,
+      r.ref("any/app", "v1"),
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toStartWith(`Error: ${r.host} refused the token (invalid_token`);
+    expect(result.stderr).toContain(`skiff login ${r.host}`);
+    // Bounded: the first 401, then one fresh token per round, not a loop.
+    expect(r.token!.requests.filter((q) => q.status === 200).length).toBeLessThanOrEqual(3);
+  });
+
+  test("a token without push: pushing is denied, naming the scope", async () => {
+    const r = pullOnly.token;
+    const dir = join(work, "pull-only");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "d.txt"), "d");
+    const result = await runSkiff(
+      ["push", "--plain-http", "-u", r.username!, "-p", r.password!, r.ref("locked/app", "v1"), "d.txt"],
+      { cwd: dir },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `Error: ${r.host} denied access: the token does not grant repository:locked/app:pull,push`,
+    );
+    expect(result.stderr).toContain("the account lacks permission for this repository or action");
   });
 });
