@@ -4,11 +4,12 @@
  * for wrong, missing or unreachable credentials.
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { type RegistryHandle, useRegistries } from "../harness/registry.ts";
-import { removeTmpDir, runSkiff, tmpDir, UNDER_DENO } from "../harness/skiff.ts";
+import { removeTmpDir, runSkiff, skiffCommand, tmpDir, UNDER_DENO } from "../harness/skiff.ts";
 
 const registries = useRegistries(["plain", "basic", "token"]);
 const secure = useRegistries(["basic"], { tls: true });
@@ -169,6 +170,37 @@ describe("login and logout with the docker config", () => {
       home: home(),
     });
     expect(insecure.stdout).toBe("Login Succeeded\n");
+  });
+});
+
+describe("interactive login", () => {
+  test("on a terminal: asks for the username (echoed) and the password (hidden)", async () => {
+    const r = registries.basic;
+    const h = home();
+    const { command, args } = skiffCommand();
+    const line = [command, ...args, "login", "--plain-http", r.host].map((a) => `'${a}'`).join(" ");
+    // `script` gives skiff a pseudo-terminal for stdin and stdout.
+    const child = spawn("script", ["-qec", line, "/dev/null"], {
+      env: { ...process.env, HOME: h, DOCKER_CONFIG: join(h, ".docker") },
+    });
+    let screen = "";
+    let step = 0;
+    child.stdout.on("data", (chunk: Buffer) => {
+      screen += chunk.toString();
+      if (step === 0 && screen.includes("Username: ")) {
+        step = 1;
+        child.stdin.write(`${r.username}\r`);
+      } else if (step === 1 && screen.includes("Password: ")) {
+        step = 2;
+        child.stdin.write(`${r.password}\r`);
+      }
+    });
+    const code = await new Promise<number | null>((done) => child.once("close", done));
+    expect(code).toBe(0);
+    expect(screen).toContain(`Username: ${r.username}`);
+    expect(screen).toContain("Login Succeeded");
+    expect(screen).not.toContain(r.password!);
+    expect(configOf(h).auths[r.host]).toEqual({ auth: b64(`${r.username}:${r.password}`) });
   });
 });
 
