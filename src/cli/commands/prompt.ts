@@ -8,9 +8,11 @@ import type { Console } from "../io.ts";
  * typed characters are not echoed. End of input gives what was read so far.
  */
 export function readLine(console: Console, prompt: string, hidden = false): Promise<string> {
-  console.err(prompt);
   const stdin = process.stdin;
   const raw = hidden && Boolean(stdin.isTTY) && typeof stdin.setRawMode === "function";
+  // Echo goes off before the prompt shows, so an answer typed at once is never echoed.
+  if (raw) stdin.setRawMode(true);
+  console.err(prompt);
   return new Promise((resolve, reject) => {
     let text = "";
     const cleanup = () => {
@@ -48,7 +50,6 @@ export function readLine(console: Console, prompt: string, hidden = false): Prom
       cleanup();
       reject(new SkiffError("IO", `cannot read stdin: ${error.message}`));
     };
-    if (raw) stdin.setRawMode(true);
     stdin.on("data", onData);
     stdin.on("end", onEnd);
     stdin.on("error", onError);
