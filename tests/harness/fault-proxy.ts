@@ -251,10 +251,15 @@ function reset(socket: net.Socket | undefined): void {
   }
 }
 
+/** Writes and waits for the socket to drain; a socket that breaks meanwhile just ends the wait. */
 async function writeAll(socket: net.Socket, data: Buffer): Promise<void> {
   if (socket.destroyed) return;
-  if (!socket.write(data)) {
-    await Promise.race([once(socket, "drain"), once(socket, "close")]);
+  try {
+    if (!socket.write(data)) {
+      await Promise.race([once(socket, "drain"), once(socket, "close")]);
+    }
+  } catch {
+    // `once` rejects on an 'error' event: the peer reset the connection, which faults do on purpose.
   }
 }
 
@@ -322,6 +327,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       socket.once("close", () => sockets.delete(socket));
       socket.once(upstreamTls ? "secureConnect" : "connect", () => resolve(socket));
       socket.once("error", reject);
+      // Resets are what this proxy is for: later socket errors must never reach the test process.
+      socket.on("error", () => {});
     });
 
   /** Reads the rest of the client's request body (so a synthetic answer is not met with EPIPE). */
@@ -442,9 +449,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (!requestFramer.done) {
       client.on("data", (chunk: Buffer) => {
         client.pause();
-        void forwardRequest(chunk).then((go) => {
-          if (go) client.resume();
-        });
+        forwardRequest(chunk).then(
+          (go) => {
+            if (go) client.resume();
+          },
+          () => reset(server),
+        );
       });
       client.resume();
     }
