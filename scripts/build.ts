@@ -2,6 +2,7 @@
  * Compiles skiff into self-contained executables with `bun build --compile`.
  *   bun scripts/build.ts          all five release targets + dist/SHA256SUMS
  *   bun scripts/build.ts --host   only dist/skiff-linux-x64 (what the e2e tests run)
+ *   --outdir DIR                  write there instead of dist/ (a private build: SKIFF_BIN=DIR/skiff-linux-x64)
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -9,7 +10,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
-const dist = join(root, "dist");
+const outdirAt = process.argv.indexOf("--outdir");
+const dist = outdirAt > 0 ? process.argv[outdirAt + 1]! : join(root, "dist");
 const targets = [
   { target: "bun-linux-x64", file: "skiff-linux-x64" },
   { target: "bun-linux-arm64", file: "skiff-linux-arm64" },
@@ -51,7 +53,7 @@ for (const { target, file } of selected) {
     console.error(`build failed for ${target}`);
     process.exit(1);
   }
-  console.log(`built dist/${file}`);
+  console.log(`built ${join(dist, file)}`);
 }
 if (!hostOnly) {
   const sums = targets
