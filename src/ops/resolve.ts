@@ -100,8 +100,11 @@ async function resolveTagless(
         : `${where} lists no manifest or index skiff can read (${entries.length} entries of other media types)`,
     );
   }
+  const digests = new Set(known.map((e) => e.digest));
   if (!platform) {
     if (known.length === 1) return { desc: stripRefName(known[0]!), root: stripRefName(known[0]!) };
+    const subject = await onlySubject(target, known, digests, where);
+    if (subject) return { desc: stripRefName(subject), root: stripRefName(subject) };
     const candidates = known.map((entry) => candidateOf(entry));
     throw await ambiguous(
       `${where} has ${known.length} manifests in index.json and no tag was given`,
@@ -126,6 +129,13 @@ async function resolveTagless(
       candidates.push(candidate);
     }
   }
+  if (candidates.length > 1) {
+    const kept: Candidate[] = [];
+    for (const c of candidates) {
+      if (c.parent || !(await isReferrer(target, c.desc, digests, where))) kept.push(c);
+    }
+    if (kept.length > 0) candidates.splice(0, candidates.length, ...kept);
+  }
   if (candidates.length === 1) {
     const only = candidates[0]!;
     return { desc: stripRefName(only.desc), root: stripRefName(only.parent ?? only.desc) };
@@ -145,6 +155,38 @@ async function resolveTagless(
     ref,
     candidates,
   );
+}
+
+/**
+ * The one entry that is not a referrer, if there is exactly one. `attach` adds referrers (untagged
+ * manifests whose `subject` is another entry) to index.json; a signature attached to the only
+ * artifact must not make a tagless reference ambiguous. Stops reading at the second non-referrer.
+ */
+async function onlySubject(
+  fetcher: Fetcher,
+  entries: Descriptor[],
+  digests: Set<string>,
+  where: string,
+): Promise<Descriptor | undefined> {
+  let found: Descriptor | undefined;
+  for (const entry of entries) {
+    if (await isReferrer(fetcher, entry, digests, where)) continue;
+    if (found) return undefined;
+    found = entry;
+  }
+  return found;
+}
+
+/** True for an untagged manifest whose `subject` is one of `digests`; tagged entries never are. */
+async function isReferrer(
+  fetcher: Fetcher,
+  entry: Descriptor,
+  digests: Set<string>,
+  where: string,
+): Promise<boolean> {
+  if (refNameOf(entry)) return false;
+  const { manifest } = await fetchManifest(fetcher, entry, where);
+  return manifest.subject !== undefined && digests.has(manifest.subject.digest);
 }
 
 async function matchManifest(

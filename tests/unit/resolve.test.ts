@@ -121,6 +121,29 @@ describe("tagless resolve", () => {
     expect(error.hint).toContain(`oci-layout://${b.dir}@${one.digest}`);
   });
 
+  test("untagged referrers of an entry (as attach adds them) do not make a tagless reference ambiguous", async () => {
+    const b = new LayoutBuilder();
+    const app = b.manifest({ layers: [b.file("app", "1")] });
+    const sbom = b.manifest({ layers: [b.file("sbom.json", "{}")], subject: app });
+    const signature = b.manifest({ layers: [b.file("sig", "s")], subject: sbom });
+    b.writeIndex([app, sbom, signature]);
+    expect((await resolveIn(b)).desc.digest).toBe(app.digest);
+  });
+
+  test("a referrer whose subject is not in index.json still counts, and two subjects stay ambiguous", async () => {
+    const b = new LayoutBuilder();
+    const elsewhere = b.manifest({ layers: [b.file("x", "x")] });
+    const one = b.manifest({ layers: [b.file("a", "1")] });
+    const orphan = b.manifest({ layers: [b.file("sig", "s")], subject: elsewhere });
+    const other = b.manifest({ layers: [b.file("b", "2")] });
+    b.writeIndex([one, orphan]);
+    expect((await failure(resolveIn(b))).code).toBe("AMBIGUOUS");
+    b.writeIndex([one, other, b.manifest({ layers: [b.file("sig", "t")], subject: one })]);
+    const error = await failure(resolveIn(b));
+    expect(error.code).toBe("AMBIGUOUS");
+    expect(error.hint).toContain(other.digest);
+  });
+
   test("the same manifest listed twice (tagged and untagged) is one candidate", async () => {
     const b = new LayoutBuilder();
     const one = b.manifest({});
