@@ -45,5 +45,5 @@ export async function openTarget(ref: Reference, options: OpenTargetOptions = {}
     }
     return target;
   }
-  return openRegistry(ref, options.remote ?? {});
+  return openRegistry(ref, options.remote ?? {}, { forWriting: options.forWriting ?? false });
 }

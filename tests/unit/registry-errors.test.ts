@@ -126,6 +126,16 @@ describe("network errors", () => {
     expect(networkError(deno, "reg.example", true).code).toBe("TLS");
   });
 
+  test("Bun's advice about fetch() options is not shown to people", () => {
+    const bun = fetchError(
+      "ECONNRESET",
+      "The socket connection was closed unexpectedly. For more information, pass `verbose: true` in the second argument to fetch()",
+    );
+    const error = networkError(bun, "reg.example", false);
+    expect(error.message).toContain("The socket connection was closed unexpectedly.");
+    expect(error.message).not.toContain("verbose");
+  });
+
   test("TLS to a plain HTTP server: hint --plain-http", () => {
     const error = networkError(fetchError("EPROTO", "The TLS handshake failed"), "reg.example", true);
     expect(error.hint).toContain("--plain-http");

@@ -173,7 +173,8 @@ function errorCode(error: unknown): string {
 function errorText(error: unknown): string {
   const e = error as { message?: unknown; cause?: { message?: unknown } };
   const parts = [e?.message, e?.cause?.message].filter((m): m is string => typeof m === "string");
-  return parts.join(": ");
+  // Bun appends advice about fetch() options; it means nothing to someone running skiff.
+  return parts.join(": ").replace(/\s*For more information, pass `verbose: true`.*$/s, "");
 }
 
 const TLS_CODES =
