@@ -34,7 +34,7 @@ beforeAll(async () => {
   });
   layout.writeIndex([{ ...manifest, tag: "v1" }]);
   manifestDigest = manifest.digest;
-  basic.seed(`oci:${layout.dir}:v1`, "app:v1");
+  await basic.seed(`oci:${layout.dir}:v1`, "app:v1");
 }, 120_000);
 
 afterAll(async () => {

@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { LayoutBuilder, MT } from "../fixtures/layout-builder.ts";
 import { makeTlsFiles } from "../harness/certs.ts";
 import { type RegistryHandle, startRegistry, useRegistries } from "../harness/registry.ts";
 import { ROOT, runSkiff, tmpDir, UNDER_DENO } from "../harness/skiff.ts";
@@ -150,6 +151,18 @@ describe("token mode", () => {
     expect(challenge).toContain(`Bearer realm="${registry.token!.realm}"`);
     expect(challenge).toContain(`service="${registry.token!.service}"`);
     expect(challenge).toContain('scope="repository:harness/token:pull"');
+  });
+
+  test("seed() copies a layout in with skopeo, which gets its token from the in-process endpoint", async () => {
+    const layout = new LayoutBuilder();
+    const manifest = layout.manifest({ layers: [layout.blob("seeded", MT.layer)] });
+    layout.writeIndex([{ ...manifest, tag: "v1" }]);
+    await registries.token.seed(`oci:${layout.dir}:v1`, "harness/seeded:v1");
+    const response = await registries.token.fetch("/v2/harness/seeded/manifests/v1", {
+      method: "HEAD",
+      headers: { accept: MT.manifest },
+    });
+    expect(response.headers.get("docker-content-digest")).toBe(manifest.digest);
   });
 
   test("the token endpoint refuses wrong credentials, grants the right ones, gives anonymous pull only", async () => {

@@ -88,8 +88,11 @@ export interface RegistryHandle {
   fetch(path: string, init?: RegistryFetchInit): Promise<Response>;
   /** skopeo flags for this registry as source (`src`) or destination (`dest`). */
   skopeoFlags(side: "src" | "dest"): string[];
-  /** Copies `source` (any skopeo transport, e.g. `oci:/path/layout:tag`) to `repository:tag` here. */
-  seed(source: string, reference: string): void;
+  /**
+   * Copies `source` (any skopeo transport, e.g. `oci:/path/layout:tag`) to `repository:tag` here.
+   * Asynchronous, so the in-process token server can answer skopeo meanwhile.
+   */
+  seed(source: string, reference: string): Promise<void>;
   /** What the registry printed (warnings and errors only). */
   logs(): string;
   stop(): Promise<void>;
@@ -294,8 +297,8 @@ async function startIn(dir: string, mode: RegistryMode, options: RegistryOptions
       if (username !== undefined) flags.push(`--${side}-creds=${username}:${password}`);
       return flags;
     },
-    seed(source, reference) {
-      const result = spawnSync(
+    async seed(source, reference) {
+      const skopeo = spawn(
         "skopeo",
         [
           "--insecure-policy",
@@ -307,13 +310,18 @@ async function startIn(dir: string, mode: RegistryMode, options: RegistryOptions
           source,
           `docker://${host}/${reference}`,
         ],
-        { encoding: "utf8", env: { ...registryEnv(), HOME: dir } },
+        { env: { ...registryEnv(), HOME: dir }, stdio: ["ignore", "ignore", "pipe"] },
       );
-      if (result.status !== 0) {
-        throw new Error(
-          `skopeo copy ${source} -> ${reference} failed: ${result.error?.message ?? result.stderr}`,
-        );
-      }
+      let stderr = "";
+      skopeo.stderr!.on("data", (chunk) => {
+        stderr += chunk;
+      });
+      const status = await new Promise<number | string>((resolve) => {
+        skopeo.once("error", (error) => resolve(error.message));
+        skopeo.once("close", (code, signal) => resolve(code ?? String(signal)));
+      });
+      if (status !== 0)
+        throw new Error(`skopeo copy ${source} -> ${reference} failed (${status}): ${stderr}`);
     },
     logs: () => output,
     async stop() {
