@@ -10,6 +10,7 @@ import {
   type ProgressOptions,
   progressRenderer,
   type Ticker,
+  width,
 } from "../../src/cli/output/progress.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 
@@ -296,6 +297,35 @@ describe("terminal size", () => {
         expect(screen.text[0]).toMatch(/\[█+░+\]\s+150 MiB\/300 MiB\s+50%\s+50\.0 MiB\/s\s+3\.0s$/);
       if (columns <= 60) expect(screen.text[0]).not.toContain("3.0s");
     }
+  });
+});
+
+describe("names", () => {
+  test("wide characters count two cells: columns line up and no line wraps", () => {
+    for (const columns of [50, 80, 120]) {
+      const { screen, clock, renderer, emit } = setup({ size: () => ({ columns, rows: 30 }) });
+      const names = ["数据集-训练-第一部分.tar", "plain.txt", "😀-emoji.bin", "e\u0301te\u0301.txt"];
+      const descs = names.map((name, i) => blob(i + 1, 1000, name));
+      for (const desc of descs) emit({ type: "start", desc });
+      clock.t += 1000;
+      for (const desc of descs) emit({ type: "progress", desc, bytes: 500 });
+      renderer.finish();
+      for (const line of screen.text) expect(width(line)).toBeLessThanOrEqual(columns - 1);
+      // The bar starts in the same cell on every row.
+      const barCell = screen.text.map((line) => width(line.slice(0, line.indexOf("["))));
+      expect(new Set(barCell).size).toBe(1);
+    }
+    expect(width("数据")).toBe(4);
+    expect(width("e\u0301")).toBe(1);
+  });
+
+  test("a title with escape sequences cannot draw on the terminal", () => {
+    const { screen, renderer, emit } = setup();
+    const evil = blob(1, 10, "x\x1b[2J\x1b]0;title\x07y");
+    emit({ type: "start", desc: evil });
+    emit({ type: "done", desc: evil });
+    renderer.finish();
+    expect(screen.text[0]).toContain("x\\x1b[2J\\x1b]0;title\\x07y");
   });
 });
 

@@ -5,6 +5,7 @@ import {
   copiedLines,
   describeTarget,
   displayName,
+  printable,
   promptWidth,
   pulledLines,
   pushedLines,
@@ -117,6 +118,21 @@ describe("status lines", () => {
     expect(displayName({ ...file, annotations: { "org.opencontainers.image.title": "" } })).toBe(
       file.mediaType,
     );
+  });
+
+  test("control characters in a title are shown escaped, never sent to the terminal", () => {
+    const hostile = {
+      ...file,
+      annotations: { "org.opencontainers.image.title": "a\x1b]0;pwned\x07b\x1b[2J\u202ec\n.txt" },
+    };
+    expect(displayName(hostile)).toBe("a\\x1b]0;pwned\\x07b\\x1b[2J\\u202ec\\x0a.txt");
+    const line = statusLine("pull", { type: "done", desc: hostile })!;
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    expect(statusLine("push", { type: "status", prompt: "Tagged", desc: file, text: "v1\x1b[31m" })).toBe(
+      "Tagged    a948904f2f0f v1\\x1b[31m",
+    );
+    // Ordinary text, accents and CJK included, is left alone.
+    expect(printable("données-数据.tar")).toBe("données-数据.tar");
   });
 
   test("concurrent transfers: every line is written whole, in event order", () => {

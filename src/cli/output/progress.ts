@@ -8,7 +8,7 @@ import type { Descriptor } from "../../oci/descriptor.ts";
 import { ignoreEvents, type Listener, type TransferEvent } from "../../ops/events.ts";
 import type { Console } from "../io.ts";
 import { type FormatName, isStructured, type OutputFormat } from "./format.ts";
-import { consoleStatusListener, displayName, PROMPTS, promptWidth, type Verb } from "./status.ts";
+import { consoleStatusListener, displayName, PROMPTS, printable, promptWidth, type Verb } from "./status.ts";
 
 /** Terminal size in character cells. */
 export interface TerminalSize {
@@ -98,25 +98,73 @@ export function colorEnabled(env: Record<string, string | undefined> = process.e
   return !env.NO_COLOR;
 }
 
-/** Characters on screen, counting code points (the marks and bar cells are one cell wide). */
-function width(text: string): number {
+/** Code point ranges that take two cells: East Asian wide and fullwidth characters, and emoji. */
+const WIDE: readonly [number, number][] = [
+  [0x1100, 0x115f],
+  [0x2e80, 0x303e],
+  [0x3041, 0x33ff],
+  [0x3400, 0x4dbf],
+  [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe30, 0xfe4f],
+  [0xff00, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x1f300, 0x1f64f],
+  [0x1f900, 0x1f9ff],
+  [0x20000, 0x3fffd],
+];
+/** Code point ranges that take no cell of their own: combining marks, zero-width spaces and joiners. */
+const ZERO_WIDTH: readonly [number, number][] = [
+  [0x0300, 0x036f],
+  [0x1ab0, 0x1aff],
+  [0x1dc0, 0x1dff],
+  [0x200b, 0x200f],
+  [0x20d0, 0x20ff],
+  [0xfe00, 0xfe0f],
+  [0xfe20, 0xfe2f],
+];
+
+const within = (code: number, ranges: readonly [number, number][]): boolean =>
+  ranges.some(([low, high]) => code >= low && code <= high);
+
+/** Terminal cells one code point takes. */
+function cells(char: string): number {
+  const code = char.codePointAt(0)!;
+  return within(code, ZERO_WIDTH) ? 0 : within(code, WIDE) ? 2 : 1;
+}
+
+/** Terminal cells a text takes (the marks and bar cells are one cell wide). */
+export function width(text: string): number {
   let n = 0;
-  for (const _ of text) n++;
+  for (const char of text) n += cells(char);
   return n;
 }
 
+/** Cuts `text` to at most `max` cells, ending in "…" when cut. */
 function truncate(text: string, max: number): string {
   if (width(text) <= max) return text;
   if (max <= 0) return "";
-  return `${Array.from(text)
-    .slice(0, max - 1)
-    .join("")}…`;
+  let out = "";
+  let used = 0;
+  for (const char of text) {
+    if (used + cells(char) > max - 1) break;
+    out += char;
+    used += cells(char);
+  }
+  return `${out}…`;
+}
+
+/** Pads `text` with spaces to `size` cells (String.padEnd counts UTF-16 units, not cells). */
+function padCells(text: string, size: number): string {
+  return text + " ".repeat(Math.max(0, size - width(text)));
 }
 
 const ESC = "\x1b[";
 const ANSI = /^\x1b\[[0-9;?]*[A-Za-z]/;
 
-/** Cuts a line to `max` visible characters, keeping ANSI sequences whole (a wrapped line breaks redraws). */
+/** Cuts a line to `max` cells, keeping ANSI sequences whole (a wrapped line breaks redraws). */
 export function fit(line: string, max: number, color = true): string {
   let visible = 0;
   let out = "";
@@ -129,9 +177,9 @@ export function fit(line: string, max: number, color = true): string {
       continue;
     }
     const char = String.fromCodePoint(line.codePointAt(i)!);
-    if (visible === max) return color && out.includes("\x1b[") ? `${out}${ESC}0m` : out;
+    if (visible + cells(char) > max) return color && out.includes("\x1b[") ? `${out}${ESC}0m` : out;
     out += char;
-    visible++;
+    visible += cells(char);
     i += char.length;
   }
   return out;
@@ -253,7 +301,7 @@ export function progressRenderer(options: ProgressOptions): ProgressRenderer {
       case "status": {
         const row = rowFor(event.desc, "info", event.prompt);
         row.prompt = event.prompt;
-        if (event.text !== undefined && row.state === "info") row.name = event.text;
+        if (event.text !== undefined && row.state === "info") row.name = printable(event.text);
         break;
       }
     }
@@ -388,7 +436,7 @@ export function progressRenderer(options: ProgressOptions): ProgressRenderer {
     const nameCol = Math.max(1, Math.min(nameWanted, lineWidth - leftFixed - rightWidth()));
 
     const render = (line: (typeof all)[number]): string => {
-      let text = `${line.mark} ${line.prompt.padEnd(promptCol)} ${truncate(line.name, nameCol).padEnd(nameCol)}`;
+      let text = `${line.mark} ${line.prompt.padEnd(promptCol)} ${padCells(truncate(line.name, nameCol), nameCol)}`;
       for (const column of columnsShown) {
         const cellWidth = colWidth(column);
         if (column === "bar") {

@@ -68,9 +68,20 @@ export function promptWidth(verb: Verb): number {
   return Math.max(...[p.start, p.done, p.exists, p.skipped, p.mounted].map((word) => word.length));
 }
 
-/** What a status line calls a blob: its title annotation, else its media type. */
+/** Control characters and bidirectional overrides: in a title they could move the cursor, recolour or rewrite the terminal. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with every control character shown as an escape (`\x1b`, `\u202e`) instead of acting on the terminal. */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (char) => {
+    const code = char.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`;
+  });
+}
+
+/** What a status line calls a blob: its title annotation, else its media type; made printable (titles come from whoever pushed). */
 export function displayName(desc: Descriptor): string {
-  return desc.annotations?.[Annotation.title] || desc.mediaType;
+  return printable(desc.annotations?.[Annotation.title] || desc.mediaType);
 }
 
 /** The prompt for an event, or undefined for events that print no status line (progress, fail). */
@@ -98,7 +109,8 @@ export function eventPrompt(verb: Verb, event: TransferEvent): string | undefine
 export function statusLine(verb: Verb, event: TransferEvent): string | undefined {
   const prompt = eventPrompt(verb, event);
   if (prompt === undefined) return undefined;
-  const name = event.type === "status" && event.text !== undefined ? event.text : displayName(event.desc);
+  const name =
+    event.type === "status" && event.text !== undefined ? printable(event.text) : displayName(event.desc);
   return `${prompt.padEnd(promptWidth(verb))} ${shortDigest(event.desc.digest)} ${name}`;
 }
 
