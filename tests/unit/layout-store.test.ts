@@ -413,6 +413,31 @@ for (const [i, d] of JSON.parse(json).entries()) {
   });
 });
 
+test("a lock held by a killed but unreaped process (a zombie) is broken at once", async () => {
+  // sh forks `sleep 0`, then becomes `sleep 5`, which never reaps it: the child stays a zombie.
+  const { spawn } = await import("node:child_process");
+  const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 5"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  try {
+    const pid = Number(
+      (await new Promise<Buffer>((resolve) => parent.stdout!.once("data", resolve))).toString(),
+    );
+    for (let i = 0; i < 50 && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const b = new LayoutBuilder();
+    const m = b.manifest({});
+    const { hostname } = await import("node:os");
+    writeFileSync(join(b.dir, "index.json.lock"), JSON.stringify({ pid, host: hostname(), token: "x" }));
+    const layout = await openLayout(b.dir);
+    await layout.tag(m, "v1");
+    expect(indexJson(b.dir).manifests.length).toBe(1);
+  } finally {
+    parent.kill();
+  }
+});
+
 describe("layout tar archives", () => {
   function sample(): { b: LayoutBuilder; index: Descriptor; m: Descriptor; file: Descriptor } {
     const b = new LayoutBuilder();
