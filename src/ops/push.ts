@@ -138,6 +138,8 @@ export interface ArtifactOptions {
   mtime?: number;
   /** Makes the manifest a referrer of this manifest (attach). */
   subject?: Descriptor;
+  /** The title of the file read from stdin (a `-` file argument); default "stdin". */
+  stdinName?: string;
 }
 
 /** A checked plan: what will be packed and how, before any file is read. */
@@ -164,6 +166,10 @@ function checkMediaType(value: string, what: string): void {
     );
   }
 }
+
+/** The file argument that means stdin. */
+const STDIN = "-";
+const STDIN_KEY = "\0stdin";
 
 /** Validates the options and decides the manifest's shape (ORAS's rules); reads no file. */
 export function planArtifact(options: ArtifactOptions): ArtifactPlan {
@@ -210,7 +216,14 @@ export function planArtifact(options: ArtifactOptions): ArtifactPlan {
   const fileKeys = new Set(Object.keys(annotations.files));
   for (const file of options.files ?? []) {
     if (file.mediaType !== undefined) checkMediaType(file.mediaType, `media type for file "${file.path}"`);
-    const title = fileTitle(file.path, options.disablePathValidation);
+    if (file.path === STDIN && byTitle.has(STDIN_KEY)) {
+      throw new SkiffError("USAGE", 'stdin ("-") can be read only once');
+    }
+    const title =
+      file.path === STDIN
+        ? fileTitle(options.stdinName ?? "stdin", options.disablePathValidation)
+        : fileTitle(file.path, options.disablePathValidation);
+    if (file.path === STDIN) byTitle.set(STDIN_KEY, title);
     const other = byTitle.get(title);
     if (other !== undefined) {
       throw new SkiffError(
@@ -357,6 +370,8 @@ export interface PushOptions extends ArtifactOptions {
   listener?: Listener;
   /** Where directories are packed (default: the system's temporary directory). */
   tempParent?: string;
+  /** Opens stdin, for a `-` file argument (spooled to a temporary file so its digest is known). */
+  stdin?: () => ReadableStream<Uint8Array>;
 }
 
 /** What a push made. */
@@ -394,7 +409,10 @@ export async function pushArtifact(
   const tarOptions: { mtime?: number; tempParent?: string } = {};
   if (options.mtime !== undefined) tarOptions.mtime = options.mtime;
   if (options.tempParent !== undefined) tarOptions.tempParent = options.tempParent;
-  const files = await FileSource.create(tarOptions);
+  const files = await FileSource.create({
+    ...tarOptions,
+    ...(options.stdin ? { stdin: options.stdin } : {}),
+  });
   try {
     // Every file is read (and every directory packed) before the destination is touched, so bad
     // input never leaves a half-made layout or a dangling upload behind.

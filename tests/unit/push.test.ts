@@ -334,6 +334,26 @@ describe("pushArtifact to a layout", () => {
     expect(after.manifests).toHaveLength(1);
   });
 
+  test("a - file is stdin: spooled, titled by stdinName (default stdin), readable only once", async () => {
+    const bytes = new TextEncoder().encode("piped ".repeat(100_000));
+    const stdin = () => new Blob([bytes]).stream();
+    const layout = await openLayout(join(work, "layout-stdin"), { create: true });
+    const named = await pushArtifact(layout, {
+      files: [{ path: "-" }],
+      stdin,
+      stdinName: "log.txt",
+      created: null,
+    });
+    expect(named.manifest.layers).toHaveLength(1);
+    expect(named.manifest.layers[0]).toMatchObject({ digest: digestOf(bytes), size: bytes.byteLength });
+    expect(named.manifest.layers[0]!.annotations?.[Annotation.title]).toBe("log.txt");
+    expect(await layout.exists(named.manifest.layers[0]!)).toBe(true);
+    const plain = await pushArtifact(layout, { files: [{ path: "-" }], stdin, created: null });
+    expect(plain.manifest.layers[0]!.annotations?.[Annotation.title]).toBe("stdin");
+    const twice = pushArtifact(layout, { files: [{ path: "-" }, { path: "-" }], stdin, created: null });
+    await expect(twice).rejects.toThrow('stdin ("-") can be read only once');
+  });
+
   test("tags become ref names; a bad tag is refused before anything is written", async () => {
     await writeFile(join(work, "t.txt"), "t");
     const layout = await openLayout(join(work, "layout2"), { create: true });

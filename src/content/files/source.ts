@@ -11,7 +11,7 @@ import type { Descriptor } from "../../oci/descriptor.ts";
 import { Annotation, MediaType } from "../../oci/media-types.ts";
 import type { Fetcher } from "../target.ts";
 import { verifyingStream } from "../verify.ts";
-import { fileStream } from "./disk.ts";
+import { fileStream, writeStreamToFile } from "./disk.ts";
 import { hashFile, packDirectory, type TarOptions } from "./pack.ts";
 
 /** Turns a node:fs error into a one-line message naming the path. */
@@ -56,22 +56,36 @@ export class FileSource implements Fetcher {
   readonly #paths = new Map<string, string>();
   readonly #tempDir: string;
   readonly #tar: TarOptions;
+  readonly #stdin: (() => ReadableStream<Uint8Array>) | undefined;
 
-  private constructor(tempDir: string, tar: TarOptions) {
+  private constructor(tempDir: string, tar: TarOptions, stdin?: () => ReadableStream<Uint8Array>) {
     this.#tempDir = tempDir;
     this.#tar = tar;
+    this.#stdin = stdin;
   }
 
-  /** Creates a source with its own temporary directory under `parent` (default: the system's). */
-  static async create(options: TarOptions & { tempParent?: string } = {}): Promise<FileSource> {
+  /**
+   * Creates a source with its own temporary directory under `tempParent` (default: the system's).
+   * `stdin` opens the stream that the path `-` stands for.
+   */
+  static async create(
+    options: TarOptions & { tempParent?: string; stdin?: () => ReadableStream<Uint8Array> } = {},
+  ): Promise<FileSource> {
     const tempDir = await mkdtemp(join(options.tempParent ?? tmpdir(), "skiff-push-"));
     const tar: TarOptions = {};
     if (options.mtime !== undefined) tar.mtime = options.mtime;
-    return new FileSource(tempDir, tar);
+    return new FileSource(tempDir, tar, options.stdin);
   }
 
-  /** Adds the file or directory at `path`; returns its descriptor. */
+  /** Adds the file or directory at `path` (`-`: stdin, spooled to a temporary file); returns its descriptor. */
   async add(path: string, options: AddFileOptions = {}): Promise<Descriptor> {
+    if (path === "-" && this.#stdin) {
+      const spooled = join(this.#tempDir, "stdin");
+      await writeStreamToFile(this.#stdin(), spooled).catch((error) => {
+        throw fileError(error, "-", "stdin");
+      });
+      path = spooled;
+    }
     let info: Awaited<ReturnType<typeof stat>>;
     try {
       info = await stat(path);
