@@ -146,7 +146,7 @@ async function resolveTagless(
     throw new SkiffError(
       "NO_MATCH",
       `nothing in ${where} matches platform ${wanted}`,
-      `what there is:\n${available.join("\n")}`,
+      `what there is (select one by digest, or with a --platform it has):\n${available.join("\n")}`,
     );
   }
   throw await ambiguous(
@@ -265,7 +265,9 @@ export async function selectPlatform(
       throw new SkiffError(
         "NO_MATCH",
         `no manifest for platform ${wanted} in ${where} (index ${desc.digest})`,
-        platforms.length > 0 ? `platforms in this index:\n${platforms.join("\n")}` : "the index is empty",
+        platforms.length > 0
+          ? `platforms in this index (pass one to --platform):\n${platforms.join("\n")}`
+          : "the index is empty",
       );
     }
     throw await ambiguous(
