@@ -59,7 +59,14 @@ let sessions = 0;
  */
 function runInTerminal(
   args: string[],
-  options: { columns?: number; rows?: number; env?: Record<string, string>; cwd?: string } = {},
+  options: {
+    columns?: number;
+    rows?: number;
+    env?: Record<string, string>;
+    cwd?: string;
+    /** Redirect stdout to this file (stderr stays on the terminal). */
+    stdoutFile?: string;
+  } = {},
 ): TerminalRun {
   const dir = tmpDir("skiff-tty-");
   const rcFile = join(dir, "rc");
@@ -79,7 +86,9 @@ function runInTerminal(
     script,
     [
       `cd ${quote(options.cwd ?? dir)}`,
-      `env -i ${assignments.join(" ")} ${[command, ...prefix, ...args].map(quote).join(" ")}`,
+      `env -i ${assignments.join(" ")} ${[command, ...prefix, ...args].map(quote).join(" ")}${
+        options.stdoutFile ? ` > ${quote(options.stdoutFile)}` : ""
+      }`,
       `echo $? > ${quote(`${rcFile}.tmp`)} && mv ${quote(`${rcFile}.tmp`)} ${quote(rcFile)}`,
       // Keep the pane open so its screen can be read after skiff exits.
       "exec sleep 600",
@@ -141,6 +150,10 @@ beforeAll(async () => {
     const pushed = await runSkiff(["push", "--no-tty", ...target, ...FILES], { cwd: files });
     expect(pushed.code).toBe(0);
   }
+  const single = await runSkiff(["push", "--no-tty", "--oci-layout", `${layout}:single`, FILES[0]!], {
+    cwd: files,
+  });
+  expect(single.code).toBe(0);
   proxy = await startFaultProxy({ upstream: registries.plain.url });
 }, 60_000);
 
@@ -260,6 +273,31 @@ describe("on a terminal", () => {
     expect(await run.exited()).toBe(0);
     expect(run.screen()).toMatch(/^✓ Downloaded {2}ok\\x1b\[2J\\x1b\[31mred\.txt /m);
     expect(run.screen(true)).not.toMatch(/\x1b\[31m/);
+  }, 60_000);
+
+  test("push: the same rows with push's words", async () => {
+    const run = runInTerminal(["push", "--oci-layout", `${join(tmpDir(), "layout")}:v1`, ...FILES], {
+      cwd: join(layout, ".."),
+    });
+    expect(await run.exited()).toBe(0);
+    const screen = run.screen();
+    for (const name of FILES) {
+      expect(screen).toMatch(
+        new RegExp(
+          String.raw`^✓ Uploaded +${name.replace(".", "\\.")} +\[█{20}\] +192 KiB/192 KiB +100%`,
+          "m",
+        ),
+      );
+    }
+    expect(screen).toMatch(/^ {2}Total +\d\/\d done/m);
+    expect(screen).toContain("Pushed [oci-layout] ");
+  }, 60_000);
+
+  test("stdout redirected, stderr on the terminal: -o - writes only the file's bytes", async () => {
+    const file = join(tmpDir(), "alpha.bin");
+    const run = runInTerminal(["pull", `oci-layout://${layout}:single`, "-o", "-"], { stdoutFile: file });
+    expect(await run.exited()).toBe(0);
+    expect(readFileSync(file)).toEqual(Buffer.from(content(0)));
   }, 60_000);
 
   for (const [name, extra, env] of [
