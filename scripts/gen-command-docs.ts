@@ -25,7 +25,7 @@ function pages(command: Command, path: string[] = []): Map<string, string> {
   return out;
 }
 
-const program = buildProgram(silent);
+const program = await buildProgram(silent);
 const wanted = pages(program);
 const index = `# Command reference\n\n${[...wanted.keys()]
   .map((file) => `- [skiff ${file.replace(/\.md$/, "").replaceAll("-", " ")}](${file})`)

@@ -31,8 +31,13 @@ export const processConsole: Console = {
   out: (text) => writeAll(1, encoder.encode(text)),
   err: (text) => writeAll(2, encoder.encode(text)),
   outBytes: (bytes) => writeAll(1, bytes),
-  stdoutIsTerminal: isTerminal("stdout"),
-  stderrIsTerminal: isTerminal("stderr"),
+  // Getters: asking costs start-up time (Bun sets up process.stdout), and most runs never ask.
+  get stdoutIsTerminal() {
+    return isTerminal("stdout");
+  },
+  get stderrIsTerminal() {
+    return isTerminal("stderr");
+  },
 };
 
 export function exit(code: number): never {

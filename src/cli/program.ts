@@ -1,56 +1,60 @@
-import { Command, CommanderError } from "commander";
+import type { Command } from "commander";
 import { asSkiffError, ExitCode, SkiffError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { registerAttach } from "./commands/attach.ts";
-import { registerBackup } from "./commands/backup.ts";
-import { registerBlob } from "./commands/blob/index.ts";
-import { registerCompletion } from "./commands/completion.ts";
-import { registerCopy } from "./commands/cp.ts";
-import { registerDiscover } from "./commands/discover.ts";
-import { registerIndex } from "./commands/index-cmd.ts";
-import { registerLogin, registerLogout } from "./commands/login.ts";
-import { registerManifest } from "./commands/manifest/index.ts";
-import { registerPull } from "./commands/pull.ts";
-import { registerPush } from "./commands/push.ts";
-import { registerRepo } from "./commands/repo/index.ts";
-import { registerResolve } from "./commands/resolve.ts";
-import { registerRestore } from "./commands/restore.ts";
-import { registerTag } from "./commands/tag.ts";
-import { registerVersion } from "./commands/version.ts";
+import {
+  COMMANDS,
+  commandTerm,
+  findCommand,
+  HELP_WIDTH,
+  PROGRAM_DESCRIPTION,
+  topLevelHelp,
+} from "./command-table.ts";
+import { printVersion } from "./commands/version.ts";
 import { type Console, processConsole } from "./io.ts";
 
-/** Builds the command tree. Each command file adds itself; actions load their verb lazily. */
-export function buildProgram(console: Console = processConsole): Command {
+/**
+ * Builds the command tree: every command of the table by name, but only `commandName`'s module
+ * loaded (all of them when `commandName` is undefined, as the docs generator needs).
+ */
+export async function buildProgram(
+  console: Console = processConsole,
+  commandName?: string,
+): Promise<Command> {
+  const { Command, Help } = await import("commander");
+  const wanted = findCommand(commandName);
+  const loadAll = commandName === undefined || wanted?.needsAllCommands;
+  const loaded = COMMANDS.filter((entry) => loadAll || entry === wanted);
+  const registers = new Map(
+    await Promise.all(loaded.map(async (entry) => [entry, await entry.load()] as const)),
+  );
+
+  const defaultTerm = Help.prototype.subcommandTerm;
   const program = new Command("skiff")
-    .description(
-      "Push, pull, copy, resolve and compose OCI artifacts between registries, layouts and layout tars.",
-    )
+    .description(PROGRAM_DESCRIPTION)
     .version(VERSION, "--version", "print the version number")
     .helpCommand(false)
     .showSuggestionAfterError(true)
-    // A fixed width keeps --help identical everywhere, so docs/commands can be checked for drift.
-    .configureHelp({ helpWidth: 100, sortSubcommands: true })
+    .configureHelp({
+      // A fixed width keeps --help identical everywhere, so docs/commands can be checked for drift.
+      helpWidth: HELP_WIDTH,
+      sortSubcommands: true,
+      // Commands that are not loaded have no arguments or options yet: the table knows their terms.
+      subcommandTerm(this: InstanceType<typeof Help>, command: Command): string {
+        const entry = command.parent?.parent ? undefined : findCommand(command.name());
+        return entry ? commandTerm(entry) : defaultTerm.call(this, command);
+      },
+    })
     .configureOutput({
       writeOut: (text) => console.out(text),
       writeErr: (text) => console.err(text),
     });
-  registerVersion(program, console);
-  registerCompletion(program, console);
-  registerPush(program, console);
-  registerAttach(program, console);
-  registerDiscover(program, console);
-  registerIndex(program, console);
-  registerPull(program, console);
-  registerResolve(program, console);
-  registerManifest(program, console);
-  registerBlob(program, console);
-  registerRepo(program, console);
-  registerCopy(program, console);
-  registerBackup(program, console);
-  registerRestore(program, console);
-  registerTag(program, console);
-  registerLogin(program, console);
-  registerLogout(program, console);
+  for (const entry of COMMANDS) {
+    const command = program
+      .command(entry.name)
+      .aliases(entry.aliases ?? [])
+      .summary(entry.summary);
+    registers.get(entry)?.(command, console);
+  }
   return program;
 }
 
@@ -64,7 +68,14 @@ export function reportError(error: unknown, console: Console = processConsole): 
 
 /** Runs skiff with `argv` (without the runtime and script names); returns the exit code. */
 export async function run(argv: string[], console: Console = processConsole): Promise<number> {
-  const program = buildProgram(console);
+  const quick = runWithoutCommander(argv, console);
+  if (quick !== undefined) return quick;
+
+  // Top-level options take no values, so the first word that is not an option names the command.
+  const program = await buildProgram(
+    console,
+    argv.find((word) => !word.startsWith("-")),
+  );
   program.exitOverride();
   for (const command of allCommands(program)) {
     command.exitOverride();
@@ -74,6 +85,7 @@ export async function run(argv: string[], console: Console = processConsole): Pr
       outputError: (text, write) => write(text),
     });
   }
+  const { CommanderError } = await import("commander");
   try {
     await program.parseAsync(argv, { from: "user" });
     return ExitCode.ok;
@@ -84,6 +96,29 @@ export async function run(argv: string[], console: Console = processConsole): Pr
       return ExitCode.usage;
     }
     return reportError(error, console);
+  }
+}
+
+/** `version`, `--version` and `--help` answer from the table: loading commander costs more than they do. */
+function runWithoutCommander(argv: string[], console: Console): number | undefined {
+  if (argv.length === 0) {
+    console.err(topLevelHelp());
+    return ExitCode.usage;
+  }
+  if (argv.length > 1) return undefined;
+  switch (argv[0]) {
+    case "version":
+      printVersion(console);
+      return ExitCode.ok;
+    case "--version":
+      console.out(`${VERSION}\n`);
+      return ExitCode.ok;
+    case "--help":
+    case "-h":
+      console.out(topLevelHelp());
+      return ExitCode.ok;
+    default:
+      return undefined;
   }
 }
 

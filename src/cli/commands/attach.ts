@@ -19,9 +19,8 @@ import { addPackingOptions, exportManifest, parseConcurrency, pinnedName, reprod
 
 type Flags = Record<string, unknown>;
 
-export function registerAttach(program: Command, console: Console): void {
-  const command = program
-    .command("attach")
+export function registerAttach(command: Command, console: Console): void {
+  command
     .description("Attach files to an existing manifest as a referrer artifact (a manifest with a subject)")
     .argument("<subject>", "the manifest to attach to: host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
     .argument("[files...]", "files and directories, each FILE[:mediaType]")

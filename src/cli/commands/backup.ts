@@ -84,9 +84,8 @@ export function tagCopiesJson(
   };
 }
 
-export function registerBackup(program: Command, console: Console): void {
-  const command = program
-    .command("backup")
+export function registerBackup(command: Command, console: Console): void {
+  command
     .description("Back up tagged artifacts of a repository, with their referrers, into an OCI layout or tar")
     .argument("<repository>", "host/repo[:tag1,tag2] (no tags: every tag), or oci-layout://PATH[:tags]")
     .requiredOption("-o, --output <path>", "the layout directory, or a FILE.tar archive to write")

@@ -95,11 +95,14 @@ Register-ArgumentCompleter -Native -CommandName skiff, skiff.exe -ScriptBlock {
 `;
 }
 
+function programOf(command: Command): Command {
+  return command.parent ? programOf(command.parent) : command;
+}
+
 const SHELLS = { bash, zsh, fish, powershell } as const;
 
-export function registerCompletion(program: Command, console: Console): void {
-  program
-    .command("completion")
+export function registerCompletion(command: Command, console: Console): void {
+  command
     .description("Print a shell completion script for bash, zsh, fish or powershell")
     .argument("<shell>", "bash, zsh, fish or powershell")
     .addHelpText(
@@ -116,6 +119,6 @@ Examples:
       if (!generate) {
         throw new SkiffError("USAGE", `unknown shell "${shell}"`, "use one of: bash, zsh, fish, powershell");
       }
-      console.out(generate(describe(program)));
+      console.out(generate(describe(programOf(command))));
     });
 }

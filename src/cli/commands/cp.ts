@@ -60,10 +60,8 @@ function withBaseResolve(flags: Flags): Flags {
   };
 }
 
-export function registerCopy(program: Command, console: Console): void {
-  const command = program
-    .command("cp")
-    .alias("copy")
+export function registerCopy(command: Command, console: Console): void {
+  command
     .description(
       "Copy an artifact and its whole graph between registries, OCI layout directories and layout tars",
     )

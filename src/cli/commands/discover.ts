@@ -74,9 +74,8 @@ export function renderTree(root: string, nodes: ReferrerNode[], annotations = fa
   return `${lines.join("\n")}\n`;
 }
 
-export function registerDiscover(program: Command, console: Console): void {
-  const command = program
-    .command("discover")
+export function registerDiscover(command: Command, console: Console): void {
+  command
     .description(
       "List the referrers of a manifest (signatures, SBOMs, ...) in a registry or an OCI image layout",
     )

@@ -71,12 +71,9 @@ function addPlaceOptions(command: Command): Command {
   return addCommonOptions(command);
 }
 
-/** Adds the `index` group (create, update) under `parent`: the program, or the `manifest` group. */
-export function addIndexCommands(parent: Command, console: Console): Command {
-  const group = parent
-    .command("index")
-    .description("Create and update image indexes across layouts and registries")
-    .helpCommand(false);
+/** Fills the `index` group (create, update): the top-level one, or the one under `manifest`. */
+export function registerIndex(group: Command, console: Console): void {
+  group.description("Create and update image indexes across layouts and registries").helpCommand(false);
 
   const create = group
     .command("create")
@@ -141,12 +138,6 @@ Examples:
   update.action(async (index: string, flags: Flags) => {
     await runUpdate(index, flags, console);
   });
-  return group;
-}
-
-/** The top-level `index` group (an alias of `manifest index`). */
-export function registerIndex(program: Command, console: Console): void {
-  addIndexCommands(program, console);
 }
 
 /** Opens each place once, with the remote flags; writers may create a missing layout directory. */

@@ -7,9 +7,8 @@ import { readLine } from "./prompt.ts";
 
 type Flags = Record<string, unknown>;
 
-export function registerLogin(program: Command, console: Console): void {
-  const command = program
-    .command("login")
+export function registerLogin(command: Command, console: Console): void {
+  command
     .description("Log in to a registry: check the credentials, then store them in the docker config")
     .argument("<registry>", "registry host, e.g. registry.example.com or localhost:5000");
   addRemoteOptions(command);
@@ -52,9 +51,8 @@ Examples:
   });
 }
 
-export function registerLogout(program: Command, console: Console): void {
-  const command = program
-    .command("logout")
+export function registerLogout(command: Command, console: Console): void {
+  command
     .description("Log out from a registry: remove its stored credentials")
     .argument("<registry>", "registry host, e.g. registry.example.com or localhost:5000")
     .option(

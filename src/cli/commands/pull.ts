@@ -33,9 +33,8 @@ function ratioFlag(value: unknown): number {
   return Number(text);
 }
 
-export function registerPull(program: Command, console: Console): void {
-  const command = program
-    .command("pull")
+export function registerPull(command: Command, console: Console): void {
+  command
     .description("Pull the files of an artifact from a registry, an OCI layout directory or a layout tar")
     .argument(
       "<reference>",

@@ -84,9 +84,8 @@ export function pushResultJson(ref: Reference, desc: Descriptor, tags: string[])
   });
 }
 
-export function registerPush(program: Command, console: Console): void {
-  const command = program
-    .command("push")
+export function registerPush(command: Command, console: Console): void {
+  command
     .description("Push files and directories as an OCI artifact to a registry or an OCI image layout")
     .argument("<target>", "destination: host/repo[:tag1,tag2], or a layout PATH[:tags] with --oci-layout")
     .argument("[files...]", "files and directories, each FILE[:mediaType]")

@@ -13,9 +13,8 @@ import {
 
 type Flags = Record<string, unknown>;
 
-export function registerResolve(program: Command, console: Console): void {
-  const command = program
-    .command("resolve")
+export function registerResolve(command: Command, console: Console): void {
+  command
     .description("Print the digest a reference resolves to (tagless on layouts when unambiguous)")
     .argument("<reference>", "host/repo:tag, or a layout PATH[:tag] (oci-layout://PATH or --oci-layout)")
     .option("-l, --full-reference", "print the full reference (name@digest)");

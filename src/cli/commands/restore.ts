@@ -26,9 +26,8 @@ type Flags = Record<string, unknown>;
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-export function registerRestore(program: Command, console: Console): void {
-  const command = program
-    .command("restore")
+export function registerRestore(command: Command, console: Console): void {
+  command
     .description(
       "Restore tagged artifacts, with their referrers, from an OCI layout or tar into a repository",
     )

@@ -14,9 +14,8 @@ import { parseConcurrency } from "./push.ts";
 
 type Flags = Record<string, unknown>;
 
-export function registerTag(program: Command, console: Console): void {
-  const command = program
-    .command("tag")
+export function registerTag(command: Command, console: Console): void {
+  command
     .description("Tag a manifest in a registry or an OCI image layout")
     .argument("<source>", "the manifest: host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
     .argument("<tags...>", "new tags")

@@ -3,10 +3,9 @@ import type { Console } from "../../io.ts";
 import { registerRepoLs } from "./ls.ts";
 import { registerRepoTags } from "./tags.ts";
 
-/** The `repo` group: tags (ls lives in the registry files). */
-export function registerRepo(program: Command, console: Console): Command {
-  const group = program.command("repo").description("List repositories and tags").helpCommand(false);
+/** The `repo` group: ls, tags. */
+export function registerRepo(group: Command, console: Console): void {
+  group.description("List repositories and tags").helpCommand(false);
   registerRepoLs(group, console);
   registerRepoTags(group, console);
-  return group;
 }
