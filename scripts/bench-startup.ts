@@ -3,15 +3,18 @@
  * warm-up, reported as median / min / p90 / max. A benchmark, not a test.
  *
  *   bun scripts/bench-startup.ts [--runs 30] [--warmup 3] [--binary dist/skiff-linux-x64]
- *                                [--no-hyperfine] [--json] [--check]
+ *                                [--no-baseline] [--no-hyperfine] [--json] [--check]
  *
  * With hyperfine on PATH the runs are timed by `hyperfine -N` (no shell, spawn cost calibrated out);
  * otherwise by spawnSync and performance.now() here (which adds this process's spawn overhead,
- * about 1 ms). `--check` exits 1 when a median misses the target.
+ * about 1 ms), taking the commands in turn so that a change in machine load hits all of them alike.
+ * A hello-world compiled by the same `bun build --compile` is measured too (unless --no-baseline):
+ * on a busy machine it is the floor that says how much of the time is skiff's own.
+ * `--check` exits 1 when a median misses the target.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "30" },
     warmup: { type: "string", default: "3" },
     binary: { type: "string", default: join(root, "dist", "skiff-linux-x64") },
+    "no-baseline": { type: "boolean", default: false },
     "no-hyperfine": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     check: { type: "boolean", default: false },
@@ -31,6 +35,8 @@ const runs = Number(values.runs);
 const warmup = Number(values.warmup);
 const binary = resolve(values.binary);
 const cases = [["version"], ["--help"]];
+const workDir = mkdtempSync(join(tmpdir(), "skiff-bench-"));
+process.on("exit", () => rmSync(workDir, { recursive: true, force: true }));
 
 interface Stats {
   command: string;
@@ -53,11 +59,29 @@ function hasHyperfine(): boolean {
   return !values["no-hyperfine"] && spawnSync("hyperfine", ["--version"]).status === 0;
 }
 
-function withHyperfine(args: string[]): number[] {
-  const dir = mkdtempSync(join(tmpdir(), "skiff-bench-"));
+/** A hello-world built like the release binaries (scripts/build.ts), or undefined if that fails. */
+function buildBaseline(): string | undefined {
+  const source = join(workDir, "hello.ts");
+  const outfile = join(workDir, "hello-world");
+  writeFileSync(source, 'console.log("hello");\n');
+  const result = spawnSync(
+    process.execPath,
+    ["build", "--compile", "--minify", "--bytecode", "--format=esm", source, "--outfile", outfile],
+    { stdio: "ignore" },
+  );
+  return result.status === 0 ? outfile : undefined;
+}
+
+interface Case {
+  name: string;
+  argv: string[];
+}
+
+function withHyperfine({ argv }: Case): number[] {
+  const dir = mkdtempSync(join(workDir, "hyperfine-"));
   try {
     const out = join(dir, "result.json");
-    const command = [binary, ...args].join(" ");
+    const command = argv.join(" ");
     const result = spawnSync(
       "hyperfine",
       [
@@ -82,14 +106,17 @@ function withHyperfine(args: string[]): number[] {
   }
 }
 
-function withSpawnSync(args: string[]): number[] {
-  const samples: number[] = [];
+/** Samples per case, taking the cases in turn. */
+function withSpawnSync(all: Case[]): number[][] {
+  const samples: number[][] = all.map(() => []);
   for (let i = 0; i < warmup + runs; i++) {
-    const started = performance.now();
-    const result = spawnSync(binary, args, { stdio: "ignore" });
-    const elapsed = performance.now() - started;
-    if (result.status !== 0) throw new Error(`${binary} ${args.join(" ")} exited ${result.status}`);
-    if (i >= warmup) samples.push(elapsed);
+    all.forEach(({ argv }, at) => {
+      const started = performance.now();
+      const result = spawnSync(argv[0]!, argv.slice(1), { stdio: "ignore" });
+      const elapsed = performance.now() - started;
+      if (result.status !== 0) throw new Error(`${argv.join(" ")} exited ${result.status}`);
+      if (i >= warmup) samples[at]!.push(elapsed);
+    });
   }
   return samples;
 }
@@ -103,16 +130,24 @@ for (const args of cases) {
   }
 }
 
+const measured: Case[] = cases.map((args) => ({ name: `skiff ${args.join(" ")}`, argv: [binary, ...args] }));
+const baseline = values["no-baseline"] ? undefined : buildBaseline();
+if (baseline) measured.push({ name: "hello-world", argv: [baseline] });
+
 const method = hasHyperfine() ? "hyperfine -N" : "spawnSync + performance.now()";
-const measure = method.startsWith("hyperfine") ? withHyperfine : withSpawnSync;
-const results = cases.map((args) => stats(`skiff ${args.join(" ")}`, measure(args)));
-const missed = results.filter((result) => result.medianMs >= TARGET_MS);
+const loadBefore = loadavg()[0]!;
+const samples = method.startsWith("hyperfine") ? measured.map(withHyperfine) : withSpawnSync(measured);
+const loadAverage = [loadBefore, loadavg()[0]!].map((load) => load.toFixed(2)).join(" -> ");
+const results = measured.map(({ name }, at) => stats(name, samples[at]!));
+const missed = results.filter((result) => result.command !== "hello-world" && result.medianMs >= TARGET_MS);
 
 if (values.json) {
-  console.log(JSON.stringify({ binary, method, warmup, targetMs: TARGET_MS, results }, null, 2));
+  console.log(JSON.stringify({ binary, method, warmup, loadAverage, targetMs: TARGET_MS, results }, null, 2));
 } else {
   const ms = (value: number): string => `${value.toFixed(1)} ms`.padStart(9);
-  console.log(`${binary}\n${method}, ${warmup} warm-up + ${runs} runs each\n`);
+  console.log(
+    `${binary}\n${method}, ${warmup} warm-up + ${runs} runs each, 1-minute load average ${loadAverage}\n`,
+  );
   console.log(`${"command".padEnd(16)}   median       min       p90       max`);
   for (const result of results) {
     console.log(
