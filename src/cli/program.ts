@@ -76,13 +76,21 @@ export async function run(argv: string[], console: Console = processConsole): Pr
     console,
     argv.find((word) => !word.startsWith("-")),
   );
-  program.exitOverride();
-  for (const command of allCommands(program)) {
-    command.exitOverride();
+  // The command a usage error is about: the one that ran, or the one commander stopped in.
+  let current = program;
+  program.hook("preAction", (_program, actionCommand) => {
+    current = actionCommand;
+  });
+  for (const command of [program, ...allCommands(program)]) {
+    command.exitOverride((error) => {
+      current = command;
+      throw error;
+    });
     command.configureOutput({
       writeOut: (text) => console.out(text),
       writeErr: (text) => console.err(text),
-      outputError: (text, write) => write(text),
+      // run() prints commander's errors itself, in the same form as skiff's own usage errors.
+      outputError: () => {},
     });
   }
   const { CommanderError } = await import("commander");
@@ -90,13 +98,32 @@ export async function run(argv: string[], console: Console = processConsole): Pr
     await program.parseAsync(argv, { from: "user" });
     return ExitCode.ok;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // Help and --version end through here with exit code 0.
-      if (error.exitCode === 0) return ExitCode.ok;
-      return ExitCode.usage;
+    if (!(error instanceof CommanderError)) {
+      const code = reportError(error, console);
+      if (code === ExitCode.usage) console.err(usageLines(current));
+      return code;
     }
-    return reportError(error, console);
+    // Help and --version end through here with exit code 0.
+    if (error.exitCode === 0) return ExitCode.ok;
+    // A group run without a sub-command: commander has printed the group's help on stderr.
+    if (error.code === "commander.help") return ExitCode.usage;
+    // `error: unknown command 'pul'` and, on a second line, `(Did you mean pull?)`.
+    const [message = "", suggestion] = error.message.replace(/^error: /, "").split("\n");
+    reportError(new SkiffError("USAGE", message, suggestion?.replace(/^\((.*)\)$/, "$1")), console);
+    console.err(usageLines(current));
+    return ExitCode.usage;
   }
+}
+
+/** `Usage: skiff pull [options] <reference>` and where to read more, after a usage error. */
+function usageLines(command: Command): string {
+  const usage = command.createHelp().commandUsage(command);
+  const more = command.commands.length > 0 ? "the list of commands" : "the options and examples";
+  return `Usage: ${usage}\nRun '${commandPath(command)} --help' for ${more}.\n`;
+}
+
+function commandPath(command: Command): string {
+  return command.parent ? `${commandPath(command.parent)} ${command.name()}` : command.name();
 }
 
 /** `version`, `--version` and `--help` answer from the table: loading commander costs more than they do. */
