@@ -3,6 +3,7 @@
  * streams, fetch, crypto and node: built-ins, so it runs unchanged on both runtimes.
  */
 import process from "node:process";
+import { SkiffError } from "../errors.ts";
 import type { Platform } from "../oci/platform.ts";
 
 declare const Bun: { version: string } | undefined;
@@ -64,32 +65,67 @@ export interface TlsSettings {
   insecure?: boolean;
 }
 
-const denyClients = new Map<string, unknown>();
+const denoClients = new Map<string, unknown>();
 
-/** Extra `fetch` init fields that apply TLS settings on the current runtime. */
-export function tlsFetchInit(tls: TlsSettings): Record<string, unknown> {
-  if (!tls.ca && !tls.cert && !tls.insecure) return {};
+/** One Deno HTTP client per set of options (each holds its own connection pool). */
+function denoClient(options: Record<string, unknown>): unknown {
+  const key = JSON.stringify(options);
+  let client = denoClients.get(key);
+  if (!client && typeof Deno !== "undefined") {
+    client = Deno.createHttpClient(options);
+    denoClients.set(key, client);
+  }
+  return client;
+}
+
+/**
+ * Extra `fetch` init fields that apply TLS settings on the current runtime. `serverName` is the
+ * name the certificate must carry when the URL holds an address instead (`--resolve`).
+ */
+export function tlsFetchInit(tls: TlsSettings, serverName?: string): Record<string, unknown> {
   if (typeof Deno !== "undefined") {
-    const key = JSON.stringify(tls);
-    let client = denyClients.get(key);
-    if (!client) {
-      // Deno has no per-request "insecure" switch; --unsafely-ignore-certificate-errors is global.
-      client = Deno.createHttpClient({
+    // Deno's HTTP client can neither skip verification (only the whole process can, with
+    // --unsafely-ignore-certificate-errors) nor connect to one address with another name's TLS.
+    if (tls.insecure) {
+      throw new SkiffError(
+        "UNSUPPORTED",
+        "--insecure is not available when skiff runs under Deno",
+        "pass --ca-file FILE with the registry's CA, or drop --insecure and start deno with --unsafely-ignore-certificate-errors=HOST",
+      );
+    }
+    if (serverName) {
+      throw new SkiffError(
+        "UNSUPPORTED",
+        `--resolve for ${serverName} over HTTPS is not available when skiff runs under Deno (it cannot set the TLS server name)`,
+        "map the name to the address in /etc/hosts instead, or use the skiff binary",
+      );
+    }
+    if (!tls.ca && !tls.cert) return {};
+    return {
+      client: denoClient({
         caCerts: tls.ca ? [tls.ca] : undefined,
         cert: tls.cert,
         key: tls.key,
         http2: false,
-      });
-      denyClients.set(key, client);
-    }
-    return { client };
+      }),
+    };
   }
+  if (!tls.ca && !tls.cert && !tls.insecure && !serverName) return {};
   const options: Record<string, unknown> = {};
   if (tls.ca) options.ca = tls.ca;
   if (tls.cert) options.cert = tls.cert;
   if (tls.key) options.key = tls.key;
   if (tls.insecure) options.rejectUnauthorized = false;
+  if (serverName) options.serverName = serverName;
   return { tls: options };
+}
+
+/**
+ * Extra `fetch` init fields that let a `Host` header through (plain HTTP with `--resolve`):
+ * Deno drops it unless the client allows it; Bun sends it as given.
+ */
+export function hostHeaderFetchInit(): Record<string, unknown> {
+  return typeof Deno !== "undefined" ? { client: denoClient({ allowHost: true, http2: false }) } : {};
 }
 
 /** True when the stream is an interactive terminal. */

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { SkiffError } from "../../errors.ts";
-import { type TlsSettings, tlsFetchInit } from "../../runtime/index.ts";
+import { hostHeaderFetchInit, type TlsSettings, tlsFetchInit } from "../../runtime/index.ts";
 import { VERSION } from "../../version.ts";
 import type { RemoteSettings } from "../open.ts";
 import { readAll } from "../verify.ts";
@@ -129,8 +129,10 @@ export class RegistryClient {
   readonly registry: string;
   readonly baseUrl: URL;
   readonly authorizer: Authorizer;
-  private readonly tlsInit: Record<string, unknown>;
-  private readonly tlsInitOther: Record<string, unknown>;
+  private readonly tls: TlsSettings;
+  /** Other hosts (token servers, object storage) get the trust settings but not the client certificate. */
+  private readonly trust: TlsSettings;
+  private readonly tlsInits = new Map<string, Record<string, unknown>>();
   private readonly resolves: ResolveEntry[];
   private readonly extraHeaders: [string, string][];
   private readonly debugLine: ((line: string) => void) | undefined;
@@ -152,10 +154,9 @@ export class RegistryClient {
       throw new SkiffError("USAGE", "--cert-file and --key-file go together (mutual TLS needs both)");
     }
     if (settings.insecure) tls.insecure = true;
-    this.tlsInit = plain ? {} : tlsFetchInit(tls);
-    // Other hosts (token servers, object storage) get the trust settings but not the client certificate.
+    this.tls = tls;
     const { cert: _cert, key: _key, ...trust } = tls;
-    this.tlsInitOther = tlsFetchInit(trust);
+    this.trust = trust;
     this.resolves = (settings.resolve ?? []).map(parseResolve);
     this.extraHeaders = (settings.headers ?? []).map(parseHeaderFlag);
     this.debugLine = settings.debug;
@@ -221,14 +222,30 @@ export class RegistryClient {
   private route(url: URL): { target: URL; init: Record<string, unknown>; host?: string } {
     const port = Number(url.port || defaultPort(url.protocol));
     const entry = this.resolves.find((r) => r.host === url.hostname.toLowerCase() && r.port === port);
-    const tls =
-      url.protocol === "https:" ? (this.isRegistryHost(url) ? this.tlsInit : this.tlsInitOther) : {};
-    if (!entry) return { target: url, init: tls };
+    // With --resolve the URL holds an address, but the certificate must still carry the name.
+    const serverName = entry ? url.hostname : undefined;
+    const init =
+      url.protocol === "https:"
+        ? this.tlsInit(this.isRegistryHost(url), serverName)
+        : entry
+          ? hostHeaderFetchInit()
+          : {};
+    if (!entry) return { target: url, init };
     const target = new URL(url.href);
     target.hostname = entry.address;
     target.port = String(entry.addressPort);
-    // Bun sends our Host header; Deno sets it from the URL (see docs for the limitation).
-    return { target, init: tls, host: url.port ? `${url.hostname}:${url.port}` : url.hostname };
+    return { target, init, host: url.port ? `${url.hostname}:${url.port}` : url.hostname };
+  }
+
+  /** TLS `fetch` options, made on first use: a setting the runtime cannot apply fails only the requests that need it. */
+  private tlsInit(registryHost: boolean, serverName?: string): Record<string, unknown> {
+    const key = `${registryHost}:${serverName ?? ""}`;
+    let init = this.tlsInits.get(key);
+    if (!init) {
+      init = tlsFetchInit(registryHost ? this.tls : this.trust, serverName);
+      this.tlsInits.set(key, init);
+    }
+    return init;
   }
 
   /**
