@@ -9,23 +9,39 @@ import type { Command } from "commander";
 import { buildProgram } from "../src/cli/program.ts";
 
 const dir = join(import.meta.dir, "..", "docs", "commands");
-const silent = { out() {}, err() {}, outBytes() {}, stdoutIsTerminal: false, stderrIsTerminal: false };
+// Help goes to console.out; collecting it gives exactly what `--help` prints, examples included.
+let printed = "";
+const collecting = {
+  out(text: string) {
+    printed += text;
+  },
+  err() {},
+  outBytes() {},
+  stdoutIsTerminal: false,
+  stderrIsTerminal: false,
+};
+
+function helpText(command: Command): string {
+  printed = "";
+  command.outputHelp();
+  return printed.replace(/\s+$/, "");
+}
 
 function pages(command: Command, path: string[] = []): Map<string, string> {
   const out = new Map<string, string>();
   for (const sub of command.commands) {
     const names = [...path, sub.name()];
-    const help = sub.helpInformation().replace(/\s+$/, "");
+    const help = helpText(sub);
     out.set(
       `${names.join("-")}.md`,
-      `# skiff ${names.join(" ")}\n\n${sub.description()}\n\n\`\`\`text\n${help}\n\`\`\`\n\n_Generated from \`skiff ${names.join(" ")} --help\` by scripts/gen-command-docs.ts._\n`,
+      `# skiff ${names.join(" ")}\n\n${sub.summary() || sub.description()}\n\n\`\`\`text\n${help}\n\`\`\`\n\n_Generated from \`skiff ${names.join(" ")} --help\` by scripts/gen-command-docs.ts._\n`,
     );
     for (const [file, text] of pages(sub, names)) out.set(file, text);
   }
   return out;
 }
 
-const program = await buildProgram(silent);
+const program = await buildProgram(collecting);
 const wanted = pages(program);
 const index = `# Command reference\n\n${[...wanted.keys()]
   .map((file) => `- [skiff ${file.replace(/\.md$/, "").replaceAll("-", " ")}](${file})`)

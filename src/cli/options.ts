@@ -88,6 +88,9 @@ export function addFormatOption(
   command: Command,
   choices: string[] = ["text", "json", "go-template"],
 ): Command {
+  if (!choices.includes("go-template")) {
+    return command.addOption(new Option("--format <format>", `output format: ${choices.join(", ")}`));
+  }
   return command
     .addOption(new Option("--format <format>", `output format: ${choices.join(", ")}[=TEMPLATE]`))
     .option("--template <template>", "Go template used with --format go-template");

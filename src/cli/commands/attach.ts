@@ -21,7 +21,9 @@ type Flags = Record<string, unknown>;
 
 export function registerAttach(command: Command, console: Console): void {
   command
-    .description("Attach files to an existing manifest as a referrer artifact (a manifest with a subject)")
+    .description(
+      "Attach files (a signature, an SBOM, a note) to a manifest that already exists, as a new artifact whose subject is that manifest: the manifest itself does not change, skiff discover lists the new artifact and skiff cp -r copies it along. The subject can be in a registry or an OCI layout directory (there without a tag when the layout holds one manifest), and --platform picks one platform's manifest of an index.",
+    )
     .argument("<subject>", "the manifest to attach to: host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
     .argument("[files...]", "files and directories, each FILE[:mediaType]")
     .requiredOption("--artifact-type <type>", "artifact type of the referrer (required)");
@@ -39,9 +41,13 @@ layout, the referrer gets an untagged index.json entry, so discover finds it. A 
 needs no tag when the layout holds one manifest (or --platform picks one).
 
 Examples:
-  skiff attach --artifact-type application/vnd.example.sbom.v1 localhost:5000/app:v1 sbom.json
-  skiff attach --artifact-type application/vnd.example.sig.v1 --oci-layout ./out sig.txt
-  skiff attach --artifact-type application/vnd.example.note.v1 -a reviewed=yes localhost:5000/app@sha256:...`,
+  # Attach an SBOM to an artifact in a registry
+  skiff attach --artifact-type application/spdx+json localhost:5000/app:v1 sbom.spdx.json
+  # Attach a signature to the only manifest of a layout (no tag needed)
+  skiff attach --artifact-type application/vnd.example.sig.v1 oci-layout://./out sig.txt
+  # Attach a note, with an annotation, to the linux/arm64/v8 el8 manifest of an index
+  skiff attach --artifact-type application/vnd.example.note.v1 -a reviewed=yes \\
+    --platform linux/arm64/v8:el8 localhost:5000/app:1.2 note.txt`,
   );
   command.action(async (subject: string, files: string[], flags: Flags) => {
     await runAttach(subject, files, flags, console);

@@ -86,7 +86,9 @@ export function tagCopiesJson(
 
 export function registerBackup(command: Command, console: Console): void {
   command
-    .description("Back up tagged artifacts of a repository, with their referrers, into an OCI layout or tar")
+    .description(
+      "Copy the tagged artifacts of a repository (every tag, or the ones named) with everything they reference and their referrers into an OCI layout directory or a layout tar, which skiff restore puts back into any registry. The source can also be a layout, to repack a directory as a tar.",
+    )
     .argument("<repository>", "host/repo[:tag1,tag2] (no tags: every tag), or oci-layout://PATH[:tags]")
     .requiredOption("-o, --output <path>", "the layout directory, or a FILE.tar archive to write")
     .option("--concurrency <n>", "blobs copied at once", "3");
@@ -105,9 +107,14 @@ Without tags every tag is backed up, except sha256-<hex> referrers fallback tags
 they index are copied with their subjects instead).
 
 Examples:
+  # Every tag of a repository, with referrers, into a layout directory
   skiff backup --output ./app-backup localhost:5000/app
+  # Two tags into a tar archive
   skiff backup --output app.tar localhost:5000/app:1.2,1.3
-  skiff backup --output app.tar --exclude-referrers --dry-run localhost:5000/app`,
+  # See what would be copied, without the referrers
+  skiff backup --output app.tar --exclude-referrers --dry-run localhost:5000/app
+  # Repack a layout directory as a tar
+  skiff backup --output app.tar oci-layout://./app-backup`,
   );
   command.action(async (repository: string, flags: Flags) => {
     await runBackup(repository, flags, console);

@@ -103,15 +103,21 @@ const SHELLS = { bash, zsh, fish, powershell } as const;
 
 export function registerCompletion(command: Command, console: Console): void {
   command
-    .description("Print a shell completion script for bash, zsh, fish or powershell")
+    .description(
+      "Print a script that lets your shell complete skiff's commands, sub-commands and flags. Load it into the current shell, or save it where your shell loads completions from so every new shell has it.",
+    )
     .argument("<shell>", "bash, zsh, fish or powershell")
     .addHelpText(
       "after",
       `
 Examples:
+  # bash, for the current shell (add the line to ~/.bashrc to keep it)
   source <(skiff completion bash)
+  # zsh, for every new shell
   skiff completion zsh > "\${fpath[1]}/_skiff"
+  # fish, for the current shell
   skiff completion fish | source
+  # PowerShell, for the current session
   skiff completion powershell | Out-String | Invoke-Expression`,
     )
     .action((shell: string) => {

@@ -63,7 +63,7 @@ function withBaseResolve(flags: Flags): Flags {
 export function registerCopy(command: Command, console: Console): void {
   command
     .description(
-      "Copy an artifact and its whole graph between registries, OCI layout directories and layout tars",
+      "Copy an artifact with everything it references (nested indexes, manifests, configs, layers) from one place to another: registry to registry, registry to OCI layout, layout or layout tar to registry, layout to layout. Blobs the destination has are skipped, and with -r the referrers (signatures, SBOMs) come along.",
     )
     .argument(
       "<from>",
@@ -98,10 +98,15 @@ entry). A layout source without tag or digest is resolved like pull does (its on
 only --platform match). Layout tars can be read but not written: use skiff backup --output X.tar.
 
 Examples:
-  skiff cp oci-layout://./merged localhost:5000/repo:mr-1234-1.2-abc123
+  # Promote a build: copy a tag to another tag of the same registry (blobs are mounted)
   skiff cp localhost:5000/repo:mr-1234-1.2-abc123 localhost:5000/repo:1.2
+  # Push the only manifest of a layout (no tag needed) to a registry tag
+  skiff cp oci-layout://./merged localhost:5000/repo:mr-1234-1.2-abc123
+  # Copy an artifact and its referrers into a layout directory
   skiff cp -r localhost:5000/app:v1 --to-oci-layout ./backup:v1
+  # Copy from a layout tar to a registry
   skiff cp --from-oci-layout ./image.tar:v1 localhost:5000/app:v1
+  # Copy only the linux/arm64/v8 el8 manifest of an index
   skiff cp --platform linux/arm64/v8:el8 localhost:5000/repo:1.2 oci-layout://./arm-el8`,
   );
   command.action(async (from: string, to: string, flags: Flags) => {

@@ -77,7 +77,7 @@ export function renderTree(root: string, nodes: ReferrerNode[], annotations = fa
 export function registerDiscover(command: Command, console: Console): void {
   command
     .description(
-      "List the referrers of a manifest (signatures, SBOMs, ...) in a registry or an OCI image layout",
+      "Show the artifacts that refer to a manifest (signatures, SBOMs, attestations) and, unless --depth says otherwise, the ones that refer to those, as a tree, JSON or a Go template. Works on registries (through the referrers API or the sha256-<hex> fallback tag) and on OCI layouts, where the subject needs no tag when the layout holds one manifest.",
     )
     .argument("<subject>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
     .option("--artifact-type <type>", "only referrers of this artifact type (at every level)")
@@ -88,6 +88,19 @@ export function registerDiscover(command: Command, console: Console): void {
   addLayoutOptions(command);
   addRemoteOptions(command);
   addCommonOptions(command);
+  command.addHelpText(
+    "after",
+    `
+Examples:
+  # The referrer tree of a tagged artifact
+  skiff discover localhost:5000/app:v1
+  # Direct referrers of one type, as JSON
+  skiff discover --depth 1 --artifact-type application/spdx+json --format json localhost:5000/app:v1
+  # The referrers of the only manifest of a layout (no tag needed), with annotations
+  skiff discover -v oci-layout://./out
+  # The referrers of the linux/arm64/v8 el8 manifest of an index
+  skiff discover --platform linux/arm64/v8:el8 localhost:5000/app:1.2`,
+  );
   command.action(async (subject: string, flags: Flags) => {
     await runDiscover(subject, flags, console);
   });

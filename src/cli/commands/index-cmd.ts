@@ -73,11 +73,30 @@ function addPlaceOptions(command: Command): Command {
 
 /** Fills the `index` group (create, update): the top-level one, or the one under `manifest`. */
 export function registerIndex(group: Command, console: Console): void {
-  group.description("Create and update image indexes across layouts and registries").helpCommand(false);
+  // The examples use the words the user typed to get here: `skiff index` or `skiff manifest index`.
+  const invocation = commandPath(group);
+  group
+    .description(
+      "Compose image indexes (multi-platform images and artifacts) from manifests and indexes in OCI layouts and registries, and change existing ones. The same commands are under skiff index and skiff manifest index.",
+    )
+    .helpCommand(false);
+  group.addHelpText(
+    "after",
+    `
+Examples:
+  # An index of two layouts' manifests, pushed to a registry tag
+  ${invocation} create localhost:5000/app:1.2 \\
+    oci-layout://build-amd64 oci-layout://build-arm64
+  # Add a platform to it
+  ${invocation} update localhost:5000/app:1.2 --add oci-layout://build-s390x`,
+  );
 
   const create = group
     .command("create")
-    .description("Create an image index from manifests and indexes in layouts and registries, and push it")
+    .summary("Create an image index from manifests and indexes in layouts and registries, and push it")
+    .description(
+      "Create an image index whose entries are the given manifests and indexes (from the target's own repository or layout, other layouts, or any registry), copy everything they reference into the target, and push the index there, tagged when tags are given. Each entry carries its source's platform, os.version included, so pull --platform linux/arm64/v8:el8 can choose among them.",
+    )
     .argument("<target>", "where the index goes: host/repo[:tag1,tag2], or oci-layout://PATH[:tags]")
     .argument("<sources...>", "manifests and indexes to list (see below)")
     .option("--subject <SOURCE>", "make the index a referrer of this manifest (same forms as SOURCE)")
@@ -96,12 +115,20 @@ resolves without a tag; untagged entries of sources in that same layout are fold
 On a registry the index is pushed by digest, then tagged. Nothing is written when a check fails.
 
 Examples:
-  skiff index create oci-layout://merged oci-layout://build-el8-arm64 oci-layout://build-el9-arm64 \\
+  # Merge the only manifests of two layouts (no tags needed) into a layout, with annotations
+  ${invocation} create oci-layout://merged \\
+    oci-layout://build-el8-arm64 oci-layout://build-el9-arm64 \\
     -a org.opencontainers.image.authors=ci -a org.opencontainers.image.revision=$SHA
-  skiff index create localhost:5000/app:1.2,latest linux-amd64 linux-arm64
-  skiff index create localhost:5000/app:1.2 oci-layout://build-a registry.example/other/app@sha256:...
-  skiff index create --platform-for 'oci-layout://docs=linux/amd64' oci-layout://out oci-layout://docs
-  skiff index create -o index.json localhost:5000/app linux-amd64 linux-arm64`,
+  # Index two tags of the target repository, pushed with two tags
+  ${invocation} create localhost:5000/app:1.2,latest linux-amd64 linux-arm64
+  # Mix a layout and another registry's manifest
+  ${invocation} create localhost:5000/app:1.2 \\
+    oci-layout://build-a registry.example.com/other/app@sha256:...
+  # Give an entry without a platform one
+  ${invocation} create --platform-for 'oci-layout://docs=linux/arm64/v8:el8' \\
+    oci-layout://out oci-layout://docs
+  # Only write the index JSON, push nothing
+  ${invocation} create -o index.json localhost:5000/app linux-amd64 linux-arm64`,
   );
   create.action(async (target: string, sources: string[], flags: Flags) => {
     await runCreate(target, sources, flags, console);
@@ -109,7 +136,10 @@ Examples:
 
   const update = group
     .command("update")
-    .description("Update an image index: add, merge or remove entries, change its annotations, push it")
+    .summary("Update an image index: add, merge or remove entries, change its annotations, push it")
+    .description(
+      "Change an existing image index: remove entries, merge in the entries of other indexes, add manifests and indexes, change its annotations or artifact type. The result is pushed as a new index (an index is never changed in place) and the tags named in INDEX move to it.",
+    )
     .argument("<index>", "the index: host/repo:tag[,tag2]|@digest, or oci-layout://PATH[:tag|@digest]")
     .option("--add <SOURCE>", "add a manifest or index (repeatable; same forms as create's SOURCE)", collect)
     .option("--merge <INDEX>", "add every entry of this index (repeatable)", collect)
@@ -131,13 +161,21 @@ and annotation-file keys name an --add SOURCE exactly as written. The same check
 duplicate platforms and --add manifests without a platform are refused unless allowed.
 
 Examples:
-  skiff index update oci-layout://merged --add oci-layout://build-el9-amd64
-  skiff index update localhost:5000/app:1.2 --remove sha256:... --add linux-s390x
-  skiff index update localhost:5000/app@sha256:... -a org.opencontainers.image.version=1.2 --tag 1.2`,
+  # Add a platform to the only index of a layout (no tag needed)
+  ${invocation} update oci-layout://merged --add oci-layout://build-el9-amd64
+  # Replace an entry: remove it by digest, add its successor
+  ${invocation} update localhost:5000/app:1.2 --remove sha256:... --add linux-s390x
+  # Annotate an index known by digest and tag the result
+  ${invocation} update localhost:5000/app@sha256:... --tag 1.2 \\
+    -a org.opencontainers.image.version=1.2`,
   );
   update.action(async (index: string, flags: Flags) => {
     await runUpdate(index, flags, console);
   });
+}
+
+function commandPath(command: Command): string {
+  return command.parent ? `${commandPath(command.parent)} ${command.name()}` : command.name();
 }
 
 /** Opens each place once, with the remote flags; writers may create a missing layout directory. */

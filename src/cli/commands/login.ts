@@ -9,7 +9,9 @@ type Flags = Record<string, unknown>;
 
 export function registerLogin(command: Command, console: Console): void {
   command
-    .description("Log in to a registry: check the credentials, then store them in the docker config")
+    .description(
+      "Check a user name and password (or an identity token) against a registry, then store them for later commands in the docker config, or in the credential helper it names, where docker, ORAS and skopeo find them too. On a terminal skiff asks for what is missing; in scripts pass the secret on stdin.",
+    )
     .argument("<registry>", "registry host, e.g. registry.example.com or localhost:5000");
   addRemoteOptions(command);
   addCommonOptions(command);
@@ -21,8 +23,11 @@ Credentials go to the first --registry-config file, else $DOCKER_CONFIG/config.j
 (credsStore, credHelpers). A password without a username is an identity token.
 
 Examples:
+  # In CI: the token on stdin, never on the command line
   skiff login -u me --password-stdin registry.example.com < token.txt
-  skiff login localhost:5000                  (prompts on a terminal)
+  # On a terminal: skiff asks for the user name and password
+  skiff login localhost:5000
+  # Store the credentials in a file of your own
   skiff login --registry-config auth.json -u me -p secret registry.example.com`,
   );
   command.action(async (registry: string, flags: Flags) => {
@@ -53,7 +58,9 @@ Examples:
 
 export function registerLogout(command: Command, console: Console): void {
   command
-    .description("Log out from a registry: remove its stored credentials")
+    .description(
+      "Remove the stored credentials of one registry from the docker config (or from the --registry-config files), leaving those of other registries as they are. Not being logged in is not an error.",
+    )
     .argument("<registry>", "registry host, e.g. registry.example.com or localhost:5000")
     .option(
       "--registry-config <path>",
@@ -61,6 +68,15 @@ export function registerLogout(command: Command, console: Console): void {
       (v: string, p: string[] = []) => [...p, v],
     )
     .option("-d, --debug", "print debug output on stderr");
+  command.addHelpText(
+    "after",
+    `
+Examples:
+  # Forget the credentials of a registry
+  skiff logout localhost:5000
+  # Remove them from a file of your own
+  skiff logout --registry-config auth.json registry.example.com`,
+  );
   command.action(async (registry: string, flags: Flags) => {
     const { logout } = await import("../../ops/login.ts");
     const configs = flags.registryConfig as string[] | undefined;

@@ -35,7 +35,9 @@ function ratioFlag(value: unknown): number {
 
 export function registerPull(command: Command, console: Console): void {
   command
-    .description("Pull the files of an artifact from a registry, an OCI layout directory or a layout tar")
+    .description(
+      "Download the files of an artifact (its layers with a title annotation) into a directory, or its single file to stdout with -o -. The source can be a registry, an OCI layout directory or a layout tar; in a layout the reference needs no tag when the layout holds one manifest, and --platform picks one manifest of an index, os.version included (linux/arm64/v8:el8).",
+    )
     .argument(
       "<reference>",
       "host/repo:tag|@digest, or a layout PATH[:tag|@digest] (oci-layout://PATH or --oci-layout)",
@@ -66,9 +68,16 @@ A layout reference without tag or digest resolves to the layout's only manifest 
 exact reference that selects it.
 
 Examples:
+  # The files of a tagged artifact into ./out
+  skiff pull -o out localhost:5000/app:v1
+  # The linux/arm64/v8 el8 manifest of a layout's only index (no tag needed)
   skiff pull --platform linux/arm64/v8:el8 oci-layout://./repo-layout -o out
+  # From a layout tar, by tag
   skiff pull --oci-layout ./layout.tar:v1 -o out
-  skiff pull localhost:5000/repo:1.2 --format json`,
+  # A single-file artifact to stdout
+  skiff pull -o - localhost:5000/config:v1 > config.yaml
+  # The pulled files as JSON
+  skiff pull --format json -o out localhost:5000/repo:1.2`,
   );
   command.action(async (reference: string, flags: Flags) => {
     await runPull(reference, flags, console);

@@ -86,7 +86,9 @@ export function pushResultJson(ref: Reference, desc: Descriptor, tags: string[])
 
 export function registerPush(command: Command, console: Console): void {
   command
-    .description("Push files and directories as an OCI artifact to a registry or an OCI image layout")
+    .description(
+      "Upload files, and directories packed as tar+gzip, as the layers of a new artifact whose manifest names each file, to a registry or an OCI layout directory, with zero or more tags; skiff pull gives the files back. --artifact-platform gives the artifact a platform, so an index of such artifacts can be pulled with --platform.",
+    )
     .argument("<target>", "destination: host/repo[:tag1,tag2], or a layout PATH[:tags] with --oci-layout")
     .argument("[files...]", "files and directories, each FILE[:mediaType]")
     .option("--artifact-type <type>", "artifact type (default application/vnd.unknown.artifact.v1)")
@@ -108,10 +110,16 @@ Directories are packed as tar+gzip layers. With SOURCE_DATE_EPOCH set, every tar
 mtime and the created annotation that date, so the same inputs give the same digest.
 
 Examples:
-  skiff push localhost:5000/hello:v1 hi.txt
+  # A file to a registry, with two tags
+  skiff push localhost:5000/hello:v1,latest hi.txt
+  # A directory into a layout, with a media type for it
   skiff push --oci-layout ./out build/repo:application/vnd.example.repo
+  # An artifact for linux/arm64/v8 el8 into a layout, under a tag
+  skiff push --oci-layout --artifact-platform linux/arm64/v8:el8 ./out:el8-arm64 dist/
+  # Print only the reference pushed
   skiff push --oci-layout ./out --format go-template='{{.reference}}' dist/
-  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) skiff push registry.example/app:1.2 dist/`,
+  # Reproducible: the same inputs give the same digest
+  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) skiff push registry.example.com/app:1.2 dist/`,
   );
   command.action(async (target: string, files: string[], flags: Flags) => {
     await runPush(target, files, flags, console);

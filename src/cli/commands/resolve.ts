@@ -15,13 +15,28 @@ type Flags = Record<string, unknown>;
 
 export function registerResolve(command: Command, console: Console): void {
   command
-    .description("Print the digest a reference resolves to (tagless on layouts when unambiguous)")
+    .description(
+      "Print the digest a reference points to, downloading nothing else: a tag in a registry or in an OCI layout (directory or tar), or, in a layout that holds one manifest, no tag at all. With --platform an index resolves to that platform's manifest; -l prints name@digest, ready for the next command.",
+    )
     .argument("<reference>", "host/repo:tag, or a layout PATH[:tag] (oci-layout://PATH or --oci-layout)")
     .option("-l, --full-reference", "print the full reference (name@digest)");
   addPlatformOption(command, "resolve to this platform's manifest: os/arch[/variant][:os.version]");
   addLayoutOptions(command);
   addRemoteOptions(command);
   addCommonOptions(command);
+  command.addHelpText(
+    "after",
+    `
+Examples:
+  # The digest of a tag
+  skiff resolve localhost:5000/app:v1
+  # The only manifest of a layout (no tag needed), as name@digest
+  skiff resolve -l oci-layout://./out
+  # The linux/arm64/v8 el8 manifest of an index
+  skiff resolve --platform linux/arm64/v8:el8 localhost:5000/app:1.2
+  # A tag in a layout tar
+  skiff resolve --oci-layout ./layout.tar:v1`,
+  );
   command.action(async (text: string, flags: Flags) => {
     const { openTarget } = await import("../../content/open.ts");
     const { resolveReference } = await import("../../ops/resolve.ts");

@@ -29,7 +29,7 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" 
 export function registerRestore(command: Command, console: Console): void {
   command
     .description(
-      "Restore tagged artifacts, with their referrers, from an OCI layout or tar into a repository",
+      "Copy tagged artifacts (every tag of the layout, or the ones named) with everything they reference and their referrers from an OCI layout directory or tar, such as one skiff backup wrote, into a registry repository.",
     )
     .argument("<repository>", "host/repo[:tag1,tag2] (no tags: every tag of the layout)")
     .requiredOption("--input <path>", "the layout directory or layout tar archive to restore from")
@@ -46,8 +46,11 @@ Every tagged artifact of the layout (or the named tags) is copied with its whole
 the referrers API, skiff keeps the sha256-<hex> fallback tags current itself.
 
 Examples:
+  # Every tag of a backup tar into a repository
   skiff restore --input app.tar localhost:5000/app
+  # One tag from a layout directory
   skiff restore --input ./app-backup localhost:5000/app:1.2
+  # See what would be copied
   skiff restore --input app.tar --dry-run localhost:5000/app`,
   );
   command.action(async (repository: string, flags: Flags) => {

@@ -16,7 +16,9 @@ type Flags = Record<string, unknown>;
 
 export function registerTag(command: Command, console: Console): void {
   command
-    .description("Tag a manifest in a registry or an OCI image layout")
+    .description(
+      "Give a manifest or index more tags, in a registry or an OCI layout directory, without copying or changing it. Name it by tag or digest, or, in a layout that holds one manifest, by no tag at all.",
+    )
     .argument("<source>", "the manifest: host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
     .argument("<tags...>", "new tags")
     .option("--concurrency <n>", "tags written at once", "5");
@@ -27,9 +29,14 @@ export function registerTag(command: Command, console: Console): void {
     "after",
     `
 Examples:
+  # Two more tags for a tagged manifest
   skiff tag localhost:5000/hello:v1.0.1 v1.0.2 latest
+  # Tag a manifest known by digest
   skiff tag localhost:5000/hello@sha256:9463e0d1... v1.0.2
-  skiff tag --oci-layout ./layout v1         (tagless: the layout's only manifest)`,
+  # Tag the only manifest of a layout (no tag needed)
+  skiff tag oci-layout://./layout v1
+  # Another tag in a layout
+  skiff tag --oci-layout ./layout:v1 stable`,
   );
   command.action(async (sourceText: string, tags: string[], flags: Flags) => {
     const { openTarget } = await import("../../content/open.ts");

@@ -19,6 +19,12 @@ export function printVersion(console: Console): void {
 
 export function registerVersion(command: Command, console: Console): void {
   command
-    .description("Show the version, git commit, runtime and platform of this skiff")
+    .description(
+      "Print skiff's version, the git commit it was built from, the runtime it runs on (Bun, or Deno under deno run) and the platform: what a bug report needs.",
+    )
+    .addHelpText(
+      "after",
+      "\nExamples:\n  # All of it\n  skiff version\n  # The version number only\n  skiff --version",
+    )
     .action(() => printVersion(console));
 }

@@ -11,13 +11,27 @@ export function registerBlobDelete(group: Command, console: Console): void {
   const command = group
     .command("delete")
     .aliases(["remove", "rm"])
-    .description("Delete a blob from a registry")
+    .summary("Delete a blob from a registry")
+    .description(
+      "Delete one blob, by digest, from a registry repository. Without --force skiff asks first, which needs a terminal; manifests that still use the blob can no longer be pulled.",
+    )
     .argument("<reference>", "host/repo@digest")
     .option("-f, --force", "delete without asking; a missing blob is not an error")
     .option("--descriptor", "print the deleted blob's descriptor (needs --force)")
     .option("--pretty", "indent the --descriptor JSON");
   addRemoteOptions(command);
   addCommonOptions(command);
+  command.addHelpText(
+    "after",
+    `
+Examples:
+  # Delete a blob, asking first
+  skiff blob delete localhost:5000/app@sha256:...
+  # In scripts: no question, and a missing blob is fine
+  skiff blob delete --force localhost:5000/app@sha256:...
+  # Print the descriptor of what was deleted
+  skiff blob delete --force --descriptor localhost:5000/app@sha256:...`,
+  );
   command.action(async (text: string, flags: Flags) => {
     const { openTarget } = await import("../../../content/open.ts");
     const { deleteBlob } = await import("../../../ops/delete.ts");

@@ -32,7 +32,10 @@ async function describeBlob(target: Target, digest: string): Promise<Descriptor>
 export function registerBlobFetch(group: Command, console: Console): void {
   const command = group
     .command("fetch")
-    .description("Fetch a blob by digest from a registry, OCI layout or layout tar")
+    .summary("Fetch a blob by digest from a registry, OCI layout or layout tar")
+    .description(
+      "Download one blob (a layer, a config, any content) by digest from a registry, an OCI layout directory or a layout tar, checked against its digest, into a file or to stdout; --descriptor prints its descriptor (media type, digest, size) instead or as well.",
+    )
     .argument("<reference>", "host/repo@digest, or a layout PATH@digest")
     .option("-o, --output <file>", "write the blob to this file (- for stdout)")
     .option("--descriptor", "print the blob's descriptor")
@@ -40,6 +43,17 @@ export function registerBlobFetch(group: Command, console: Console): void {
   addLayoutOptions(command);
   addRemoteOptions(command);
   addCommonOptions(command);
+  command.addHelpText(
+    "after",
+    `
+Examples:
+  # Save a blob from a registry into a file
+  skiff blob fetch -o layer.tar.gz localhost:5000/app@sha256:...
+  # Write a blob of a layout to stdout
+  skiff blob fetch -o - oci-layout://./out@sha256:... | tar -tzf -
+  # Only the descriptor, from a layout tar
+  skiff blob fetch --descriptor --oci-layout ./app.tar@sha256:...`,
+  );
   command.action(async (text: string, flags: Flags) => {
     const { openTarget } = await import("../../../content/open.ts");
     const { writeStreamToFile } = await import("../../../content/files/disk.ts");

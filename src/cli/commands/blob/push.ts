@@ -20,7 +20,10 @@ type Flags = Record<string, unknown>;
 export function registerBlobPush(group: Command, console: Console): void {
   const command = group
     .command("push")
-    .description("Push a blob from a file or stdin to a registry or an OCI image layout")
+    .summary("Push a blob from a file or stdin to a registry or an OCI image layout")
+    .description(
+      "Upload one file, or stdin, as a blob to a registry repository or an OCI layout directory and report its digest. From stdin the digest (in the target, NAME@sha256:...) and --size must be given up front, as the upload is checked against them.",
+    )
     .argument("<target>", "host/repo[@digest], or a layout PATH with --oci-layout")
     .argument("<file>", "the file, or - for stdin (needs @digest and --size)")
     .option("--size <bytes>", "the blob's size (required with stdin)")
@@ -38,9 +41,13 @@ export function registerBlobPush(group: Command, console: Console): void {
     "after",
     `
 Examples:
+  # Push a file to a registry repository
   skiff blob push localhost:5000/hello hi.txt
+  # Push stdin, with its digest and size
   skiff blob push --size 12 localhost:5000/hello@sha256:9a201d22... - < hi.txt
-  skiff blob push --descriptor --media-type application/vnd.oci.image.config.v1+json localhost:5000/hello config.json`,
+  # Push into a layout and print the descriptor
+  skiff blob push --oci-layout --descriptor \\
+    --media-type application/vnd.oci.image.config.v1+json ./out config.json`,
   );
   command.action(async (text: string, file: string, flags: Flags) => {
     const { openTarget } = await import("../../../content/open.ts");

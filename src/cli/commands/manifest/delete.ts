@@ -11,13 +11,27 @@ export function registerManifestDelete(group: Command, console: Console): void {
   const command = group
     .command("delete")
     .aliases(["remove", "rm"])
-    .description("Delete a manifest (and every tag pointing at it) from a registry")
+    .summary("Delete a manifest (and every tag pointing at it) from a registry")
+    .description(
+      "Delete a manifest or index, named by tag or digest, from a registry repository. The registry removes the manifest itself, so every tag pointing at it goes too. Without --force skiff asks first, which needs a terminal.",
+    )
     .argument("<reference>", "host/repo:tag or host/repo@digest")
     .option("-f, --force", "delete without asking; a missing manifest is not an error")
     .option("--descriptor", "print the deleted manifest's descriptor (needs --force)")
     .option("--pretty", "indent the --descriptor JSON");
   addRemoteOptions(command);
   addCommonOptions(command);
+  command.addHelpText(
+    "after",
+    `
+Examples:
+  # Delete by tag, asking first
+  skiff manifest delete localhost:5000/app:v1
+  # In scripts: no question, and a missing manifest is fine
+  skiff manifest delete --force localhost:5000/app@sha256:...
+  # Print the descriptor of what was deleted
+  skiff manifest delete --force --descriptor localhost:5000/app:v1`,
+  );
   command.action(async (text: string, flags: Flags) => {
     const { openTarget } = await import("../../../content/open.ts");
     const { deleteManifest } = await import("../../../ops/delete.ts");

@@ -22,7 +22,10 @@ export function registerManifestFetchConfig(group: Command, console: Console): v
   const command = group
     .command("fetch-config")
     .alias("get-config")
-    .description("Fetch the config of a manifest from a registry, OCI layout or layout tar")
+    .summary("Fetch the config of a manifest from a registry, OCI layout or layout tar")
+    .description(
+      "Print, or write to a file, the config blob a manifest points to: an image's OS, architecture and history, or an artifact's config. An index has no config: --platform first picks one of its manifests. Layout references need no tag when the layout holds one manifest.",
+    )
     .argument("<reference>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
     .option("-o, --output <file>", "write the config to this file (- for stdout)")
     .option("--pretty", "indent the JSON")
@@ -32,6 +35,17 @@ export function registerManifestFetchConfig(group: Command, console: Console): v
   addLayoutOptions(command);
   addRemoteOptions(command);
   addCommonOptions(command);
+  command.addHelpText(
+    "after",
+    `
+Examples:
+  # The config of a tagged image, indented
+  skiff manifest fetch-config --pretty localhost:5000/app:v1
+  # The config of the linux/arm64/v8 el8 manifest of an index
+  skiff manifest fetch-config --platform linux/arm64/v8:el8 localhost:5000/app:1.2
+  # The config descriptor of the only manifest of a layout
+  skiff manifest fetch-config --descriptor oci-layout://./out`,
+  );
   command.action(async (text: string, flags: Flags) => {
     const { openTarget } = await import("../../../content/open.ts");
     const { fetchManifest } = await import("../../../content/manifests.ts");

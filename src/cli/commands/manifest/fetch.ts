@@ -57,7 +57,10 @@ export function registerManifestFetch(group: Command, console: Console): void {
   const command = group
     .command("fetch")
     .alias("get")
-    .description("Fetch a manifest or index from a registry, OCI layout or layout tar")
+    .summary("Fetch a manifest or index from a registry, OCI layout or layout tar")
+    .description(
+      "Print, or write to a file, the manifest or index a reference points to, as stored (so its digest is the one you asked for; --pretty indents it). --platform resolves an index to that platform's manifest, --descriptor prints the descriptor instead, and a layout reference needs no tag when the layout holds one manifest.",
+    )
     .argument("<reference>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
     .option("-o, --output <file>", "write the manifest to this file (- for stdout)")
     .option("--pretty", "indent the JSON")
@@ -67,6 +70,19 @@ export function registerManifestFetch(group: Command, console: Console): void {
   addLayoutOptions(command);
   addRemoteOptions(command);
   addCommonOptions(command);
+  command.addHelpText(
+    "after",
+    `
+Examples:
+  # The manifest of a tag, indented
+  skiff manifest fetch --pretty localhost:5000/app:v1
+  # The linux/arm64/v8 el8 manifest of an index, into a file
+  skiff manifest fetch --platform linux/arm64/v8:el8 -o manifest.json localhost:5000/app:1.2
+  # The descriptor (media type, digest, size) of the only manifest of a layout tar
+  skiff manifest fetch --descriptor --oci-layout ./app.tar
+  # The annotations of a manifest in a layout directory
+  skiff manifest fetch --format go-template='{{json .content.annotations}}' oci-layout://./out:v1`,
+  );
   command.action(async (text: string, flags: Flags) => {
     const { openTarget } = await import("../../../content/open.ts");
     const { fetchManifest } = await import("../../../content/manifests.ts");

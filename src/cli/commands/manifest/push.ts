@@ -45,7 +45,10 @@ export async function readManifestInput(path: string): Promise<Uint8Array> {
 export function registerManifestPush(group: Command, console: Console): void {
   const command = group
     .command("push")
-    .description("Push a manifest from a file or stdin to a registry or an OCI image layout")
+    .summary("Push a manifest from a file or stdin to a registry or an OCI image layout")
+    .description(
+      "Push a manifest or index exactly as given, from a JSON file or stdin (its digest is the digest of those bytes), to a registry or an OCI layout directory, with zero or more tags. What it references must be there first: push the blobs (skiff blob push) and child manifests before it.",
+    )
     .argument("<target>", "host/repo[:tag1,tag2|@digest], or a layout PATH[:tags] with --oci-layout")
     .argument("<file>", "the manifest JSON, or - for stdin")
     .option("--media-type <type>", "media type of the manifest (default: its mediaType field)")
@@ -60,9 +63,15 @@ export function registerManifestPush(group: Command, console: Console): void {
     "after",
     `
 Examples:
+  # Push a manifest from a file, tagged
   skiff manifest push localhost:5000/hello:v1 manifest.json
+  # From stdin, with two tags
   skiff manifest push localhost:5000/hello:v1,latest - < manifest.json
-  skiff manifest push --media-type application/vnd.oci.image.index.v1+json localhost:5000/hello index.json`,
+  # An index, by digest only
+  skiff manifest push --media-type application/vnd.oci.image.index.v1+json \\
+    localhost:5000/hello index.json
+  # Into a layout, tagged
+  skiff manifest push --oci-layout ./out:v1 manifest.json`,
   );
   command.action(async (text: string, file: string, flags: Flags) => {
     const { openTarget } = await import("../../../content/open.ts");

@@ -5,7 +5,22 @@ import { registerRepoTags } from "./tags.ts";
 
 /** The `repo` group: ls, tags. */
 export function registerRepo(group: Command, console: Console): void {
-  group.description("List repositories and tags").helpCommand(false);
+  group
+    .description(
+      "List the repositories of a registry and the tags of a repository or an OCI layout, one per line or as JSON.",
+    )
+    .helpCommand(false);
+  group.addHelpText(
+    "after",
+    `
+Examples:
+  # The repositories of a registry
+  skiff repo ls localhost:5000
+  # The tags of a repository
+  skiff repo tags localhost:5000/app
+  # The tags of a layout
+  skiff repo tags oci-layout://./out`,
+  );
   registerRepoLs(group, console);
   registerRepoTags(group, console);
 }

@@ -30,7 +30,10 @@ export function registerRepoLs(group: Command, console: Console): void {
   const command = group
     .command("ls")
     .alias("list")
-    .description("List the repositories of a registry (under a namespace when given)")
+    .summary("List the repositories of a registry (under a namespace when given)")
+    .description(
+      "List the repositories a registry holds (its catalog), one per line, in the registry's order; with a namespace, only the names under it, without the prefix. Some registries restrict or turn off the catalog.",
+    )
     .argument("<registry>", "HOST[:PORT][/NAMESPACE]")
     .option("--last <repository>", "start after this repository");
   addRemoteOptions(command);
@@ -39,8 +42,11 @@ export function registerRepoLs(group: Command, console: Console): void {
     "after",
     `
 Examples:
+  # Every repository
   skiff repo ls localhost:5000
-  skiff repo ls localhost:5000/team        (names under team/, without the prefix)
+  # The names under team/, without the prefix
+  skiff repo ls localhost:5000/team
+  # Continue after a repository
   skiff repo ls --last app localhost:5000`,
   );
   command.action(async (text: string, flags: Flags) => {

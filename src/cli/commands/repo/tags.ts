@@ -19,7 +19,10 @@ export function registerRepoTags(group: Command, console: Console): void {
   const command = group
     .command("tags")
     .alias("show-tags")
-    .description("List the tags of a repository or OCI layout")
+    .summary("List the tags of a repository or OCI layout")
+    .description(
+      "List the tags of a registry repository, or of an OCI layout directory or tar, one per line or as JSON. --exclude-digest-tags hides the sha256-<hex> tags that registries without the referrers API use to index referrers.",
+    )
     .argument("<repository>", "host/repo, or a layout PATH (oci-layout://PATH or --oci-layout)")
     .option("--last <tag>", "start after this tag")
     .option("--exclude-digest-tags", "hide sha256-<digest> tags (referrers fallback tags)");
@@ -27,6 +30,19 @@ export function registerRepoTags(group: Command, console: Console): void {
   addLayoutOptions(command);
   addRemoteOptions(command);
   addCommonOptions(command);
+  command.addHelpText(
+    "after",
+    `
+Examples:
+  # The tags of a repository
+  skiff repo tags localhost:5000/app
+  # Without referrers fallback tags, as JSON
+  skiff repo tags --exclude-digest-tags --format json localhost:5000/app
+  # The tags of a layout directory
+  skiff repo tags oci-layout://./out
+  # The tags of a layout tar
+  skiff repo tags --oci-layout ./app.tar`,
+  );
   command.action(async (text: string, flags: Flags) => {
     const { openTarget } = await import("../../../content/open.ts");
     const format = parseFormat(flags as { format?: string; template?: string });
