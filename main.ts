@@ -1,5 +1,7 @@
 #!/usr/bin/env bun
 import process from "node:process";
-import { run } from "./src/cli/program.ts";
+import { printQuickAnswer, quickAnswer, run } from "./src/cli/program.ts";
 
-process.exit(await run(process.argv.slice(2)));
+const argv = process.argv.slice(2);
+const quick = quickAnswer(argv);
+process.exit(quick ? await printQuickAnswer(quick) : await run(argv));

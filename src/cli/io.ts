@@ -1,4 +1,3 @@
-import { writeSync } from "node:fs";
 import process from "node:process";
 import { isTerminal } from "../runtime/index.ts";
 
@@ -12,7 +11,12 @@ export interface Console {
   readonly stderrIsTerminal: boolean;
 }
 
+// node:fs is loaded on the first write, not at start: `skiff version` and `--help` print without it.
+let fs: typeof import("node:fs") | undefined;
+
 function writeAll(fd: number, bytes: Uint8Array): void {
+  fs ??= process.getBuiltinModule("node:fs") as typeof import("node:fs");
+  const { writeSync } = fs;
   let offset = 0;
   while (offset < bytes.byteLength) {
     try {

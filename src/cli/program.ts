@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { asSkiffError, ExitCode, SkiffError } from "../errors.ts";
+import { writeStdio } from "../runtime/index.ts";
 import { VERSION } from "../version.ts";
 import {
   COMMANDS,
@@ -9,7 +10,7 @@ import {
   PROGRAM_DESCRIPTION,
   topLevelHelp,
 } from "./command-table.ts";
-import { printVersion } from "./commands/version.ts";
+import { versionText } from "./commands/version.ts";
 import { type Console, processConsole } from "./io.ts";
 
 /**
@@ -68,8 +69,12 @@ export function reportError(error: unknown, console: Console = processConsole): 
 
 /** Runs skiff with `argv` (without the runtime and script names); returns the exit code. */
 export async function run(argv: string[], console: Console = processConsole): Promise<number> {
-  const quick = runWithoutCommander(argv, console);
-  if (quick !== undefined) return quick;
+  const quick = quickAnswer(argv);
+  if (quick) {
+    if (quick.stream === "stdout") console.out(quick.text);
+    else console.err(quick.text);
+    return quick.exitCode;
+  }
 
   // Top-level options take no values, so the first word that is not an option names the command.
   const program = await buildProgram(
@@ -126,26 +131,42 @@ function commandPath(command: Command): string {
   return command.parent ? `${commandPath(command.parent)} ${command.name()}` : command.name();
 }
 
-/** `version`, `--version` and `--help` answer from the table: loading commander costs more than they do. */
-function runWithoutCommander(argv: string[], console: Console): number | undefined {
-  if (argv.length === 0) {
-    console.err(topLevelHelp());
-    return ExitCode.usage;
-  }
+export interface QuickAnswer {
+  stream: "stdout" | "stderr";
+  text: string;
+  exitCode: number;
+}
+
+/**
+ * What `version`, `--version`, `--help` and a bare `skiff` print, answered from the table:
+ * loading commander (and node:fs, see main.ts) costs more than these answers do.
+ */
+export function quickAnswer(argv: readonly string[]): QuickAnswer | undefined {
+  if (argv.length === 0) return { stream: "stderr", text: topLevelHelp(), exitCode: ExitCode.usage };
   if (argv.length > 1) return undefined;
   switch (argv[0]) {
     case "version":
-      printVersion(console);
-      return ExitCode.ok;
+      return { stream: "stdout", text: versionText(), exitCode: ExitCode.ok };
     case "--version":
-      console.out(`${VERSION}\n`);
-      return ExitCode.ok;
+      return { stream: "stdout", text: `${VERSION}\n`, exitCode: ExitCode.ok };
     case "--help":
     case "-h":
-      console.out(topLevelHelp());
-      return ExitCode.ok;
+      return { stream: "stdout", text: topLevelHelp(), exitCode: ExitCode.ok };
     default:
       return undefined;
+  }
+}
+
+/**
+ * Prints a quick answer for main.ts, without the process console: its node:fs alone costs a few
+ * milliseconds of start-up (docs/BENCHMARKS.md). A failed write is reported like any error.
+ */
+export async function printQuickAnswer(quick: QuickAnswer): Promise<number> {
+  try {
+    await writeStdio(quick.stream, quick.text);
+    return quick.exitCode;
+  } catch (error) {
+    return reportError(error);
   }
 }
 

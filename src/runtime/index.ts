@@ -6,11 +6,23 @@ import process from "node:process";
 import { SkiffError } from "../errors.ts";
 import type { Platform } from "../oci/platform.ts";
 
-declare const Bun: { version: string } | undefined;
+interface DenoWriter {
+  write(bytes: Uint8Array): Promise<number>;
+}
+declare const Bun:
+  | {
+      version: string;
+      stdout: unknown;
+      stderr: unknown;
+      write(destination: unknown, text: string): Promise<number>;
+    }
+  | undefined;
 declare const Deno:
   | {
       version: { deno: string };
       createHttpClient(options: Record<string, unknown>): unknown;
+      stdout: DenoWriter;
+      stderr: DenoWriter;
     }
   | undefined;
 
@@ -126,6 +138,26 @@ export function tlsFetchInit(tls: TlsSettings, serverName?: string): Record<stri
  */
 export function hostHeaderFetchInit(): Record<string, unknown> {
   return typeof Deno !== "undefined" ? { client: denoClient({ allowHost: true, http2: false }) } : {};
+}
+
+/**
+ * Writes `text` to stdout or stderr without loading node:fs (it costs start-up time): Bun.write
+ * on Bun, Deno's stdio streams on Deno. For one answer printed before exiting (`skiff version`).
+ */
+export async function writeStdio(stream: "stdout" | "stderr", text: string): Promise<void> {
+  if (typeof Bun !== "undefined") {
+    await Bun.write(Bun[stream], text);
+    return;
+  }
+  const bytes = new TextEncoder().encode(text);
+  if (typeof Deno !== "undefined") {
+    const target = Deno[stream];
+    for (let offset = 0; offset < bytes.byteLength; ) offset += await target.write(bytes.subarray(offset));
+    return;
+  }
+  const { writeSync } = process.getBuiltinModule("node:fs") as typeof import("node:fs");
+  for (let offset = 0; offset < bytes.byteLength; )
+    offset += writeSync(stream === "stdout" ? 1 : 2, bytes, offset);
 }
 
 /** True when the stream is an interactive terminal. */

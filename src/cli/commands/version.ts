@@ -3,18 +3,16 @@ import { hostPlatform, runtimeVersion } from "../../runtime/index.ts";
 import { buildCommit, VERSION } from "../../version.ts";
 import type { Console } from "../io.ts";
 
-/** Prints what `skiff version` shows; program.ts also calls it directly, without commander. */
-export function printVersion(console: Console): void {
+/** What `skiff version` prints; program.ts also answers with it directly, without commander. */
+export function versionText(): string {
   const platform = hostPlatform();
-  console.out(
-    [
-      `Version:    ${VERSION}`,
-      `Git commit: ${buildCommit()}`,
-      `Runtime:    ${runtimeVersion()}`,
-      `OS/Arch:    ${platform.os}/${platform.architecture}`,
-      "",
-    ].join("\n"),
-  );
+  return [
+    `Version:    ${VERSION}`,
+    `Git commit: ${buildCommit()}`,
+    `Runtime:    ${runtimeVersion()}`,
+    `OS/Arch:    ${platform.os}/${platform.architecture}`,
+    "",
+  ].join("\n");
 }
 
 export function registerVersion(command: Command, console: Console): void {
@@ -26,5 +24,5 @@ export function registerVersion(command: Command, console: Console): void {
       "after",
       "\nExamples:\n  # All of it\n  skiff version\n  # The version number only\n  skiff --version",
     )
-    .action(() => printVersion(console));
+    .action(() => console.out(versionText()));
 }
