@@ -75,10 +75,7 @@ describe("pull -o -", () => {
 });
 
 describe("push - from stdin", () => {
-  // `push` takes no `-` yet: `echo hi | skiff push --oci-layout ./l:v1 -` fails with
-  // `Error: cannot read file "-": no such file or directory`, and `-:name` is parsed as an unknown
-  // option. Remove `.todo` once push reads stdin.
-  test.todo("TODO, not implemented: push - reads the file from stdin; the layer's digest is that of the bytes", async () => {
+  test("push - reads the file from stdin; the layer's digest is that of the bytes; pull gives it back", async () => {
     const out = join(tmpDir(), "layout");
     const result = await ok(["push", "--oci-layout", "--format", "json", `${out}:v1`, "-"], {
       stdin: BIG,
@@ -87,6 +84,47 @@ describe("push - from stdin", () => {
     const manifest = JSON.parse(readFileSync(join(out, "blobs", "sha256", digest.slice(7)), "utf8"));
     expect(manifest.layers).toHaveLength(1);
     expect(manifest.layers[0]).toMatchObject({ digest: sha256(BIG), size: BIG.length });
+    expect(manifest.layers[0].annotations["org.opencontainers.image.title"]).toBe("stdin");
+    const pulled = await ok(["pull", `oci-layout://${out}:v1`, "-o", "-"]);
+    expect(sha256(pulled.stdoutBytes)).toBe(sha256(BIG));
+  });
+
+  test("--stdin-name names it and -- -:TYPE gives its media type, to a registry; attach reads - too", async () => {
+    const registry = registries.plain;
+    const text = "build log\n";
+    const ref = `${registry.host}/pipes/log:v1`;
+    const pushed = await ok(
+      ["push", "--plain-http", "--format", "json", "--stdin-name", "build.log", ref, "--", "-:text/plain"],
+      { stdin: text },
+    );
+    const manifest = JSON.parse((await ok(["manifest", "fetch", "--plain-http", ref])).stdout);
+    expect(manifest.layers[0]).toMatchObject({ mediaType: "text/plain", digest: sha256(text) });
+    expect(manifest.layers[0].annotations["org.opencontainers.image.title"]).toBe("build.log");
+    const attached = await ok(
+      ["attach", "--plain-http", "--format", "json", "--artifact-type", "application/x.sig", ref, "-"],
+      { stdin: "signature" },
+    );
+    const referrer = JSON.parse(
+      (
+        await ok([
+          "manifest",
+          "fetch",
+          "--plain-http",
+          `${registry.host}/pipes/log@${JSON.parse(attached.stdout).digest}`,
+        ])
+      ).stdout,
+    );
+    expect(referrer.subject.digest).toBe(JSON.parse(pushed.stdout).digest);
+    expect(referrer.layers[0].digest).toBe(sha256("signature"));
+  });
+
+  test("stdin cannot be both a file and the password", async () => {
+    const result = await runSkiff(
+      ["push", "--plain-http", "-u", "x", "--password-stdin", `${registries.plain.host}/pipes/x:v1`, "-"],
+      { cwd: work, stdin: "secret" },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("a file and the password cannot both come from stdin");
   });
 });
 

@@ -15,7 +15,14 @@ import {
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
 import { chooseListener } from "../output/progress.ts";
 import { describeTarget } from "../output/status.ts";
-import { addPackingOptions, exportManifest, parseConcurrency, pinnedName, reproducibility } from "./push.ts";
+import {
+  addPackingOptions,
+  exportManifest,
+  parseConcurrency,
+  pinnedName,
+  reproducibility,
+  stdinOptions,
+} from "./push.ts";
 
 type Flags = Record<string, unknown>;
 
@@ -102,6 +109,7 @@ async function runAttach(
     listener: chosen.listener,
     created,
     disablePathValidation: Boolean(flags.disablePathValidation),
+    ...(await stdinOptions(fileArgs, flags)),
   };
   if (mtime !== undefined) options.mtime = mtime;
   if (platform) options.platform = platform;

@@ -46,7 +46,28 @@ export function addPackingOptions(command: Command): Command {
       "--no-created",
       "do not add the org.opencontainers.image.created annotation (default: SOURCE_DATE_EPOCH if set, else now)",
     )
-    .option("--concurrency <n>", "blobs uploaded at once", "5");
+    .option("--concurrency <n>", "blobs uploaded at once", "5")
+    .option(
+      "--stdin-name <name>",
+      'the file name (title) of the file read from stdin, given as "-"',
+      "stdin",
+    );
+}
+
+/** For a `-` file: how to open stdin, and the name it is published under. */
+export async function stdinOptions(
+  fileArgs: string[],
+  flags: Flags,
+): Promise<{ stdin?: () => ReadableStream<Uint8Array>; stdinName?: string }> {
+  if (!fileArgs.some((arg) => arg === "-" || arg.startsWith("-:"))) return {};
+  if (flags.passwordStdin || flags.identityTokenStdin) {
+    throw new SkiffError("USAGE", "a file and the password cannot both come from stdin");
+  }
+  const { Readable } = await import("node:stream");
+  return {
+    stdin: () => Readable.toWeb(process.stdin) as unknown as ReadableStream<Uint8Array>,
+    stdinName: flags.stdinName as string,
+  };
 }
 
 /** The manifest's `created` annotation and the tar mtime, from `--no-created` and SOURCE_DATE_EPOCH. */
@@ -116,6 +137,8 @@ Examples:
   skiff push --oci-layout ./out build/repo:application/vnd.example.repo
   # An artifact for linux/arm64/v8 el8 into a layout, under a tag
   skiff push --oci-layout --artifact-platform linux/arm64/v8:el8 ./out:el8-arm64 dist/
+  # A file from stdin, published as app.log (to pass a media type: -- -:TYPE)
+  make build 2>&1 | skiff push --oci-layout ./out:build-log --stdin-name app.log -
   # Print only the reference pushed
   skiff push --oci-layout ./out --format go-template='{{.reference}}' dist/
   # Reproducible: the same inputs give the same digest
@@ -170,6 +193,7 @@ async function runPush(
     listener: chosen.listener,
     created,
     disablePathValidation: Boolean(flags.disablePathValidation),
+    ...(await stdinOptions(fileArgs, flags)),
   };
   if (mtime !== undefined) options.mtime = mtime;
   if (flags.artifactType !== undefined) options.artifactType = flags.artifactType as string;
