@@ -2,8 +2,11 @@
  * Start-up time of the compiled binary: `skiff version` and `skiff --help`, N runs each after a
  * warm-up, reported as median / min / p90 / max. A benchmark, not a test.
  *
- *   bun scripts/bench-startup.ts [--runs 30] [--warmup 3] [--binary dist/skiff-linux-x64]
+ *   bun scripts/bench-startup.ts [--runs 30] [--warmup 3] [--binary dist/skiff-linux-x64]...
  *                                [--no-baseline] [--no-hyperfine] [--json] [--check]
+ *
+ * `--binary` may be given several times (say, builds before and after a change): each is measured,
+ * in turn with the others, and labelled with its file name.
  *
  * With hyperfine on PATH the runs are timed by `hyperfine -N` (no shell, spawn cost calibrated out);
  * otherwise by spawnSync and performance.now() here (which adds this process's spawn overhead,
@@ -15,7 +18,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 const TARGET_MS = 15;
@@ -24,7 +27,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "30" },
     warmup: { type: "string", default: "3" },
-    binary: { type: "string", default: join(root, "dist", "skiff-linux-x64") },
+    binary: { type: "string", multiple: true, default: [join(root, "dist", "skiff-linux-x64")] },
     "no-baseline": { type: "boolean", default: false },
     "no-hyperfine": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
@@ -33,7 +36,7 @@ const { values } = parseArgs({
 });
 const runs = Number(values.runs);
 const warmup = Number(values.warmup);
-const binary = resolve(values.binary);
+const binaries = values.binary.map((path) => resolve(path));
 const cases = [["version"], ["--help"]];
 const workDir = mkdtempSync(join(tmpdir(), "skiff-bench-"));
 process.on("exit", () => rmSync(workDir, { recursive: true, force: true }));
@@ -121,16 +124,23 @@ function withSpawnSync(all: Case[]): number[][] {
   return samples;
 }
 
-for (const args of cases) {
-  const check = spawnSync(binary, args, { encoding: "utf8" });
-  if (check.error || check.status !== 0) {
-    console.error(`cannot run ${binary} ${args.join(" ")}: ${check.error?.message ?? check.stderr}`);
-    console.error("build it first: npm run build -- --host");
-    process.exit(2);
+for (const binary of binaries) {
+  for (const args of cases) {
+    const check = spawnSync(binary, args, { encoding: "utf8" });
+    if (check.error || check.status !== 0) {
+      console.error(`cannot run ${binary} ${args.join(" ")}: ${check.error?.message ?? check.stderr}`);
+      console.error("build it first: npm run build -- --host");
+      process.exit(2);
+    }
   }
 }
 
-const measured: Case[] = cases.map((args) => ({ name: `skiff ${args.join(" ")}`, argv: [binary, ...args] }));
+const measured: Case[] = binaries.flatMap((binary) =>
+  cases.map((args) => ({
+    name: `${binaries.length > 1 ? basename(binary) : "skiff"} ${args.join(" ")}`,
+    argv: [binary, ...args],
+  })),
+);
 const baseline = values["no-baseline"] ? undefined : buildBaseline();
 if (baseline) measured.push({ name: "hello-world", argv: [baseline] });
 
@@ -142,16 +152,19 @@ const results = measured.map(({ name }, at) => stats(name, samples[at]!));
 const missed = results.filter((result) => result.command !== "hello-world" && result.medianMs >= TARGET_MS);
 
 if (values.json) {
-  console.log(JSON.stringify({ binary, method, warmup, loadAverage, targetMs: TARGET_MS, results }, null, 2));
+  console.log(
+    JSON.stringify({ binaries, method, warmup, loadAverage, targetMs: TARGET_MS, results }, null, 2),
+  );
 } else {
   const ms = (value: number): string => `${value.toFixed(1)} ms`.padStart(9);
+  const width = Math.max(16, ...results.map((result) => result.command.length));
   console.log(
-    `${binary}\n${method}, ${warmup} warm-up + ${runs} runs each, 1-minute load average ${loadAverage}\n`,
+    `${binaries.join("\n")}\n${method}, ${warmup} warm-up + ${runs} runs each, 1-minute load average ${loadAverage}\n`,
   );
-  console.log(`${"command".padEnd(16)}   median       min       p90       max`);
+  console.log(`${"command".padEnd(width)}   median       min       p90       max`);
   for (const result of results) {
     console.log(
-      `${result.command.padEnd(16)}${ms(result.medianMs)} ${ms(result.minMs)} ${ms(result.p90Ms)} ${ms(result.maxMs)}`,
+      `${result.command.padEnd(width)}${ms(result.medianMs)} ${ms(result.minMs)} ${ms(result.p90Ms)} ${ms(result.maxMs)}`,
     );
   }
   console.log(
