@@ -29,8 +29,64 @@ export function verifyBytes(bytes: Uint8Array, desc: Descriptor, where: string):
 }
 
 /**
+ * Streams made by {@link verifyingStream} (and taps of them), with the `digest@size` they check.
+ * Such a stream either yields exactly that content and closes, or errors: a consumer that sees the
+ * end without an error has verified bytes and need not hash them again.
+ */
+const verifiedStreams = new WeakMap<ReadableStream<Uint8Array>, string>();
+const contentKey = (desc: Descriptor): string => `${desc.digest}@${desc.size}`;
+
+/** True when `stream` errors at its end unless its bytes are exactly `desc`'s (see {@link verifyingStream}). */
+export function isVerifiedFor(stream: ReadableStream<Uint8Array>, desc: Descriptor): boolean {
+  return verifiedStreams.get(stream) === contentKey(desc);
+}
+
+export interface TapHooks {
+  /** Sees each chunk before it is passed on; throwing errors the stream. */
+  chunk?(chunk: Uint8Array): void;
+  /** Runs at the source's end, before the stream closes; throwing errors the stream. */
+  end?(): void;
+}
+
+/**
+ * `source`'s chunks, unchanged, shown to `hooks` on the way: one stage that reads only when its
+ * consumer asks (no read-ahead of its own). A tap of a verified stream is verified too: it passes
+ * every byte and every error on.
+ */
+export function tap(source: ReadableStream<Uint8Array>, hooks: TapHooks): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  const out = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { value, done } = await reader.read();
+          if (done) {
+            hooks.end?.();
+            controller.close();
+            return;
+          }
+          hooks.chunk?.(value);
+          controller.enqueue(value);
+        } catch (error) {
+          await reader.cancel(error).catch(() => {});
+          throw error;
+        }
+      },
+      async cancel(reason) {
+        await reader.cancel(reason).catch(() => {});
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  const mark = verifiedStreams.get(source);
+  if (mark !== undefined) verifiedStreams.set(out, mark);
+  return out;
+}
+
+/**
  * Passes `stream` through while hashing and counting; errors the stream (never returns bad
- * bytes as good) when it runs past the size or ends with the wrong digest or size.
+ * bytes as good) when it runs past the size or ends with the wrong digest or size. The result is
+ * marked, so stores that receive it (or a tap of it) skip a second hash: see {@link isVerifiedFor}.
  */
 export function verifyingStream(
   stream: ReadableStream<Uint8Array>,
@@ -39,36 +95,41 @@ export function verifyingStream(
 ): ReadableStream<Uint8Array> {
   const hash = hasherFor(desc.digest);
   let seen = 0;
-  return stream.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        seen += chunk.byteLength;
-        if (seen > desc.size) {
-          throw new SkiffError(
-            "SIZE_MISMATCH",
-            `${desc.digest} from ${where}: more than the expected ${desc.size} bytes`,
-          );
-        }
-        hash.update(chunk);
-        controller.enqueue(chunk);
-      },
-      flush() {
-        if (seen !== desc.size) {
-          throw new SkiffError(
-            "SIZE_MISMATCH",
-            `${desc.digest} from ${where}: got ${seen} bytes, expected ${desc.size}`,
-          );
-        }
-        const actual = `${parseDigest(desc.digest).algorithm}:${hash.digest("hex")}`;
-        if (actual !== desc.digest) {
-          throw new SkiffError(
-            "DIGEST_MISMATCH",
-            `${desc.digest} from ${where}: content hashes to ${actual}`,
-          );
-        }
-      },
-    }),
-  );
+  const out = tap(stream, {
+    chunk(chunk) {
+      seen += chunk.byteLength;
+      if (seen > desc.size) {
+        throw new SkiffError(
+          "SIZE_MISMATCH",
+          `${desc.digest} from ${where}: more than the expected ${desc.size} bytes`,
+        );
+      }
+      hash.update(chunk);
+    },
+    end() {
+      if (seen !== desc.size) {
+        throw new SkiffError(
+          "SIZE_MISMATCH",
+          `${desc.digest} from ${where}: got ${seen} bytes, expected ${desc.size}`,
+        );
+      }
+      const actual = `${parseDigest(desc.digest).algorithm}:${hash.digest("hex")}`;
+      if (actual !== desc.digest) {
+        throw new SkiffError("DIGEST_MISMATCH", `${desc.digest} from ${where}: content hashes to ${actual}`);
+      }
+    },
+  });
+  verifiedStreams.set(out, contentKey(desc));
+  return out;
+}
+
+/** `stream` as it is when it is verified for `desc` already, else a {@link verifyingStream} of it. */
+export function verifiedOnce(
+  stream: ReadableStream<Uint8Array>,
+  desc: Descriptor,
+  where: string,
+): ReadableStream<Uint8Array> {
+  return isVerifiedFor(stream, desc) ? stream : verifyingStream(stream, desc, where);
 }
 
 /** Reads a whole stream into memory, refusing more than `limit` bytes. For manifests and configs only. */

@@ -1,6 +1,6 @@
 import { fetchManifest, isWalkable } from "../content/manifests.ts";
 import type { Fetcher, Storage } from "../content/target.ts";
-import { bytesStream } from "../content/verify.ts";
+import { bytesStream, tap } from "../content/verify.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { successors } from "../oci/manifest.ts";
 import { ignoreEvents, type Listener } from "./events.ts";
@@ -38,6 +38,7 @@ export function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T
 /**
  * Passes a blob through, reporting progress, and errors it as soon as `stopped()` says the copy
  * has failed elsewhere, so the destination drops its partial write before the error surfaces.
+ * A tap keeps the source's verified mark, so the destination does not hash the bytes again.
  */
 function watched(
   stream: ReadableStream<Uint8Array>,
@@ -46,16 +47,13 @@ function watched(
   stopped: () => unknown,
 ): ReadableStream<Uint8Array> {
   let bytes = 0;
-  return stream.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        if (stopped()) throw new CopyStopped();
-        bytes += chunk.byteLength;
-        if (listener !== ignoreEvents) listener({ type: "progress", desc, bytes });
-        controller.enqueue(chunk);
-      },
-    }),
-  );
+  return tap(stream, {
+    chunk(chunk) {
+      if (stopped()) throw new CopyStopped();
+      bytes += chunk.byteLength;
+      if (listener !== ignoreEvents) listener({ type: "progress", desc, bytes });
+    },
+  });
 }
 
 /** A transfer given up because another part of the same copy failed. */

@@ -52,8 +52,6 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
   const output = await FileOutput.create(options.output, {
     keepOldFiles: options.keepOldFiles ?? false,
     allowPathTraversal: options.allowPathTraversal ?? false,
-    // Target.fetch streams are verified while read (the Fetcher contract): hash each byte once.
-    trustVerifiedSource: true,
     ...(options.maxUnpackRatio !== undefined ? { maxUnpackRatio: options.maxUnpackRatio } : {}),
     listener: (event) => forward(event),
   });

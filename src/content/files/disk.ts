@@ -1,5 +1,6 @@
 /** Streams to and from files with node:fs handles (the same on Bun and Deno). */
 import { randomBytes } from "node:crypto";
+import { writeSync } from "node:fs";
 import { type FileHandle, open, rm } from "node:fs/promises";
 import { asSkiffError } from "../../errors.ts";
 
@@ -62,13 +63,14 @@ export function fileStream(
   );
 }
 
-/** Writes all of `bytes` at the handle's current position. */
-async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+/**
+ * Writes all of `bytes` at the file's current position, synchronously: a chunk goes to the page
+ * cache in microseconds, and a synchronous write per chunk measured faster than awaited writes
+ * (PERF-NOTES) while holding no chunk longer than it takes.
+ */
+function writeAll(fd: number, bytes: Uint8Array): void {
   let offset = 0;
-  while (offset < bytes.byteLength) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
-    offset += bytesWritten;
-  }
+  while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
 }
 
 export interface WriteFileOptions {
@@ -89,16 +91,12 @@ export async function writeStreamToFile(
 ): Promise<number> {
   const handle = await open(path, "wx", options.mode ?? 0o644);
   let total = 0;
-  // One write in flight while the next chunk is read and hashed: disk and CPU overlap.
-  let pending: Promise<void> = Promise.resolve();
   try {
     for await (const chunk of stream as AsyncIterable<Uint8Array>) {
-      await pending;
-      pending = writeAll(handle, chunk);
-      pending.catch(() => {}); // observed at the next await
+      writeAll(handle.fd, chunk);
       total += chunk.byteLength;
     }
-    await pending;
+    // fsync may take long: awaited, so other transfers go on meanwhile.
     if (options.sync) await handle.sync();
     await handle.close();
   } catch (error) {

@@ -9,7 +9,7 @@ import type { Descriptor } from "../../oci/descriptor.ts";
 import { Annotation, isManifestMediaType } from "../../oci/media-types.ts";
 import { ignoreEvents, type Listener } from "../../ops/events.ts";
 import type { Storage } from "../target.ts";
-import { verifyingStream } from "../verify.ts";
+import { verifiedOnce } from "../verify.ts";
 import { writeStreamToFile } from "./disk.ts";
 import { checkTitle, ensureDirInside, isInside, realRoot } from "./safe-path.ts";
 import { placeTree, stagingName, unpackToStaging } from "./unpack.ts";
@@ -19,12 +19,6 @@ export interface FileOutputOptions {
   keepOldFiles?: boolean;
   /** `-T`: titles may leave the output directory (absolute paths, `..`). */
   allowPathTraversal?: boolean;
-  /**
-   * The content pushed here comes from a Fetcher, whose streams error at their end when bytes do not
-   * match the digest or size (see content/target.ts): then a second hash is skipped. A file still
-   * only gets its real name after the stream ended without error. Default false: hash here too.
-   */
-  trustVerifiedSource?: boolean;
   /** Directory layers may inflate to at most this many times their compressed size (0: no limit). */
   maxUnpackRatio?: number;
   /** Receives a `restored` event for each file written as a copy of another title (no download). */
@@ -146,9 +140,8 @@ export class FileOutput implements Storage {
       await content.cancel().catch(() => {});
       return;
     }
-    const verified = this.#options.trustVerifiedSource
-      ? content
-      : verifyingStream(content, desc, "the pulled content");
+    // A file only gets its real name after the verified stream ended without error.
+    const verified = verifiedOnce(content, desc, "the pulled content");
     const first = plan.titles[0]!;
     await this.#write(plan.desc, first, verified);
     plan.written = this.#pathFor(first);

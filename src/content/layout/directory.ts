@@ -6,7 +6,7 @@ import type { Descriptor } from "../../oci/descriptor.ts";
 import { parseDigest } from "../../oci/digest.ts";
 import { Annotation } from "../../oci/media-types.ts";
 import { fileStream, randomSuffix, syncDirectory, writeStreamToFile } from "../files/disk.ts";
-import { verifyingStream } from "../verify.ts";
+import { verifiedOnce } from "../verify.ts";
 import { blobName, LayoutBase } from "./base.ts";
 import {
   checkOciLayout,
@@ -147,8 +147,8 @@ export class LayoutDirectory extends LayoutBase {
   }
 
   /**
-   * Stores a blob or manifest: streamed to a temporary file next to its final name, verified,
-   * fsynced and renamed. Content the layout already has is not written again. Manifests get no
+   * Stores a blob or manifest: streamed to a temporary file next to its final name, verified (by
+   * the stream itself when it comes verified from a Fetcher, else here), fsynced and renamed. Content the layout already has is not written again. Manifests get no
    * `index.json` entry here: see {@link tag} and {@link addEntry}.
    */
   async push(desc: Descriptor, content: ReadableStream<Uint8Array>): Promise<void> {
@@ -161,7 +161,7 @@ export class LayoutDirectory extends LayoutBase {
     const directory = join(this.path, "blobs", algorithm);
     await mkdir(directory, { recursive: true });
     const temp = join(directory, `.${parseDigest(desc.digest).encoded}.${randomSuffix()}.tmp`);
-    await writeStreamToFile(verifyingStream(content, desc, `the content pushed to ${this.where}`), temp, {
+    await writeStreamToFile(verifiedOnce(content, desc, `the content pushed to ${this.where}`), temp, {
       sync: true,
     });
     try {

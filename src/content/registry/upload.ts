@@ -7,7 +7,7 @@
 import process from "node:process";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
-import { readAll, verifyBytes, verifyingStream } from "../verify.ts";
+import { readAll, verifiedOnce, verifyBytes } from "../verify.ts";
 import { repositoryScope } from "./challenge.ts";
 import type { RegistryClient } from "./client.ts";
 
@@ -222,7 +222,7 @@ export async function uploadBlob(
         return;
       }
     }
-    const checked = verifyingStream(content, desc, "the source");
+    const checked = verifiedOnce(content, desc, "the source");
     if (chunkSize === undefined || desc.size <= chunkSize) {
       const response = await client.send({
         method: "PUT",
