@@ -14,7 +14,9 @@ export function randomSuffix(): string {
 
 /**
  * A stream of `length` bytes of the file at `path` from `start` (default: to the end). The file is
- * opened lazily and closed when the stream ends or is cancelled.
+ * opened lazily and closed when the stream ends or is cancelled. It reads only when asked (no
+ * read-ahead): reading ahead was no faster from the page cache, and a push of 8 files, 5 at once,
+ * peaked 30 MiB higher with two chunks read ahead per file.
  */
 export function fileStream(
   path: string,
@@ -59,7 +61,7 @@ export function fileStream(
         await close();
       },
     },
-    { highWaterMark: 2 },
+    { highWaterMark: 0 },
   );
 }
 
