@@ -12,6 +12,7 @@ import {
 } from "./command-table.ts";
 import { versionText } from "./commands/version.ts";
 import { type Console, processConsole } from "./io.ts";
+import { printableLines } from "./output/printable.ts";
 
 /**
  * Builds the command tree: every command of the table by name, but only `commandName`'s module
@@ -62,8 +63,9 @@ export async function buildProgram(
 /** Prints an error for people: `Error: ...` and an optional hint line. */
 export function reportError(error: unknown, console: Console = processConsole): number {
   const skiffError = error instanceof SkiffError ? error : asSkiffError(error);
-  console.err(`Error: ${skiffError.message}\n`);
-  if (skiffError.hint) console.err(`${skiffError.hint}\n`);
+  // Messages quote references, titles and registry text: none of it may act on the terminal.
+  console.err(`Error: ${printableLines(skiffError.message)}\n`);
+  if (skiffError.hint) console.err(`${printableLines(skiffError.hint)}\n`);
   return skiffError.exitCode;
 }
 

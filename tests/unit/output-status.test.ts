@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import type { Console } from "../../src/cli/io.ts";
+import { printable, printableLines } from "../../src/cli/output/printable.ts";
 import {
   consoleStatusListener,
   copiedLines,
   describeTarget,
   displayName,
-  printable,
   promptWidth,
   pulledLines,
   pushedLines,
@@ -133,6 +133,27 @@ describe("status lines", () => {
     );
     // Ordinary text, accents and CJK included, is left alone.
     expect(printable("données-数据.tar")).toBe("données-数据.tar");
+    expect(printableLines("a\x1b[2J\nb\u202e")).toBe("a\\x1b[2J\nb\\u202e");
+  });
+
+  test("error messages and hints cannot act on the terminal; their line breaks stay", async () => {
+    const { reportError } = await import("../../src/cli/program.ts");
+    const { SkiffError } = await import("../../src/errors.ts");
+    let err = "";
+    const console: Console = {
+      out: () => {},
+      err: (text) => {
+        err += text;
+      },
+      outBytes: () => {},
+      stdoutIsTerminal: false,
+      stderrIsTerminal: false,
+    };
+    reportError(
+      new SkiffError("NOT_FOUND", "out/a\x1b]0;pwned\x07 already exists", "one\ntwo\x1b[2J"),
+      console,
+    );
+    expect(err).toBe("Error: out/a\\x1b]0;pwned\\x07 already exists\none\ntwo\\x1b[2J\n");
   });
 
   test("concurrent transfers: every line is written whole, in event order", () => {

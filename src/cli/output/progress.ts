@@ -8,7 +8,8 @@ import type { Descriptor } from "../../oci/descriptor.ts";
 import { ignoreEvents, type Listener, type TransferEvent } from "../../ops/events.ts";
 import type { Console } from "../io.ts";
 import { type FormatName, isStructured, type OutputFormat } from "./format.ts";
-import { consoleStatusListener, displayName, PROMPTS, printable, promptWidth, type Verb } from "./status.ts";
+import { printable } from "./printable.ts";
+import { consoleStatusListener, displayName, PROMPTS, promptWidth, type Verb } from "./status.ts";
 
 /** Terminal size in character cells. */
 export interface TerminalSize {

@@ -8,6 +8,7 @@ import { Annotation } from "../../oci/media-types.ts";
 import { formatReference, type Reference } from "../../oci/reference.ts";
 import type { Listener, TransferEvent } from "../../ops/events.ts";
 import type { Console } from "../io.ts";
+import { printable } from "./printable.ts";
 
 /** The verbs whose transfers have their own words: attach and index commands use `push`. */
 export type Verb = "push" | "pull" | "copy";
@@ -66,17 +67,6 @@ export const PROMPTS: Readonly<Record<Verb, Readonly<Prompts>>> = {
 export function promptWidth(verb: Verb): number {
   const p = PROMPTS[verb];
   return Math.max(...[p.start, p.done, p.exists, p.skipped, p.mounted].map((word) => word.length));
-}
-
-/** Control characters and bidirectional overrides: in a title they could move the cursor, recolour or rewrite the terminal. */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-/** `text` with every control character shown as an escape (`\x1b`, `\u202e`) instead of acting on the terminal. */
-export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (char) => {
-    const code = char.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`;
-  });
 }
 
 /** What a status line calls a blob: its title annotation, else its media type; made printable (titles come from whoever pushed). */
