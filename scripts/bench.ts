@@ -52,6 +52,8 @@ const MIB = Number(flag("mib") ?? (quick ? 16 : 128));
 const BIG_MIB = Number(flag("big-mib") ?? (quick ? 128 : 1024));
 const HUGE_MIB = Number(flag("huge-mib") ?? (quick ? 512 : 4096));
 const FILES = 8;
+/** Sizes are multiplied, not shifted: `4096 << 20` overflows 32 bits. */
+const MiB = 2 ** 20;
 const BINARY = resolve(flag("binary") ?? join(root, "dist", "skiff-linux-x64"));
 const ALL_CASES = [
   "pull-files",
@@ -349,7 +351,7 @@ try {
   const seed = async (name: string, sizes: number[]) => {
     let image = seeded.get(name);
     if (!image) {
-      say(`writing ${name}: ${sizes.length} x ${sizes[0]! / 2 ** 20} MiB...`);
+      say(`writing ${name}: ${sizes.length} x ${sizes[0]! / MiB} MiB...`);
       image = imageLayout(name, sizes);
       await registry!.seed(`oci:${image.dir}:v1`, `${name}:v1`);
       seeded.set(name, image);
@@ -359,7 +361,7 @@ try {
   const files8 = async () =>
     seed(
       "files8",
-      Array.from({ length: FILES }, () => MIB << 20),
+      Array.from({ length: FILES }, () => MIB * MiB),
     );
   const skiffPull = (ref: string): Side => ({
     label: "skiff pull",
@@ -389,7 +391,7 @@ try {
         skopeoToLayout(`${host}/files8:v1`),
       );
     } else if (name === "pull-big") {
-      await seed("big", [BIG_MIB << 20]);
+      await seed("big", [BIG_MIB * MiB]);
       await compare(
         `pull one ${BIG_MIB} MiB file`,
         "<= 0.35 x skopeo",
@@ -472,7 +474,7 @@ try {
       );
     } else if (name === "rss") {
       for (const mib of [100, HUGE_MIB]) {
-        await seed(`rss-${mib}`, [mib << 20]);
+        await seed(`rss-${mib}`, [mib * MiB]);
         await compare(
           `peak RSS, pull of one ${mib} MiB file`,
           "<= 80 MiB",
@@ -484,7 +486,7 @@ try {
         rmSync(join(work, `rss-${mib}`), { recursive: true, force: true });
       }
     } else if (name === "layout-pull") {
-      const { dir, layers } = imageLayout("layout-big", [BIG_MIB << 20]);
+      const { dir, layers } = imageLayout("layout-big", [BIG_MIB * MiB]);
       await compare(
         `pull one ${BIG_MIB} MiB file from a layout`,
         ">= 80% of cp's speed",
