@@ -1,11 +1,19 @@
 import type { Descriptor } from "../oci/descriptor.ts";
 
-/** Reads content by descriptor. The stream errors at its end if bytes do not match the digest or size. */
+/**
+ * Reads content by descriptor. Stores and registries verify what they serve: the stream errors at
+ * its end if bytes do not match the digest or size, and carries a mark saying so (content/verify.ts).
+ * The file source of push serves files it has just hashed unmarked; whoever receives an unmarked
+ * stream checks it (see Pusher).
+ */
 export interface Fetcher {
   fetch(desc: Descriptor): Promise<ReadableStream<Uint8Array>>;
 }
 
-/** Stores content; the store verifies digest and size before the content becomes visible. */
+/**
+ * Stores content; the store verifies digest and size before the content becomes visible: by
+ * hashing, unless the stream is marked verified for that descriptor (a registry: by `?digest=`).
+ */
 export interface Pusher {
   push(desc: Descriptor, content: ReadableStream<Uint8Array>): Promise<void>;
 }

@@ -123,6 +123,37 @@ export function verifyingStream(
   return out;
 }
 
+/**
+ * Passes `stream` through, erroring it when it runs past or ends short of `desc.size`: for a
+ * receiver that checks the digest itself (a registry checks `?digest=` before naming a blob).
+ */
+export function sizeBounded(
+  stream: ReadableStream<Uint8Array>,
+  desc: Descriptor,
+  where: string,
+): ReadableStream<Uint8Array> {
+  let seen = 0;
+  return tap(stream, {
+    chunk(chunk) {
+      seen += chunk.byteLength;
+      if (seen > desc.size) {
+        throw new SkiffError(
+          "SIZE_MISMATCH",
+          `${desc.digest} from ${where}: more than the expected ${desc.size} bytes`,
+        );
+      }
+    },
+    end() {
+      if (seen !== desc.size) {
+        throw new SkiffError(
+          "SIZE_MISMATCH",
+          `${desc.digest} from ${where}: got ${seen} bytes, expected ${desc.size}`,
+        );
+      }
+    },
+  });
+}
+
 /** `stream` as it is when it is verified for `desc` already, else a {@link verifyingStream} of it. */
 export function verifiedOnce(
   stream: ReadableStream<Uint8Array>,

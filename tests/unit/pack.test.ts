@@ -8,6 +8,7 @@ import { gunzipSync } from "node:zlib";
 import { hashFile, packDirectory, paxRecord, tarDirectory } from "../../src/content/files/pack.ts";
 import { FileSource } from "../../src/content/files/source.ts";
 import { readTarStream } from "../../src/content/files/tar-reader.ts";
+import { LayoutDirectory } from "../../src/content/layout/index.ts";
 import { SkiffError } from "../../src/errors.ts";
 import { Annotation, MediaType } from "../../src/oci/media-types.ts";
 
@@ -254,14 +255,17 @@ describe("hashFile and FileSource", () => {
     }
   });
 
-  test("a file changed after it was added fails verification when read", async () => {
+  test("a file changed after it was added is refused by the store it is pushed to", async () => {
     const file = join(work, "changing.txt");
     await writeFile(file, "before");
     const source = await FileSource.create({ tempParent: work });
     try {
       const desc = await source.add(file, { title: "changing.txt" });
       await writeFile(file, "after!");
-      await expect(collect(await source.fetch(desc))).rejects.toThrow(/hashes to/);
+      // Served unmarked (hashed once, by add): the receiving store verifies.
+      const layout = await LayoutDirectory.open(join(work, "changed-layout"), { create: true });
+      await expect(layout.push(desc, await source.fetch(desc))).rejects.toThrow(/hashes to/);
+      expect(await layout.exists(desc)).toBe(false);
     } finally {
       await source.close();
     }
