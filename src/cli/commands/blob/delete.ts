@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { SkiffError } from "../../../errors.ts";
 import type { Console } from "../../io.ts";
 import { addCommonOptions, addRemoteOptions, openOptions, referenceArgument } from "../../options.ts";
-import { jsonText, plainDescriptor } from "../manifest/fetch.ts";
+import { printDeletion } from "../../output/deletion.ts";
 import { confirm } from "../prompt.ts";
 
 type Flags = Record<string, unknown>;
@@ -51,21 +51,6 @@ Examples:
             confirm: (desc) => confirm(console, `Are you sure you want to delete the blob "${desc.digest}"?`),
           }),
     });
-    if (result.outcome === "missing") {
-      if (flags.force && !flags.descriptor) {
-        console.out(`Missing ${text}\n`);
-        return;
-      }
-      throw new SkiffError("NOT_FOUND", `${text}: the specified blob does not exist`);
-    }
-    if (result.outcome === "cancelled") {
-      console.err("Operation cancelled.\n");
-      return;
-    }
-    if (flags.descriptor) {
-      console.out(jsonText(plainDescriptor(result.desc), Boolean(flags.pretty)));
-      return;
-    }
-    console.out(`Deleted ${text}\n`);
+    printDeletion(console, text, "blob", result, flags);
   });
 }

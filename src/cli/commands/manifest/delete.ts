@@ -2,8 +2,8 @@ import type { Command } from "commander";
 import { SkiffError } from "../../../errors.ts";
 import type { Console } from "../../io.ts";
 import { addCommonOptions, addRemoteOptions, openOptions, referenceArgument } from "../../options.ts";
+import { printDeletion } from "../../output/deletion.ts";
 import { confirm } from "../prompt.ts";
-import { jsonText, plainDescriptor } from "./fetch.ts";
 
 type Flags = Record<string, unknown>;
 
@@ -59,21 +59,6 @@ Examples:
               ),
           }),
     });
-    if (result.outcome === "missing") {
-      if (flags.force && !flags.descriptor) {
-        console.out(`Missing ${text}\n`);
-        return;
-      }
-      throw new SkiffError("NOT_FOUND", `${text}: the specified manifest does not exist`);
-    }
-    if (result.outcome === "cancelled") {
-      console.err("Operation cancelled.\n");
-      return;
-    }
-    if (flags.descriptor) {
-      console.out(jsonText(plainDescriptor(result.desc), Boolean(flags.pretty)));
-      return;
-    }
-    console.out(`Deleted ${text}\n`);
+    printDeletion(console, text, "manifest", result, flags);
   });
 }
