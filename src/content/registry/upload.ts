@@ -180,8 +180,8 @@ async function expectCreated(ctx: UploadContext, response: Response, desc: Descr
 }
 
 /**
- * Uploads a blob. The bytes are checked on the way (never more than `desc.size`; digest at the end)
- * and the registry checks them again against `?digest=` before committing.
+ * Uploads a blob. The size is checked on the way (never more than `desc.size`), and the registry
+ * checks the bytes against `?digest=` before committing (small blobs are also hashed here first).
  */
 export async function uploadBlob(
   client: RegistryClient,
