@@ -18,6 +18,29 @@ export interface Pusher {
   push(desc: Descriptor, content: ReadableStream<Uint8Array>): Promise<void>;
 }
 
+/**
+ * A blob's content from `offset` on, and where it really starts: 0 when the source cannot skip
+ * (then it is the whole, verified stream). From an offset > 0 the bytes are unverified: the
+ * receiver hashes them after the prefix it has.
+ */
+export interface Opened {
+  stream: ReadableStream<Uint8Array>;
+  offset: number;
+}
+
+/** A source that can serve a blob from a byte offset (registry `Range`, a layout file offset). */
+export interface RangeFetcher {
+  fetchFrom(desc: Descriptor, offset: number): Promise<Opened>;
+}
+
+/**
+ * A store that keeps an interrupted blob under a name per digest and, on the next push of that
+ * blob, asks `open` only for the bytes it lacks (resume across runs).
+ */
+export interface ResumingPusher {
+  pushFrom(desc: Descriptor, open: (offset: number) => Promise<Opened>): Promise<void>;
+}
+
 export interface Storage extends Fetcher, Pusher {
   exists(desc: Descriptor): Promise<boolean>;
 }
@@ -63,4 +86,12 @@ export function isEntryLister(target: unknown): target is EntryLister {
 
 export function isMounter(target: unknown): target is Mounter {
   return typeof (target as Partial<Mounter>).mount === "function";
+}
+
+export function isRangeFetcher(source: unknown): source is RangeFetcher {
+  return typeof (source as Partial<RangeFetcher>).fetchFrom === "function";
+}
+
+export function isResumingPusher(target: unknown): target is ResumingPusher {
+  return typeof (target as Partial<ResumingPusher>).pushFrom === "function";
 }

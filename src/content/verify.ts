@@ -87,14 +87,16 @@ export function tap(source: ReadableStream<Uint8Array>, hooks: TapHooks): Readab
  * Passes `stream` through while hashing and counting; errors the stream (never returns bad
  * bytes as good) when it runs past the size or ends with the wrong digest or size. The result is
  * marked, so stores that receive it (or a tap of it) skip a second hash: see {@link isVerifiedFor}.
+ * `prefix` is the hash state and size of bytes that came before `stream` (a resumed partial).
  */
 export function verifyingStream(
   stream: ReadableStream<Uint8Array>,
   desc: Descriptor,
   where: string,
+  prefix: { hash: ReturnType<typeof hasherFor>; size: number } = { hash: hasherFor(desc.digest), size: 0 },
 ): ReadableStream<Uint8Array> {
-  const hash = hasherFor(desc.digest);
-  let seen = 0;
+  const hash = prefix.hash;
+  let seen = prefix.size;
   const out = tap(stream, {
     chunk(chunk) {
       seen += chunk.byteLength;

@@ -1,5 +1,11 @@
 import { fetchManifest, isWalkable } from "../content/manifests.ts";
-import type { Fetcher, Storage } from "../content/target.ts";
+import {
+  type Fetcher,
+  isRangeFetcher,
+  isResumingPusher,
+  type Opened,
+  type Storage,
+} from "../content/target.ts";
 import { bytesStream, tap } from "../content/verify.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { successors } from "../oci/manifest.ts";
@@ -45,8 +51,9 @@ function watched(
   desc: Descriptor,
   listener: Listener,
   stopped: () => unknown,
+  start = 0,
 ): ReadableStream<Uint8Array> {
-  let bytes = 0;
+  let bytes = start;
   return tap(stream, {
     chunk(chunk) {
       if (stopped()) throw new CopyStopped();
@@ -83,12 +90,18 @@ export async function copyGraph(
   let failure: { error: unknown } | undefined;
   const stopped = (): boolean => failure !== undefined;
 
-  const transfer = (desc: Descriptor, content: () => Promise<ReadableStream<Uint8Array>>): Promise<void> =>
+  /** Pushes `desc`; `open` gives its content from an offset (a blob the destination can resume). */
+  const transfer = (desc: Descriptor, open: (offset: number) => Promise<Opened>, resumable: boolean) =>
     limit(async () => {
       if (stopped()) throw new CopyStopped();
       listener({ type: "start", desc });
+      const watchedFrom = async (offset: number): Promise<Opened> => {
+        const opened = await open(offset);
+        return { ...opened, stream: watched(opened.stream, desc, listener, stopped, opened.offset) };
+      };
       try {
-        await destination.push(desc, watched(await content(), desc, listener, stopped));
+        if (resumable && isResumingPusher(destination)) await destination.pushFrom(desc, watchedFrom);
+        else await destination.push(desc, (await watchedFrom(0)).stream);
       } catch (error) {
         if (!(error instanceof CopyStopped)) listener({ type: "fail", desc, error: error as Error });
         throw error;
@@ -121,14 +134,21 @@ export async function copyGraph(
           }
           if (options.selectChildren) children = await options.selectChildren(desc, children);
           await allSettled(children.map(copyNode));
-          await transfer(desc, async () => bytesStream(bytes));
+          await transfer(desc, async () => ({ stream: bytesStream(bytes), offset: 0 }), false);
           return;
         }
         if (options.mount && (await options.mount(desc))) {
           listener({ type: "skip", desc, reason: "mounted" });
           return;
         }
-        await transfer(desc, () => source.fetch(desc));
+        await transfer(
+          desc,
+          async (offset) =>
+            offset > 0 && isRangeFetcher(source)
+              ? source.fetchFrom(desc, offset)
+              : { stream: await source.fetch(desc), offset: 0 },
+          true,
+        );
       })().catch((error: unknown) => {
         if (!failure && !(error instanceof CopyStopped)) failure = { error };
         throw error;

@@ -5,7 +5,13 @@
  * and when a blob can be mounted instead of uploaded.
  */
 import { fetchManifest, isWalkable } from "../content/manifests.ts";
-import { type Fetcher, isMounter, type Target } from "../content/target.ts";
+import {
+  type Fetcher,
+  isMounter,
+  isRangeFetcher,
+  type RangeFetcher,
+  type Target,
+} from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { isIndex, type Manifest } from "../oci/manifest.ts";
@@ -101,8 +107,16 @@ function entryDescriptor(desc: Descriptor, manifest?: Manifest): Descriptor {
  * A fetcher that names the manifest that listed a descriptor when the source does not have it,
  * so "blob X is missing" also says where it was expected to be used.
  */
-function explainingFetcher(source: Fetcher, parents: Map<string, string>, where: string): Fetcher {
+function explainingFetcher(
+  source: Fetcher,
+  parents: Map<string, string>,
+  where: string,
+): Fetcher & RangeFetcher {
   return {
+    async fetchFrom(desc, offset) {
+      if (!isRangeFetcher(source)) return { stream: await this.fetch(desc), offset: 0 };
+      return source.fetchFrom(desc, offset);
+    },
     async fetch(desc) {
       try {
         return await source.fetch(desc);

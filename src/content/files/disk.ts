@@ -1,6 +1,6 @@
 /** Streams to and from files with node:fs handles (the same on Bun and Deno). */
 import { randomBytes } from "node:crypto";
-import { writeSync } from "node:fs";
+import { constants, writeSync } from "node:fs";
 import { type FileHandle, open, rm } from "node:fs/promises";
 import { asSkiffError } from "../../errors.ts";
 
@@ -108,6 +108,28 @@ export async function writeStreamToFile(
     throw error;
   }
   return total;
+}
+
+/**
+ * Writes a stream to the end of `path` (created when missing), never through a symlink. On an
+ * error the file keeps what was written: it is a resumable partial.
+ */
+export async function appendStreamToFile(
+  stream: ReadableStream<Uint8Array>,
+  path: string,
+  options: { sync?: boolean } = {},
+): Promise<void> {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (constants.O_NOFOLLOW ?? 0);
+  const handle = await open(path, flags, 0o644);
+  try {
+    for await (const chunk of stream) writeAll(handle.fd, chunk);
+    if (options.sync) await handle.sync();
+  } catch (error) {
+    await stream.cancel().catch(() => {});
+    throw error;
+  } finally {
+    await handle.close().catch(() => {});
+  }
 }
 
 /** fsyncs a directory so a rename inside it survives a crash; ignored where unsupported. */

@@ -1,12 +1,19 @@
 /** An OCI image layout directory, read and written. */
-import { link, mkdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { link, lstat, mkdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { parseDigest } from "../../oci/digest.ts";
 import { Annotation } from "../../oci/media-types.ts";
-import { fileStream, randomSuffix, syncDirectory, writeStreamToFile } from "../files/disk.ts";
-import { verifiedOnce } from "../verify.ts";
+import {
+  appendStreamToFile,
+  fileStream,
+  randomSuffix,
+  syncDirectory,
+  writeStreamToFile,
+} from "../files/disk.ts";
+import type { Opened } from "../target.ts";
+import { hasherFor, verifiedOnce, verifyingStream } from "../verify.ts";
 import { blobName, LayoutBase } from "./base.ts";
 import {
   checkOciLayout,
@@ -19,7 +26,7 @@ import {
   parseLayoutIndex,
   serializeLayoutIndex,
 } from "./index-file.ts";
-import { withLock } from "./lock.ts";
+import { tryLock, withLock } from "./lock.ts";
 
 const errnoCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;
 
@@ -146,6 +153,14 @@ export class LayoutDirectory extends LayoutBase {
     return fileStream(this.blobPath(digest));
   }
 
+  /** A blob from byte `offset`, unverified (a file offset), for a destination resuming a partial. */
+  async fetchFrom(desc: Descriptor, offset: number): Promise<Opened> {
+    if (offset <= 0 || offset >= desc.size || (await this.blobSize(desc.digest)) !== desc.size) {
+      return { stream: await this.fetch(desc), offset: 0 };
+    }
+    return { stream: fileStream(this.blobPath(desc.digest), offset), offset };
+  }
+
   /**
    * Stores a blob or manifest: streamed to a temporary file next to its final name, verified (by
    * the stream itself when it comes verified from a Fetcher, else here), fsynced and renamed. Content the layout already has is not written again. Manifests get no
@@ -171,6 +186,50 @@ export class LayoutDirectory extends LayoutBase {
       throw ioError(error, final);
     }
     await syncDirectory(directory);
+  }
+
+  /**
+   * Stores a blob like {@link push}, through a partial file named by the digest
+   * (`blobs/sha256/.<hex>.partial`) that outlives a failed run: bytes a previous run left there are
+   * hashed again from disk and only the rest is asked of `open`. One process at a time owns a
+   * partial (its `.lock`); the others write a private temporary file as {@link push} does.
+   */
+  async pushFrom(desc: Descriptor, open: (offset: number) => Promise<Opened>): Promise<void> {
+    if (await this.exists(desc)) return;
+    const final = this.blobPath(desc.digest);
+    const partial = partialPath(final);
+    await mkdir(dirname(final), { recursive: true });
+    const release = await tryLock(`${partial}.lock`, Number.POSITIVE_INFINITY);
+    if (!release) return this.push(desc, (await open(0)).stream);
+    try {
+      const where = `the content pushed to ${this.where}`;
+      let prefix = await hashPartial(partial, desc);
+      for (;;) {
+        const opened = await open(prefix.size);
+        // A source gives the bytes from where it was asked, or all of them (offset 0).
+        const content =
+          opened.offset > 0
+            ? verifyingStream(opened.stream, desc, where, prefix)
+            : verifiedOnce(opened.stream, desc, where);
+        try {
+          // A fresh start replaces whatever is there (a symlink too, not what it points at).
+          if (opened.offset === 0) await rm(partial, { force: true });
+          await appendStreamToFile(content, partial, { sync: true });
+          break;
+        } catch (error) {
+          // Only a broken transfer keeps its bytes for the next run; anything else starts over.
+          if (error instanceof SkiffError && error.code === "NETWORK") throw error;
+          await rm(partial, { force: true });
+          const mismatch = error instanceof SkiffError && /_MISMATCH$/.test(error.code);
+          if (!mismatch || opened.offset === 0) throw error;
+          prefix = { hash: hasherFor(desc.digest), size: 0 }; // the bytes on disk were wrong: once more from 0
+        }
+      }
+      await rename(partial, final).catch((error) => Promise.reject(ioError(error, final)));
+      await syncDirectory(dirname(final));
+    } finally {
+      await release();
+    }
   }
 
   /**
@@ -259,6 +318,30 @@ export class LayoutDirectory extends LayoutBase {
       throw new SkiffError("NOT_FOUND", `${what}: ${desc.digest} is not in ${this.where}`);
     }
   }
+}
+
+/** Where an interrupted download of the blob at `final` waits for the next run. */
+export function partialPath(final: string): string {
+  return join(dirname(final), `.${basename(final)}.partial`);
+}
+
+/**
+ * The hash state and size of a partial file's bytes, read from disk; an empty state when there is
+ * none, when it is not a regular file, or when it is not shorter than the blob.
+ */
+export async function hashPartial(
+  path: string,
+  desc: Descriptor,
+): Promise<{ hash: ReturnType<typeof hasherFor>; size: number }> {
+  const hash = hasherFor(desc.digest);
+  const info = await lstat(path).catch(() => undefined);
+  if (!info?.isFile() || info.size === 0 || info.size >= desc.size) return { hash, size: 0 };
+  let size = 0;
+  for await (const chunk of fileStream(path, 0, info.size)) {
+    hash.update(chunk);
+    size += chunk.byteLength;
+  }
+  return { hash, size };
 }
 
 function rawRefName(raw: Record<string, unknown>): string | undefined {

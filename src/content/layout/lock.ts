@@ -96,14 +96,13 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, options: L
   }
 }
 
-/** Takes the lock file; returns the function that releases it. */
-export async function acquireLock(path: string, options: LockOptions = {}): Promise<() => Promise<void>> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  const staleMs = options.staleMs ?? 30_000;
+/**
+ * One try at the lock file (breaking a stale one first): the function that releases it, or
+ * undefined while another live owner holds it.
+ */
+export async function tryLock(path: string, staleMs = 30_000): Promise<(() => Promise<void>) | undefined> {
   const owner: LockOwner = { pid: process.pid, host: hostname(), token: randomSuffix() };
-  const deadline = Date.now() + timeoutMs;
-  let delay = 2;
-  for (;;) {
+  for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(path, "wx", 0o644);
       try {
@@ -121,17 +120,28 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
         throw new SkiffError("IO", `cannot create lock file ${path}: ${(error as Error).message}`);
       }
     }
-    if (await isStale(path, staleMs)) {
-      // Move it aside first: only one of several waiters wins the rename.
-      const aside = `${path}.stale-${randomSuffix()}`;
-      try {
-        await rename(path, aside);
-        await rm(aside, { force: true });
-      } catch {
-        // someone else broke it
-      }
-      continue;
+    if (!(await isStale(path, staleMs))) return undefined;
+    // Move it aside first: only one of several waiters wins the rename.
+    const aside = `${path}.stale-${randomSuffix()}`;
+    try {
+      await rename(path, aside);
+      await rm(aside, { force: true });
+    } catch {
+      // someone else broke it
     }
+  }
+  return undefined;
+}
+
+/** Takes the lock file, waiting for it; returns the function that releases it. */
+export async function acquireLock(path: string, options: LockOptions = {}): Promise<() => Promise<void>> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const staleMs = options.staleMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  let delay = 2;
+  for (;;) {
+    const release = await tryLock(path, staleMs);
+    if (release) return release;
     if (Date.now() > deadline) {
       throw new SkiffError(
         "IO",

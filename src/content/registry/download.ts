@@ -31,13 +31,15 @@ export interface ResumableOptions {
   maxResumes?: number;
   /** Names the blob in errors. */
   what: string;
+  /** The byte of the blob `first`'s body starts at (a 206 answer to a `Range` request); default 0. */
+  start?: number;
   /** Called when a resume starts at `offset` (debug output). */
   onResume?: (offset: number, how: "range" | "restart") => void;
 }
 
 /**
- * The body of `first` as a stream of exactly `size` bytes (fewer is retried; more is left for the
- * verifier after it to refuse), reopening through `reopen` when the body breaks.
+ * The body of `first` as a stream of the blob's `size` bytes from `options.start` (fewer is retried;
+ * more is left for the verifier after it to refuse), reopening through `reopen` when the body breaks.
  */
 export function resumableBody(
   first: Response,
@@ -47,7 +49,8 @@ export function resumableBody(
 ): ReadableStream<Uint8Array> {
   const maxResumes = options.maxResumes ?? MAX_RETRIES;
   let reader = first.body!.getReader();
-  let passed = 0;
+  /** The blob's bytes before the end of what was passed on (counting from byte 0). */
+  let passed = options.start ?? 0;
   /** Bytes of the current body still to drop (after a restart from 0). */
   let skip = 0;
   let resumes = 0;

@@ -14,11 +14,11 @@ import {
 } from "../../oci/manifest.ts";
 import { isManifestMediaType, MediaType, manifestAccept } from "../../oci/media-types.ts";
 import { isValidTag } from "../../oci/reference.ts";
-import type { Mounter, Target } from "../target.ts";
+import type { Mounter, Opened, Target } from "../target.ts";
 import { bytesStream, digestOf, readAll, verifyBytes, verifyingStream } from "../verify.ts";
 import { repositoryScope } from "./challenge.ts";
 import type { RegistryClient } from "./client.ts";
-import { resumableBody } from "./download.ts";
+import { parseContentRange, resumableBody } from "./download.ts";
 import { firstPagePath, nextPageUrl } from "./pagination.ts";
 import {
   addToReferrersIndex,
@@ -256,7 +256,20 @@ export class RegistryRepository implements Target, Mounter {
     return { desc: { mediaType, digest, size: bytes.byteLength }, bytes };
   }
 
-  private async fetchBlob(desc: Descriptor): Promise<ReadableStream<Uint8Array>> {
+  /**
+   * The blob from byte `offset` (`Range: bytes=offset-`), unverified: the caller hashes it after
+   * the prefix it has. A registry that answers 200 gives the whole blob, verified, at offset 0.
+   */
+  async fetchFrom(desc: Descriptor, offset: number): Promise<Opened> {
+    if (offset <= 0 || offset >= desc.size || RegistryRepository.kindOf(desc) === "manifests") {
+      return { stream: await this.fetch(desc), offset: 0 };
+    }
+    return this.fetchBlob(desc, offset);
+  }
+
+  private async fetchBlob(desc: Descriptor): Promise<ReadableStream<Uint8Array>>;
+  private async fetchBlob(desc: Descriptor, from: number): Promise<Opened>;
+  private async fetchBlob(desc: Descriptor, from = 0): Promise<ReadableStream<Uint8Array> | Opened> {
     const url = `/v2/${this.repository}/blobs/${desc.digest}`;
     const what = `blob ${desc.digest}`;
     const open = (offset: number) =>
@@ -266,7 +279,24 @@ export class RegistryRepository implements Target, Mounter {
         headers: offset > 0 ? { Range: `bytes=${offset}-` } : {},
         scopes: this.readScopes,
       });
-    const response = await open(0);
+    const response = await open(from);
+    if (from > 0 && response.status === 206) {
+      const range = parseContentRange(response.headers.get("content-range"));
+      if (range?.start !== from || (range.total !== undefined && range.total !== desc.size)) {
+        await response.body?.cancel().catch(() => {});
+        throw new SkiffError(
+          "REGISTRY",
+          `${what} from ${this.name}: asked for bytes ${from}-, the registry sent ${response.headers.get("content-range") ?? "no Content-Range"}`,
+        );
+      }
+      if (!response.body)
+        throw new SkiffError("REGISTRY", `${what} from ${this.name}: a 206 answer with no body`);
+      const rest = resumableBody(response, desc.size, open, {
+        what: `${what} from ${this.name}`,
+        start: from,
+      });
+      return { stream: rest, offset: from };
+    }
     if (response.status !== 200) {
       throw await this.client.fail(response, { repository: this.repository, what });
     }
@@ -278,11 +308,14 @@ export class RegistryRepository implements Target, Mounter {
         `${what} from ${this.name}: the registry announces ${length} bytes, the descriptor says ${desc.size}`,
       );
     }
-    if (!response.body) return verifyingStream(bytesStream(new Uint8Array()), desc, this.name);
-    const body = resumableBody(response, desc.size, open, {
-      what: `${what} from ${this.name}`,
-    });
-    return verifyingStream(body, desc, this.name);
+    const whole = response.body
+      ? verifyingStream(
+          resumableBody(response, desc.size, open, { what: `${what} from ${this.name}` }),
+          desc,
+          this.name,
+        )
+      : verifyingStream(bytesStream(new Uint8Array()), desc, this.name);
+    return from > 0 ? { stream: whole, offset: 0 } : whole;
   }
 
   /**
