@@ -1,12 +1,13 @@
 /**
  * Resume across runs: a `cp` from the real registry into a layout directory that fails mid-blob
- * (the fault proxy resets every try) leaves `blobs/sha256/.<hex>.partial`; the next run hashes it
- * again and asks the registry only for the rest (`Range: bytes=N-`). A partial whose bytes changed
+ * (the fault proxy resets every try) leaves `blobs/sha256/.<hex>.partial` (a pull: `.<hex>.partial`
+ * next to the file); the next run hashes it again and asks the registry only for the rest
+ * (`Range: bytes=N-`). A partial whose bytes changed
  * never becomes a wrong blob.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkLayout } from "../fixtures/hostile/checks.ts";
 import { type FaultProxy, startFaultProxy } from "../harness/fault-proxy.ts";
@@ -43,19 +44,20 @@ afterAll(async () => {
 const BLOB = () => new RegExp(`/v2/${REPO}/blobs/${bigDigest}$`);
 
 /** `cp` of v1 through the proxy into `layout`; returns the run and the blob GETs it sent. */
-async function copyInto(layout: string) {
+function copyInto(layout: string) {
+  return run(["cp", "--from-plain-http", `${proxy.host}/${REPO}:v1`, "--to-oci-layout", `${layout}:v1`]);
+}
+
+/** Runs skiff; returns the run and the `Range` header of each blob GET it sent. */
+async function run(args: string[]) {
   const began = proxy.requests.length;
-  const result = await runSkiff(
-    ["cp", "--from-plain-http", `${proxy.host}/${REPO}:v1`, "--to-oci-layout", `${layout}:v1`],
-    { env: { SKIFF_HTTP_TIMEOUT: "5" }, timeoutMs: 180_000 },
-  );
+  const result = await runSkiff(args, { env: { SKIFF_HTTP_TIMEOUT: "5" }, timeoutMs: 180_000 });
   const gets = proxy.requests.slice(began).filter((r) => r.method === "GET" && BLOB().test(r.target));
   return { result, ranges: gets.map((r) => r.headers.range) };
 }
 
-/** Fails a copy into a fresh layout with a reset after 1 MiB on every try; returns the partial's path. */
-async function interruptedCopy(): Promise<{ layout: string; partial: string }> {
-  const layout = join(tmpDir("skiff-resume-"), "layout");
+/** Runs `args` with a reset after 1 MiB on every blob GET: the run fails on the network. */
+async function interrupted(args: string[]): Promise<void> {
   proxy.clearRules();
   proxy.addRule({
     method: "GET",
@@ -63,10 +65,22 @@ async function interruptedCopy(): Promise<{ layout: string; partial: string }> {
     fault: { kind: "reset", afterBytes: 1024 * 1024 },
     times: Number.POSITIVE_INFINITY,
   });
-  const { result } = await copyInto(layout);
+  const { result } = await run(args);
   proxy.clearRules();
   expect(result.code).not.toBe(0);
   expect(result.stderr).toMatch(/^Error: .*(broke|reset|connection)/m);
+}
+
+/** Fails a copy into a fresh layout; returns the partial's path. */
+async function interruptedCopy(): Promise<{ layout: string; partial: string }> {
+  const layout = join(tmpDir("skiff-resume-"), "layout");
+  await interrupted([
+    "cp",
+    "--from-plain-http",
+    `${proxy.host}/${REPO}:v1`,
+    "--to-oci-layout",
+    `${layout}:v1`,
+  ]);
   const partial = join(layout, "blobs", "sha256", `.${bigDigest.slice(7)}.partial`);
   expect(existsSync(partial)).toBe(true);
   expect(existsSync(join(layout, "blobs", "sha256", bigDigest.slice(7)))).toBe(false);
@@ -109,5 +123,24 @@ describe("resume across runs: cp registry -> layout directory", () => {
     // Range for the rest first; the digest check fails; then the whole blob once more.
     expect(ranges).toEqual([`bytes=${bytes.length}-`, undefined]);
     expectComplete(layout);
+  }, 240_000);
+});
+
+describe("resume across runs: pull into files", () => {
+  test("a failed pull leaves a partial named by the digest; the rerun asks only for the rest with Range", async () => {
+    const out = tmpDir("skiff-resume-pull-");
+    const args = ["pull", "--plain-http", `${proxy.host}/${REPO}:v1`, "-o", out];
+    await interrupted(args);
+    const partial = join(out, `.${bigDigest.slice(7)}.partial`);
+    expect(readdirSync(out).sort()).toEqual([`.${bigDigest.slice(7)}.partial`]);
+    const have = statSync(partial).size;
+    expect(have).toBeGreaterThan(0);
+    expect(have).toBeLessThan(SIZE);
+
+    const { result, ranges } = await run(args);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(ranges).toEqual([`bytes=${have}-`]);
+    expect(readdirSync(out)).toEqual(["big.bin"]);
+    expect(sha256(readFileSync(join(out, "big.bin")))).toBe(bigDigest);
   }, 240_000);
 });

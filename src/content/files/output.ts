@@ -3,14 +3,16 @@
  * directories under an output directory. Used as the destination of the graph copy.
  */
 import { copyFile, link, lstat, mkdir, rename, rm, unlink } from "node:fs/promises";
-import { join, posix, resolve } from "node:path";
+import { dirname, join, posix, resolve } from "node:path";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
+import { parseDigest } from "../../oci/digest.ts";
 import { Annotation, isManifestMediaType } from "../../oci/media-types.ts";
 import { ignoreEvents, type Listener } from "../../ops/events.ts";
-import type { Storage } from "../target.ts";
+import type { Opened, Storage } from "../target.ts";
 import { verifiedOnce } from "../verify.ts";
 import { writeStreamToFile } from "./disk.ts";
+import { resumeInto } from "./partial.ts";
 import { checkTitle, ensureDirInside, isInside, realRoot } from "./safe-path.ts";
 import { placeTree, stagingName, unpackToStaging } from "./unpack.ts";
 
@@ -146,6 +148,29 @@ export class FileOutput implements Storage {
     await this.#write(plan.desc, first, verified);
     plan.written = this.#pathFor(first);
     // Titles added while this one was written are copied here; later ones by plan().
+    for (let i = 1; i < plan.titles.length; i++) await this.#copyTo(plan, plan.titles[i]!);
+    plan.done = true;
+  }
+
+  /**
+   * Like {@link push}, but a file layer goes through a partial named by its digest next to its
+   * final name (`.<hex>.partial`): a failed run leaves it and the next pull resumes from it (see
+   * files/partial.ts). Directory layers, and a partial another live pull holds, go through push.
+   */
+  async pushFrom(desc: Descriptor, open: (offset: number) => Promise<Opened>): Promise<void> {
+    const plan = this.#plans.get(desc.digest);
+    if (!plan || isManifestMediaType(desc.mediaType) || isDirectoryLayer(plan.desc)) {
+      return this.push(desc, (await open(0)).stream);
+    }
+    const first = plan.titles[0]!;
+    const final = await this.#prepare(first);
+    const partial = join(dirname(final), `.${parseDigest(desc.digest).encoded}.partial`);
+    const commit = () => this.#commitFile(partial, final);
+    if (!(await resumeInto(partial, desc, open, "the pulled content", commit))) {
+      return this.push(desc, (await open(0)).stream);
+    }
+    this.#record(plan.desc, first, final, false);
+    plan.written = this.#pathFor(first);
     for (let i = 1; i < plan.titles.length; i++) await this.#copyTo(plan, plan.titles[i]!);
     plan.done = true;
   }

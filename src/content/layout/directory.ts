@@ -1,19 +1,14 @@
 /** An OCI image layout directory, read and written. */
-import { link, lstat, mkdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { link, mkdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { parseDigest } from "../../oci/digest.ts";
 import { Annotation } from "../../oci/media-types.ts";
-import {
-  appendStreamToFile,
-  fileStream,
-  randomSuffix,
-  syncDirectory,
-  writeStreamToFile,
-} from "../files/disk.ts";
+import { fileStream, randomSuffix, syncDirectory, writeStreamToFile } from "../files/disk.ts";
+import { resumeInto } from "../files/partial.ts";
 import type { Opened } from "../target.ts";
-import { hasherFor, verifiedOnce, verifyingStream } from "../verify.ts";
+import { verifiedOnce } from "../verify.ts";
 import { blobName, LayoutBase } from "./base.ts";
 import {
   checkOciLayout,
@@ -26,7 +21,7 @@ import {
   parseLayoutIndex,
   serializeLayoutIndex,
 } from "./index-file.ts";
-import { tryLock, withLock } from "./lock.ts";
+import { withLock } from "./lock.ts";
 
 const errnoCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;
 
@@ -199,37 +194,11 @@ export class LayoutDirectory extends LayoutBase {
     const final = this.blobPath(desc.digest);
     const partial = partialPath(final);
     await mkdir(dirname(final), { recursive: true });
-    const release = await tryLock(`${partial}.lock`, Number.POSITIVE_INFINITY);
-    if (!release) return this.push(desc, (await open(0)).stream);
-    try {
-      const where = `the content pushed to ${this.where}`;
-      let prefix = await hashPartial(partial, desc);
-      for (;;) {
-        const opened = await open(prefix.size);
-        // A source gives the bytes from where it was asked, or all of them (offset 0).
-        const content =
-          opened.offset > 0
-            ? verifyingStream(opened.stream, desc, where, prefix)
-            : verifiedOnce(opened.stream, desc, where);
-        try {
-          // A fresh start replaces whatever is there (a symlink too, not what it points at).
-          if (opened.offset === 0) await rm(partial, { force: true });
-          await appendStreamToFile(content, partial, { sync: true });
-          break;
-        } catch (error) {
-          // Only a broken transfer keeps its bytes for the next run; anything else starts over.
-          if (error instanceof SkiffError && error.code === "NETWORK") throw error;
-          await rm(partial, { force: true });
-          const mismatch = error instanceof SkiffError && /_MISMATCH$/.test(error.code);
-          if (!mismatch || opened.offset === 0) throw error;
-          prefix = { hash: hasherFor(desc.digest), size: 0 }; // the bytes on disk were wrong: once more from 0
-        }
-      }
+    const stored = await resumeInto(partial, desc, open, `the content pushed to ${this.where}`, async () => {
       await rename(partial, final).catch((error) => Promise.reject(ioError(error, final)));
       await syncDirectory(dirname(final));
-    } finally {
-      await release();
-    }
+    });
+    if (!stored) await this.push(desc, (await open(0)).stream);
   }
 
   /**
@@ -323,25 +292,6 @@ export class LayoutDirectory extends LayoutBase {
 /** Where an interrupted download of the blob at `final` waits for the next run. */
 export function partialPath(final: string): string {
   return join(dirname(final), `.${basename(final)}.partial`);
-}
-
-/**
- * The hash state and size of a partial file's bytes, read from disk; an empty state when there is
- * none, when it is not a regular file, or when it is not shorter than the blob.
- */
-export async function hashPartial(
-  path: string,
-  desc: Descriptor,
-): Promise<{ hash: ReturnType<typeof hasherFor>; size: number }> {
-  const hash = hasherFor(desc.digest);
-  const info = await lstat(path).catch(() => undefined);
-  if (!info?.isFile() || info.size === 0 || info.size >= desc.size) return { hash, size: 0 };
-  let size = 0;
-  for await (const chunk of fileStream(path, 0, info.size)) {
-    hash.update(chunk);
-    size += chunk.byteLength;
-  }
-  return { hash, size };
 }
 
 function rawRefName(raw: Record<string, unknown>): string | undefined {
