@@ -122,6 +122,20 @@ describe("resuming a blob from a partial file in a layout directory", () => {
     expect(readdirSync(dirname(layout.blobPath(DESC.digest)))).toEqual([]);
   });
 
+  test("a source that refuses the rest (not a network failure) fails and drops the partial", async () => {
+    const layout = await layoutWithPartial(BLOB.subarray(0, 100_000));
+    const refuse = async (): Promise<Opened> => {
+      throw new SkiffError("REGISTRY", "416 Range Not Satisfiable");
+    };
+    const error = await layout.pushFrom(DESC, refuse).catch((e: unknown) => e);
+    expect((error as SkiffError).code).toBe("REGISTRY");
+    expect(readdirSync(dirname(layout.blobPath(DESC.digest)))).toEqual([]);
+    const src = source();
+    await layout.pushFrom(DESC, src.open);
+    expect(src.asked).toEqual([0]);
+    expectStored(layout);
+  });
+
   test("a partial claimed by a live process is left alone: a private temporary file is used", async () => {
     const layout = await layoutWithPartial(BLOB.subarray(0, 100_000));
     const partial = partialPath(layout.blobPath(DESC.digest));

@@ -46,13 +46,14 @@ export async function resumeInto(
   try {
     let prefix = await hashPartial(partial, desc);
     for (;;) {
-      const opened = await open(prefix.size);
-      // A source gives the bytes from where it was asked, or all of them (offset 0).
-      const content =
-        opened.offset > 0
-          ? verifyingStream(opened.stream, desc, where, prefix)
-          : verifiedOnce(opened.stream, desc, where);
+      const from = prefix.size;
       try {
+        const opened = await open(from);
+        // A source gives the bytes from where it was asked, or all of them (offset 0).
+        const content =
+          opened.offset > 0
+            ? verifyingStream(opened.stream, desc, where, prefix)
+            : verifiedOnce(opened.stream, desc, where);
         // A fresh start replaces whatever is there (a symlink too, not what it points at).
         if (opened.offset === 0) await rm(partial, { force: true });
         await appendStreamToFile(content, partial, { sync: true });
@@ -62,7 +63,7 @@ export async function resumeInto(
         if (error instanceof SkiffError && error.code === "NETWORK") throw error;
         await rm(partial, { force: true });
         const mismatch = error instanceof SkiffError && /_MISMATCH$/.test(error.code);
-        if (!mismatch || opened.offset === 0) throw error;
+        if (!mismatch || from === 0) throw error;
         prefix = { hash: hasherFor(desc.digest), size: 0 }; // the bytes on disk were wrong: once more from 0
       }
     }
