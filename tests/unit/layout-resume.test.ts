@@ -65,6 +65,20 @@ describe("resuming a blob from a partial file in a layout directory", () => {
     expectStored(layout);
   });
 
+  test("a layout directory as the source serves the rest from a file offset", async () => {
+    const from = await layoutWithPartial();
+    await from.push(DESC, bytesStream(BLOB));
+    const layout = await layoutWithPartial(BLOB.subarray(0, 100_000));
+    const offsets: number[] = [];
+    await layout.pushFrom(DESC, async (offset) => {
+      const opened = await from.fetchFrom(DESC, offset);
+      offsets.push(opened.offset);
+      return opened;
+    });
+    expect(offsets).toEqual([100_000]);
+    expectStored(layout);
+  });
+
   test("no partial: the whole blob is asked for", async () => {
     const layout = await layoutWithPartial();
     const src = source();
