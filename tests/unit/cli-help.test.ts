@@ -5,22 +5,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import type { Command } from "commander";
-import type { Console } from "../../src/cli/io.ts";
 import { buildProgram } from "../../src/cli/program.ts";
-
-function capture(): Console & { stdout: string } {
-  const out = {
-    stdout: "",
-    out(text: string) {
-      out.stdout += text;
-    },
-    err() {},
-    outBytes() {},
-    stdoutIsTerminal: false,
-    stderrIsTerminal: false,
-  };
-  return out;
-}
+import { captureConsole as capture } from "../fixtures/capture-console.ts";
 
 function* allCommands(command: Command): Generator<Command> {
   for (const sub of command.commands) {

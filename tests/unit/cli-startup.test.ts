@@ -4,27 +4,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Help } from "commander";
 import { COMMANDS, commandTerm, topLevelHelp } from "../../src/cli/command-table.ts";
-import type { Console } from "../../src/cli/io.ts";
 import { buildProgram, run } from "../../src/cli/program.ts";
-
-function capture(): Console & { stdout: string; stderr: string } {
-  const out = {
-    stdout: "",
-    stderr: "",
-    out(text: string) {
-      out.stdout += text;
-    },
-    err(text: string) {
-      out.stderr += text;
-    },
-    outBytes(bytes: Uint8Array) {
-      out.stdout += new TextDecoder().decode(bytes);
-    },
-    stdoutIsTerminal: false,
-    stderrIsTerminal: false,
-  };
-  return out;
-}
+import { captureConsole as capture } from "../fixtures/capture-console.ts";
 
 describe("the command table", () => {
   test("names, aliases and terms match the commands once loaded", async () => {

@@ -1,26 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import type { Console } from "../../src/cli/io.ts";
 import { run } from "../../src/cli/program.ts";
-
-function capture(): Console & { stdout: string; stderr: string } {
-  const out = {
-    stdout: "",
-    stderr: "",
-    out(text: string) {
-      out.stdout += text;
-    },
-    err(text: string) {
-      out.stderr += text;
-    },
-    outBytes(bytes: Uint8Array) {
-      out.stdout += new TextDecoder().decode(bytes);
-    },
-    stdoutIsTerminal: false,
-    stderrIsTerminal: false,
-  };
-  return out;
-}
+import { captureConsole as capture } from "../fixtures/capture-console.ts";
 
 async function completion(shell: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const console = capture();

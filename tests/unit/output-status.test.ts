@@ -15,6 +15,7 @@ import {
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { parseReference } from "../../src/oci/reference.ts";
 import type { TransferEvent } from "../../src/ops/events.ts";
+import { captureConsole } from "../fixtures/capture-console.ts";
 
 const file: Descriptor = {
   mediaType: "application/vnd.oci.image.layer.v1.tar",
@@ -139,21 +140,12 @@ describe("status lines", () => {
   test("error messages and hints cannot act on the terminal; their line breaks stay", async () => {
     const { reportError } = await import("../../src/cli/program.ts");
     const { SkiffError } = await import("../../src/errors.ts");
-    let err = "";
-    const console: Console = {
-      out: () => {},
-      err: (text) => {
-        err += text;
-      },
-      outBytes: () => {},
-      stdoutIsTerminal: false,
-      stderrIsTerminal: false,
-    };
+    const console = captureConsole();
     reportError(
       new SkiffError("NOT_FOUND", "out/a\x1b]0;pwned\x07 already exists", "one\ntwo\x1b[2J"),
       console,
     );
-    expect(err).toBe("Error: out/a\\x1b]0;pwned\\x07 already exists\none\ntwo\\x1b[2J\n");
+    expect(console.stderr).toBe("Error: out/a\\x1b]0;pwned\\x07 already exists\none\ntwo\\x1b[2J\n");
   });
 
   test("concurrent transfers: every line is written whole, in event order", () => {
