@@ -84,6 +84,37 @@ export function tap(source: ReadableStream<Uint8Array>, hooks: TapHooks): Readab
 }
 
 /**
+ * Counts bytes against `desc.size` (from `start`, the bytes that came before): `count` throws once
+ * they run past it, `finish` when they end short. Never hand on bytes past the size.
+ */
+function sizeGuard(
+  desc: Descriptor,
+  where: string,
+  start = 0,
+): { count(chunk: Uint8Array): void; finish(): void } {
+  let seen = start;
+  return {
+    count(chunk) {
+      seen += chunk.byteLength;
+      if (seen > desc.size) {
+        throw new SkiffError(
+          "SIZE_MISMATCH",
+          `${desc.digest} from ${where}: more than the expected ${desc.size} bytes`,
+        );
+      }
+    },
+    finish() {
+      if (seen !== desc.size) {
+        throw new SkiffError(
+          "SIZE_MISMATCH",
+          `${desc.digest} from ${where}: got ${seen} bytes, expected ${desc.size}`,
+        );
+      }
+    },
+  };
+}
+
+/**
  * Passes `stream` through while hashing and counting; errors the stream (never returns bad
  * bytes as good) when it runs past the size or ends with the wrong digest or size. The result is
  * marked, so stores that receive it (or a tap of it) skip a second hash: see {@link isVerifiedFor}.
@@ -96,25 +127,14 @@ export function verifyingStream(
   prefix: { hash: ReturnType<typeof hasherFor>; size: number } = { hash: hasherFor(desc.digest), size: 0 },
 ): ReadableStream<Uint8Array> {
   const hash = prefix.hash;
-  let seen = prefix.size;
+  const size = sizeGuard(desc, where, prefix.size);
   const out = tap(stream, {
     chunk(chunk) {
-      seen += chunk.byteLength;
-      if (seen > desc.size) {
-        throw new SkiffError(
-          "SIZE_MISMATCH",
-          `${desc.digest} from ${where}: more than the expected ${desc.size} bytes`,
-        );
-      }
+      size.count(chunk);
       hash.update(chunk);
     },
     end() {
-      if (seen !== desc.size) {
-        throw new SkiffError(
-          "SIZE_MISMATCH",
-          `${desc.digest} from ${where}: got ${seen} bytes, expected ${desc.size}`,
-        );
-      }
+      size.finish();
       const actual = `${parseDigest(desc.digest).algorithm}:${hash.digest("hex")}`;
       if (actual !== desc.digest) {
         throw new SkiffError("DIGEST_MISMATCH", `${desc.digest} from ${where}: content hashes to ${actual}`);
@@ -134,26 +154,8 @@ export function sizeBounded(
   desc: Descriptor,
   where: string,
 ): ReadableStream<Uint8Array> {
-  let seen = 0;
-  return tap(stream, {
-    chunk(chunk) {
-      seen += chunk.byteLength;
-      if (seen > desc.size) {
-        throw new SkiffError(
-          "SIZE_MISMATCH",
-          `${desc.digest} from ${where}: more than the expected ${desc.size} bytes`,
-        );
-      }
-    },
-    end() {
-      if (seen !== desc.size) {
-        throw new SkiffError(
-          "SIZE_MISMATCH",
-          `${desc.digest} from ${where}: got ${seen} bytes, expected ${desc.size}`,
-        );
-      }
-    },
-  });
+  const size = sizeGuard(desc, where);
+  return tap(stream, { chunk: size.count, end: size.finish });
 }
 
 /** `stream` as it is when it is verified for `desc` already, else a {@link verifyingStream} of it. */
