@@ -158,8 +158,9 @@ export class LayoutDirectory extends LayoutBase {
 
   /**
    * Stores a blob or manifest: streamed to a temporary file next to its final name, verified (by
-   * the stream itself when it comes verified from a Fetcher, else here), fsynced and renamed. Content the layout already has is not written again. Manifests get no
-   * `index.json` entry here: see {@link tag} and {@link addEntry}.
+   * the stream itself when it comes verified from a Fetcher, else here), fsynced and renamed.
+   * Content the layout already has is not written again. Manifests get no `index.json` entry
+   * here: see {@link tag} and {@link addEntry}.
    */
   async push(desc: Descriptor, content: ReadableStream<Uint8Array>): Promise<void> {
     const { algorithm } = parseDigest(desc.digest);
