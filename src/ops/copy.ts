@@ -107,16 +107,8 @@ function entryDescriptor(desc: Descriptor, manifest?: Manifest): Descriptor {
  * A fetcher that names the manifest that listed a descriptor when the source does not have it,
  * so "blob X is missing" also says where it was expected to be used.
  */
-function explainingFetcher(
-  source: Fetcher,
-  parents: Map<string, string>,
-  where: string,
-): Fetcher & RangeFetcher {
-  return {
-    async fetchFrom(desc, offset) {
-      if (!isRangeFetcher(source)) return { stream: await this.fetch(desc), offset: 0 };
-      return source.fetchFrom(desc, offset);
-    },
+function explainingFetcher(source: Fetcher, parents: Map<string, string>, where: string): Fetcher {
+  const explaining: Fetcher = {
     async fetch(desc) {
       try {
         return await source.fetch(desc);
@@ -135,6 +127,13 @@ function explainingFetcher(
       }
     },
   };
+  // Resuming needs the source's own ranges; without them copyGraph falls back to fetch.
+  if (!isRangeFetcher(source)) return explaining;
+  const ranged: Fetcher & RangeFetcher = {
+    ...explaining,
+    fetchFrom: (desc, offset) => source.fetchFrom(desc, offset),
+  };
+  return ranged;
 }
 
 /** Copies the graph under `root` (leaves first); refuses graphs nested deeper than MAX_INDEX_DEPTH. */
