@@ -187,7 +187,7 @@ export class RegistryRepository implements Target, Mounter {
     if (RegistryRepository.kindOf(desc) === "manifests") {
       return bytesStream(await this.fetchManifestBytes(desc));
     }
-    return this.fetchBlob(desc);
+    return (await this.fetchBlob(desc, 0)).stream;
   }
 
   /** The verified bytes of a manifest (from memory when it passed through lately). */
@@ -267,9 +267,8 @@ export class RegistryRepository implements Target, Mounter {
     return this.fetchBlob(desc, offset);
   }
 
-  private async fetchBlob(desc: Descriptor): Promise<ReadableStream<Uint8Array>>;
-  private async fetchBlob(desc: Descriptor, from: number): Promise<Opened>;
-  private async fetchBlob(desc: Descriptor, from = 0): Promise<ReadableStream<Uint8Array> | Opened> {
+  /** The blob from byte `from` (a 206 answer), or whole and verified from byte 0. */
+  private async fetchBlob(desc: Descriptor, from: number): Promise<Opened> {
     const url = `/v2/${this.repository}/blobs/${desc.digest}`;
     const what = `blob ${desc.digest}`;
     const open = (offset: number) =>
@@ -315,7 +314,7 @@ export class RegistryRepository implements Target, Mounter {
           this.name,
         )
       : verifyingStream(bytesStream(new Uint8Array()), desc, this.name);
-    return from > 0 ? { stream: whole, offset: 0 } : whole;
+    return { stream: whole, offset: 0 };
   }
 
   /**
