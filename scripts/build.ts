@@ -49,6 +49,8 @@ for (const { target, file } of selected) {
       `--target=${target}`,
       `--define=SKIFF_BUILD_COMMIT=${JSON.stringify(commit)}`,
       join(root, "main.ts"),
+      // The transfer worker: embedded as its own entry point (src/runtime/workers.ts finds it).
+      join(root, "src", "content", "transfer", "worker.ts"),
       "--outfile",
       join(dist, file),
     ],

@@ -6,6 +6,7 @@ import {
   type Opened,
   type Storage,
 } from "../content/target.ts";
+import { transferOffThread } from "../content/transfer/offload.ts";
 import { bytesStream, tap } from "../content/verify.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { successors } from "../oci/manifest.ts";
@@ -99,8 +100,15 @@ export async function copyGraph(
         const opened = await open(offset);
         return { ...opened, stream: watched(opened.stream, desc, listener, stopped, opened.offset) };
       };
+      const watch = {
+        progress: (bytes: number) => listener({ type: "progress", desc, bytes }),
+        stopped,
+        stopError: () => new CopyStopped(),
+      };
       try {
-        if (resumable && isResumingPusher(destination)) await destination.pushFrom(desc, watchedFrom);
+        if (resumable && (await transferOffThread(source, destination, desc, watch))) {
+          // Moved by a transfer worker.
+        } else if (resumable && isResumingPusher(destination)) await destination.pushFrom(desc, watchedFrom);
         else await destination.push(desc, (await watchedFrom(0)).stream);
       } catch (error) {
         if (!(error instanceof CopyStopped)) listener({ type: "fail", desc, error: error as Error });

@@ -12,6 +12,7 @@ import {
   type RangeFetcher,
   type Target,
 } from "../content/target.ts";
+import { type BlobLocator, isBlobLocator, mapOriginErrors } from "../content/transfer/offload.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { isIndex, type Manifest } from "../oci/manifest.ts";
@@ -108,25 +109,35 @@ function entryDescriptor(desc: Descriptor, manifest?: Manifest): Descriptor {
  * so "blob X is missing" also says where it was expected to be used.
  */
 function explainingFetcher(source: Fetcher, parents: Map<string, string>, where: string): Fetcher {
-  const explaining: Fetcher = {
+  const explain = (error: unknown, desc: Descriptor): unknown => {
+    const parent = parents.get(desc.digest);
+    if (error instanceof SkiffError && error.code === "NOT_FOUND" && parent) {
+      return new SkiffError(
+        "NOT_FOUND",
+        `${error.message} (listed by manifest ${parent})`,
+        error.hint ??
+          `the source graph in ${where} is incomplete: ${desc.digest} (${desc.mediaType}) is expected there`,
+        { cause: error },
+      );
+    }
+    return error;
+  };
+  const explaining: Fetcher & Partial<BlobLocator> = {
     async fetch(desc) {
       try {
         return await source.fetch(desc);
       } catch (error) {
-        const parent = parents.get(desc.digest);
-        if (error instanceof SkiffError && error.code === "NOT_FOUND" && parent) {
-          throw new SkiffError(
-            "NOT_FOUND",
-            `${error.message} (listed by manifest ${parent})`,
-            error.hint ??
-              `the source graph in ${where} is incomplete: ${desc.digest} (${desc.mediaType}) is expected there`,
-            { cause: error },
-          );
-        }
-        throw error;
+        throw explain(error, desc);
       }
     },
   };
+  // Transfer workers read blobs where the source says they are; their errors are explained too.
+  if (isBlobLocator(source)) {
+    explaining.locateBlob = (desc) => {
+      const origin = source.locateBlob(desc);
+      return origin && mapOriginErrors(origin, (error) => explain(error, desc) as Error);
+    };
+  }
   // Resuming needs the source's own ranges; without them copyGraph falls back to fetch.
   if (!isRangeFetcher(source)) return explaining;
   const ranged: Fetcher & RangeFetcher = {

@@ -10,9 +10,10 @@ import { parseDigest } from "../../oci/digest.ts";
 import { Annotation, isManifestMediaType } from "../../oci/media-types.ts";
 import { ignoreEvents, type Listener } from "../../ops/events.ts";
 import type { Opened, Storage } from "../target.ts";
+import type { BlobFile, FileFiller } from "../transfer/offload.ts";
 import { verifiedOnce } from "../verify.ts";
 import { writeStreamToFile } from "./disk.ts";
-import { resumeInto } from "./partial.ts";
+import { fillPartial, resumeInto } from "./partial.ts";
 import { checkTitle, ensureDirInside, isInside, realRoot } from "./safe-path.ts";
 import { placeTree, stagingName, unpackToStaging } from "./unpack.ts";
 
@@ -53,7 +54,7 @@ export function titleOf(desc: Descriptor): string | undefined {
   return desc.annotations?.[Annotation.title];
 }
 
-export class FileOutput implements Storage {
+export class FileOutput implements Storage, FileFiller {
   readonly #root: string;
   readonly #options: FileOutputOptions;
   readonly #listener: Listener;
@@ -169,6 +170,42 @@ export class FileOutput implements Storage {
     if (!(await resumeInto(partial, desc, open, "the pulled content", commit))) {
       return this.push(desc, (await open(0)).stream);
     }
+    await this.#finish(plan, first, final);
+  }
+
+  /**
+   * Writes a file layer that `fill` writes (a transfer worker, content/transfer) the way
+   * {@link pushFrom} does; false for directory layers (they are unpacked as they stream).
+   */
+  async fillBlob(desc: Descriptor, fill: (file: BlobFile) => Promise<void>): Promise<boolean> {
+    const plan = this.#plans.get(desc.digest);
+    // Nothing to write: push would drop the content unread.
+    if (!plan || isManifestMediaType(desc.mediaType)) return true;
+    if (isDirectoryLayer(plan.desc)) return false;
+    const first = plan.titles[0]!;
+    const final = await this.#prepare(first);
+    const partial = join(dirname(final), `.${parseDigest(desc.digest).encoded}.partial`);
+    const stored = await fillPartial(
+      partial,
+      () => fill({ path: partial, resume: true }),
+      () => this.#commitFile(partial, final),
+    );
+    if (!stored) {
+      const temp = stagingName(final, ".partial");
+      try {
+        await fill({ path: temp, resume: false });
+      } catch (error) {
+        await rm(temp, { force: true });
+        throw error;
+      }
+      await this.#commitFile(temp, final);
+    }
+    await this.#finish(plan, first, final);
+    return true;
+  }
+
+  /** Records the first title written and copies the blob to its other titles. */
+  async #finish(plan: Planned, first: string, final: string): Promise<void> {
     this.#record(plan.desc, first, final, false);
     plan.written = this.#pathFor(first);
     for (let i = 1; i < plan.titles.length; i++) await this.#copyTo(plan, plan.titles[i]!);

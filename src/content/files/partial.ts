@@ -73,3 +73,29 @@ export async function resumeInto(
     await release();
   }
 }
+
+/**
+ * Lets `fill` write blob `desc` into `partial` (a worker: see content/transfer), holding the claim,
+ * then calls `commit`. A network failure keeps the partial for the next run; any other failure
+ * removes it. Returns false, having done nothing, when another live process holds the claim.
+ */
+export async function fillPartial(
+  partial: string,
+  fill: () => Promise<void>,
+  commit: () => Promise<void>,
+): Promise<boolean> {
+  const release = await tryLock(`${partial}.lock`, Number.POSITIVE_INFINITY);
+  if (!release) return false;
+  try {
+    try {
+      await fill();
+    } catch (error) {
+      if (!(error instanceof SkiffError && error.code === "NETWORK")) await rm(partial, { force: true });
+      throw error;
+    }
+    await commit();
+    return true;
+  } finally {
+    await release();
+  }
+}

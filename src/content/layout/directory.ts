@@ -6,8 +6,9 @@ import type { Descriptor } from "../../oci/descriptor.ts";
 import { parseDigest } from "../../oci/digest.ts";
 import { Annotation } from "../../oci/media-types.ts";
 import { fileStream, randomSuffix, syncDirectory, writeStreamToFile } from "../files/disk.ts";
-import { resumeInto } from "../files/partial.ts";
+import { fillPartial, resumeInto } from "../files/partial.ts";
 import type { Opened } from "../target.ts";
+import type { BlobFile, BlobLocator, BlobOrigin, FileFiller } from "../transfer/offload.ts";
 import { verifiedOnce } from "../verify.ts";
 import { blobName, LayoutBase } from "./base.ts";
 import {
@@ -54,7 +55,7 @@ async function createExclusively(path: string, bytes: Uint8Array): Promise<void>
 /** Which changes an `index.json` update makes; returns false to leave the file untouched. */
 export type IndexMutation = (raw: Record<string, unknown>[]) => Record<string, unknown>[] | false;
 
-export class LayoutDirectory extends LayoutBase {
+export class LayoutDirectory extends LayoutBase implements BlobLocator, FileFiller {
   readonly writable = true;
   #cache: { key: string; index: LayoutIndex } | undefined;
 
@@ -200,6 +201,50 @@ export class LayoutDirectory extends LayoutBase {
       await syncDirectory(dirname(final));
     });
     if (!stored) await this.push(desc, (await open(0)).stream);
+  }
+
+  /** Where a transfer worker reads a blob from (content/transfer): its file. */
+  locateBlob(desc: Descriptor): BlobOrigin {
+    return {
+      kind: "file",
+      where: this.where,
+      path: this.blobPath(desc.digest),
+      check: async () => {
+        await (await this.fetch(desc)).cancel();
+      },
+    };
+  }
+
+  /**
+   * Stores a blob that `fill` writes (a transfer worker, content/transfer) the way {@link pushFrom}
+   * does: into the blob's partial when this process can claim it, else into a private temporary
+   * file; renamed once filled (verified and fsynced).
+   */
+  async fillBlob(desc: Descriptor, fill: (file: BlobFile) => Promise<void>): Promise<boolean> {
+    if (await this.exists(desc)) return true;
+    const final = this.blobPath(desc.digest);
+    const directory = dirname(final);
+    const partial = partialPath(final);
+    await mkdir(directory, { recursive: true });
+    const stored = await fillPartial(
+      partial,
+      () => fill({ path: partial, resume: true }),
+      async () => {
+        await rename(partial, final).catch((error) => Promise.reject(ioError(error, final)));
+        await syncDirectory(directory);
+      },
+    );
+    if (stored) return true;
+    const temp = join(directory, `.${parseDigest(desc.digest).encoded}.${randomSuffix()}.tmp`);
+    try {
+      await fill({ path: temp, resume: false });
+      await rename(temp, final);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw ioError(error, final);
+    }
+    await syncDirectory(directory);
+    return true;
   }
 
   /**

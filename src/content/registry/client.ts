@@ -11,6 +11,7 @@ import { SkiffError } from "../../errors.ts";
 import { hostHeaderFetchInit, type TlsSettings, tlsFetchInit } from "../../runtime/index.ts";
 import { VERSION } from "../../version.ts";
 import type { RemoteSettings } from "../open.ts";
+import type { PreparedRequest } from "../transfer/protocol.ts";
 import { readAll } from "../verify.ts";
 import { Authorizer } from "./auth.ts";
 import { type Credential, credentialsFromConfigs, defaultConfigPath, hasSecret } from "./credentials.ts";
@@ -218,23 +219,32 @@ export class RegistryClient {
     return hostKey(url) === hostKey(this.baseUrl);
   }
 
-  /** The fetch URL and extra init for `url` after `--resolve` and TLS settings. */
-  private route(url: URL): { target: URL; init: Record<string, unknown>; host?: string } {
+  /** Where to connect for `url` after `--resolve`: the address, the `Host` to send, the TLS server name. */
+  private address(url: URL): { target: URL; host?: string; serverName?: string } {
     const port = Number(url.port || defaultPort(url.protocol));
     const entry = this.resolves.find((r) => r.host === url.hostname.toLowerCase() && r.port === port);
-    // With --resolve the URL holds an address, but the certificate must still carry the name.
-    const serverName = entry ? url.hostname : undefined;
-    const init =
-      url.protocol === "https:"
-        ? this.tlsInit(this.isRegistryHost(url), serverName)
-        : entry
-          ? hostHeaderFetchInit()
-          : {};
-    if (!entry) return { target: url, init };
+    if (!entry) return { target: url };
     const target = new URL(url.href);
     target.hostname = entry.address;
     target.port = String(entry.addressPort);
-    return { target, init, host: url.port ? `${url.hostname}:${url.port}` : url.hostname };
+    // With --resolve the URL holds an address, but the certificate must still carry the name.
+    return {
+      target,
+      host: url.port ? `${url.hostname}:${url.port}` : url.hostname,
+      serverName: url.hostname,
+    };
+  }
+
+  /** The fetch URL and extra init for `url` after `--resolve` and TLS settings. */
+  private route(url: URL): { target: URL; init: Record<string, unknown>; host?: string } {
+    const { target, host, serverName } = this.address(url);
+    const init =
+      url.protocol === "https:"
+        ? this.tlsInit(this.isRegistryHost(url), serverName)
+        : host
+          ? hostHeaderFetchInit()
+          : {};
+    return host ? { target, init, host } : { target, init };
   }
 
   /** TLS `fetch` options, made on first use: a setting the runtime cannot apply fails only the requests that need it. */
@@ -246,6 +256,56 @@ export class RegistryClient {
       this.tlsInits.set(key, init);
     }
     return init;
+  }
+
+  /** The headers of a request to `url`: `-H` headers and authorization only for the registry's host. */
+  private headersFor(
+    url: URL,
+    specHeaders: Record<string, string> | undefined,
+    authorization: string | undefined,
+    hasBody: boolean,
+  ): Record<string, string> {
+    const headers: Record<string, string> = {
+      "User-Agent": `skiff/${VERSION}`,
+      "Accept-Encoding": "identity",
+    };
+    const toRegistry = this.isRegistryHost(url);
+    if (toRegistry) {
+      for (const [name, value] of this.extraHeaders) headers[name] = value;
+      if (authorization) headers.Authorization = authorization;
+    }
+    for (const [name, value] of Object.entries(specHeaders ?? {})) {
+      if (!toRegistry && /^authorization$/i.test(name)) continue;
+      headers[name] = value;
+    }
+    if (!hasBody) delete headers["Content-Type"];
+    return headers;
+  }
+
+  /**
+   * One request for a transfer worker to send (content/transfer): the address to connect to, the
+   * headers {@link send} would put on it with the current authorization, and the TLS settings.
+   * The caller follows redirects and answers 401s by asking again.
+   */
+  async prepare(spec: Pick<RequestSpec, "method" | "url" | "headers" | "scopes">): Promise<PreparedRequest> {
+    const url = this.url(spec.url);
+    const toRegistry = this.isRegistryHost(url);
+    const authorization = toRegistry ? await this.authorizer.header(spec.scopes) : undefined;
+    const headers = this.headersFor(url, spec.headers, authorization, spec.method === "PUT");
+    const { target, host, serverName } = this.address(url);
+    if (host) headers.Host = host;
+    this.debug([`> ${spec.method} ${scrubUrl(url.href)}`, ...headerLines(headers)]);
+    return {
+      method: spec.method === "PUT" ? "PUT" : "GET",
+      target: target.href,
+      url: url.href,
+      headers,
+      ...(url.protocol === "https:" ? { tls: toRegistry ? this.tls : this.trust } : {}),
+      ...(serverName ? { serverName } : {}),
+      ...(host && url.protocol !== "https:" ? { keepHost: true } : {}),
+      toRegistry,
+      idleMs: this.timeoutMs,
+    };
   }
 
   /**
@@ -262,20 +322,7 @@ export class RegistryClient {
     let method: Method = spec.method;
     let body = spec.body;
     for (let hop = 0; ; hop++) {
-      const headers: Record<string, string> = {
-        "User-Agent": `skiff/${VERSION}`,
-        "Accept-Encoding": "identity",
-      };
-      const toRegistry = this.isRegistryHost(url);
-      if (toRegistry) {
-        for (const [name, value] of this.extraHeaders) headers[name] = value;
-        if (authorization) headers.Authorization = authorization;
-      }
-      for (const [name, value] of Object.entries(spec.headers ?? {})) {
-        if (!toRegistry && /^authorization$/i.test(name)) continue;
-        headers[name] = value;
-      }
-      if (body === undefined) delete headers["Content-Type"];
+      const headers = this.headersFor(url, spec.headers, authorization, body !== undefined);
       const { target, init, host } = this.route(url);
       if (host) headers.Host = host;
       let sendBody: BodyInit | undefined;

@@ -15,6 +15,8 @@ import {
 import { isManifestMediaType, MediaType, manifestAccept } from "../../oci/media-types.ts";
 import { isValidTag } from "../../oci/reference.ts";
 import type { Mounter, Opened, Target } from "../target.ts";
+import type { BlobLocator, BlobOrigin } from "../transfer/offload.ts";
+import { registryOrigin } from "../transfer/registry-origin.ts";
 import { bytesStream, digestOf, readAll, verifyBytes, verifyingStream } from "../verify.ts";
 import { repositoryScope } from "./challenge.ts";
 import type { RegistryClient } from "./client.ts";
@@ -84,7 +86,7 @@ export function checkDeclaredMediaType(bytes: Uint8Array, served: string | undef
 /** Anything pushed that has `subject` gets the registry's `OCI-Subject` answer recorded here. */
 type SubjectHandling = "indexed" | "not-indexed";
 
-export class RegistryRepository implements Target, Mounter {
+export class RegistryRepository implements Target, Mounter, BlobLocator {
   readonly kind = "registry" as const;
   readonly writable = true;
   readonly name: string;
@@ -265,6 +267,12 @@ export class RegistryRepository implements Target, Mounter {
       return { stream: await this.fetch(desc), offset: 0 };
     }
     return this.fetchBlob(desc, offset);
+  }
+
+  /** Where a transfer worker fetches a blob from (content/transfer); manifests stay here. */
+  locateBlob(desc: Descriptor): BlobOrigin | undefined {
+    if (RegistryRepository.kindOf(desc) === "manifests") return undefined;
+    return registryOrigin(this.client, this.repository, desc, () => this.readScopes);
   }
 
   /** The blob from byte `from` (a 206 answer), or whole and verified from byte 0. */

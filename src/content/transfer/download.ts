@@ -1,0 +1,227 @@
+/**
+ * Worker side of a blob download into a file: bytes a previous run left there are hashed again
+ * and only the rest is asked for; the digest is checked and the file fsynced before the job
+ * reports success (the main thread then gives it its name).
+ *
+ * A large blob on a registry that answers `Range` is split: this job receives the first
+ * {@link LEAD_BYTES} while hashing them, range jobs on other workers write the rest at its
+ * offsets, and this job hashes the file in order behind them (reading back from the page cache).
+ * Receiving and writing then run on other cores than hashing, so one blob uses them all.
+ */
+import { createHash, type Hash } from "node:crypto";
+import { constants } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+import { SkiffError } from "../../errors.ts";
+import { parseDigest } from "../../oci/digest.ts";
+import type { JobChannel } from "./channel.ts";
+import { FAILED, Frontiers, MAX_RANGES, splitRanges } from "./frontiers.ts";
+import type { DownloadJob, JobResult, RangeJob } from "./protocol.ts";
+import { receive } from "./receive.ts";
+import { openBody } from "./request.ts";
+
+/** Blobs with at least this many bytes left to fetch are split (when the pool has idle workers). */
+export const FORK_MIN_BYTES = 64 * 1024 * 1024;
+/** The part of a split download that its own job receives before it only hashes. */
+export const LEAD_BYTES = 8 * 1024 * 1024;
+/** Bytes read back per read by the hasher behind the range writers. */
+const READ_BACK = 1024 * 1024;
+
+interface Prefix {
+  hash: Hash;
+  size: number;
+}
+
+function freshHash(digest: string): Hash {
+  return createHash(parseDigest(digest).algorithm);
+}
+
+/** Opens `path` for positional writes: created exclusively, or (resuming) kept, never through a symlink. */
+export async function openTarget(path: string, keep: boolean): Promise<FileHandle> {
+  const flags =
+    constants.O_RDWR | constants.O_CREAT | (keep ? 0 : constants.O_EXCL) | (constants.O_NOFOLLOW ?? 0);
+  return open(path, flags, 0o644);
+}
+
+/** The hash state and size of the bytes already in `handle`, when fewer than the blob's size. */
+async function hashPrefix(handle: FileHandle, digest: string, size: number): Promise<Prefix> {
+  const hash = freshHash(digest);
+  const { size: have } = await handle.stat();
+  if (have === 0 || have >= size) return { hash, size: 0 };
+  const buffer = new Uint8Array(Math.min(READ_BACK, have));
+  let done = 0;
+  while (done < have) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.byteLength, have - done), done);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    done += bytesRead;
+  }
+  return { hash, size: done };
+}
+
+function checkDigest(job: DownloadJob, hash: Hash): void {
+  const actual = `${parseDigest(job.blob.digest).algorithm}:${hash.digest("hex")}`;
+  if (actual !== job.blob.digest) {
+    throw new SkiffError(
+      "DIGEST_MISMATCH",
+      `${job.blob.digest} from ${job.where}: content hashes to ${actual}`,
+    );
+  }
+}
+
+export async function download(channel: JobChannel, job: DownloadJob): Promise<JobResult> {
+  const handle = await openTarget(job.path, job.resume);
+  try {
+    let prefix: Prefix = job.resume
+      ? await hashPrefix(handle, job.blob.digest, job.blob.size)
+      : { hash: freshHash(job.blob.digest), size: 0 };
+    for (;;) {
+      await handle.truncate(prefix.size);
+      try {
+        await fill(channel, job, handle, prefix);
+        checkDigest(job, prefix.hash);
+        break;
+      } catch (error) {
+        // Bytes kept from an earlier run that do not add up: once more from the start.
+        const mismatch = error instanceof SkiffError && /_MISMATCH$/.test(error.code);
+        if (!mismatch || prefix.size === 0) throw error;
+        prefix = { hash: freshHash(job.blob.digest), size: 0 };
+      }
+    }
+    await handle.sync();
+    return { bytes: job.blob.size };
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/** Receives the blob after `prefix` into the file, hashing every byte in order. */
+async function fill(
+  channel: JobChannel,
+  job: DownloadJob,
+  handle: FileHandle,
+  prefix: Prefix,
+): Promise<void> {
+  const { blob } = job;
+  const base = {
+    blob,
+    where: job.where,
+    fd: handle.fd,
+    hash: prefix.hash,
+    wrote: (at: number) => channel.progress(at),
+  };
+  channel.progress(prefix.size, true);
+  const lead = Math.min(blob.size, prefix.size + LEAD_BYTES);
+  if (!job.mayFork || blob.size - prefix.size < FORK_MIN_BYTES) {
+    await receive(channel, { ...base, from: prefix.size, to: blob.size });
+    return;
+  }
+  const first = await openBody(channel, `blob ${blob.digest} from ${job.where}`, prefix.size, lead);
+  if (first.response.status !== 206) {
+    // The server ignores Range: one stream, as it comes.
+    await receive(channel, { ...base, from: prefix.size, to: blob.size, first });
+    return;
+  }
+  const frontiers = Frontiers.create(MAX_RANGES);
+  const ranges = await channel.fork(lead, blob.size, frontiers.shared);
+  if (ranges === 0) {
+    await receive(channel, { ...base, from: prefix.size, to: lead, first });
+    await receive(channel, { ...base, from: lead, to: blob.size });
+    return;
+  }
+  let hashed = prefix.size;
+  try {
+    await receive(channel, {
+      ...base,
+      from: prefix.size,
+      to: lead,
+      first,
+      wrote(at) {
+        hashed = at;
+        channel.progress(at);
+      },
+    });
+    for (const [slot, [from, to]] of splitRanges(lead, blob.size, ranges).entries()) {
+      await hashBehind(channel, handle, frontiers, slot, from, to, prefix.hash, (at) => {
+        hashed = at;
+      });
+    }
+  } catch (error) {
+    // Keep the partial a prefix of the blob: stop the writers, wait for them, cut after what is hashed.
+    frontiers.stop();
+    while (!frontiers.settled) await frontiers.changed(frontiers.generation, 100);
+    await handle.truncate(hashed);
+    throw error;
+  }
+}
+
+/** Hashes range `slot` (bytes `from`-`to`) as its writer gets it onto disk, telling `hashed` how far. */
+async function hashBehind(
+  channel: JobChannel,
+  handle: FileHandle,
+  frontiers: Frontiers,
+  slot: number,
+  from: number,
+  to: number,
+  hash: Hash,
+  hashed: (position: number) => void,
+): Promise<void> {
+  const buffer = new Uint8Array(READ_BACK);
+  let position = from;
+  while (position < to) {
+    if (channel.signal.aborted) throw channel.signal.reason;
+    const seen = frontiers.generation;
+    const state = frontiers.state(slot);
+    if (state === FAILED) throw new SkiffError("NETWORK", "a range of the download failed");
+    const ready = state === 0 ? Math.min(to, from + frontiers.written(slot)) : to;
+    if (ready <= position) {
+      await frontiers.changed(seen);
+      continue;
+    }
+    while (position < ready) {
+      const { bytesRead } = await handle.read(
+        buffer,
+        0,
+        Math.min(buffer.byteLength, ready - position),
+        position,
+      );
+      if (bytesRead === 0)
+        throw new SkiffError("IO", `${handle.fd}: the file ended at ${position} while hashing`);
+      hash.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+      hashed(position);
+    }
+  }
+}
+
+/** A range job: bytes `from`-`to` written at their offsets, progress published for the hasher. */
+export async function writeRange(channel: JobChannel, job: RangeJob): Promise<JobResult> {
+  const frontiers = new Frontiers(job.shared);
+  let state: typeof FAILED | 1 = FAILED;
+  const handle = await open(job.path, constants.O_WRONLY | (constants.O_NOFOLLOW ?? 0)).catch((error) => {
+    frontiers.settle(job.slot, FAILED);
+    throw error;
+  });
+  try {
+    await receive(channel, {
+      blob: job.blob,
+      where: job.where,
+      fd: handle.fd,
+      from: job.from,
+      to: job.to,
+      wrote(position) {
+        if (frontiers.stopped) {
+          channel.stop(new SkiffError("NETWORK", "stopped: another part of the download failed"));
+          return;
+        }
+        frontiers.publish(job.slot, position - job.from);
+        channel.progress(position - job.from);
+      },
+    });
+    channel.progress(job.to - job.from, true);
+    state = 1;
+    return { bytes: job.to - job.from };
+  } finally {
+    await handle.close().catch(() => {});
+    frontiers.settle(job.slot, state);
+  }
+}

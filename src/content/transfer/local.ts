@@ -1,0 +1,86 @@
+/**
+ * Worker side of jobs on local files: a blob copied from one file to another (a layout source)
+ * and verified in its new place, and the digest of a file (push).
+ */
+import { createHash } from "node:crypto";
+import { constants } from "node:fs";
+import { copyFile, type FileHandle, open, rm, stat } from "node:fs/promises";
+import { SkiffError } from "../../errors.ts";
+import { parseDigest } from "../../oci/digest.ts";
+import type { JobChannel } from "./channel.ts";
+import type { CopyJob, HashJob, JobResult } from "./protocol.ts";
+
+/** Bytes per read when hashing a file: one buffer, reused. */
+const READ_SIZE = 1024 * 1024;
+
+/** Hashes the file behind `handle` (from its start); reports progress to `channel` when given. */
+async function hashHandle(
+  handle: FileHandle,
+  algorithm: string,
+  channel?: JobChannel,
+): Promise<{ digest: string; size: number }> {
+  const hash = createHash(algorithm);
+  const buffer = new Uint8Array(READ_SIZE);
+  let size = 0;
+  for (;;) {
+    if (channel?.signal.aborted) throw channel.signal.reason;
+    const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, size);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    size += bytesRead;
+    channel?.progress(size);
+  }
+  return { digest: `${algorithm}:${hash.digest("hex")}`, size };
+}
+
+export async function hashFile(job: HashJob): Promise<JobResult> {
+  const handle = await open(job.path, "r");
+  try {
+    const { digest, size } = await hashHandle(handle, job.algorithm);
+    return { bytes: size, digest };
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/**
+ * Copies the source file to `job.path` (the kernel copies: no bytes through JavaScript), then
+ * hashes the copy, so what gets a name is what was verified, and fsyncs it.
+ */
+export async function copyBlob(channel: JobChannel, job: CopyJob): Promise<JobResult> {
+  const { size } = await stat(job.source);
+  if (size !== job.blob.size) {
+    throw new SkiffError(
+      "SIZE_MISMATCH",
+      `blob ${job.blob.digest} in ${job.where} is ${size} bytes, expected ${job.blob.size}`,
+    );
+  }
+  // A file (or symlink) left at the name is replaced, never written through.
+  await rm(job.path, { force: true });
+  await copyFile(job.source, job.path, constants.COPYFILE_EXCL);
+  const handle = await open(job.path, constants.O_RDWR | (constants.O_NOFOLLOW ?? 0));
+  try {
+    const { digest, size: copied } = await hashHandle(
+      handle,
+      parseDigest(job.blob.digest).algorithm,
+      channel,
+    );
+    if (copied !== job.blob.size) {
+      throw new SkiffError(
+        "SIZE_MISMATCH",
+        `${job.blob.digest} from ${job.where}: got ${copied} bytes, expected ${job.blob.size}`,
+      );
+    }
+    if (digest !== job.blob.digest) {
+      throw new SkiffError(
+        "DIGEST_MISMATCH",
+        `${job.blob.digest} from ${job.where}: content hashes to ${digest}`,
+      );
+    }
+    channel.progress(copied, true);
+    await handle.sync();
+    return { bytes: copied };
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}

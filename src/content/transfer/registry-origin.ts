@@ -1,0 +1,90 @@
+/**
+ * A registry blob as a worker fetches it: the main thread prepares each request with the
+ * registry client (token, `--resolve`, TLS, `-H` headers, `--debug`), decides whether a redirect
+ * may be followed, and answers 401s the way `RegistryClient.send` does.
+ */
+import { SkiffError } from "../../errors.ts";
+import type { Descriptor } from "../../oci/descriptor.ts";
+import type { RegistryClient } from "../registry/client.ts";
+import { scrubUrl } from "../registry/debug.ts";
+import { networkError } from "../registry/errors.ts";
+import type { BlobOrigin } from "./offload.ts";
+import type { Ask } from "./protocol.ts";
+
+const MAX_REDIRECTS = 10;
+
+function rangeHeaders(question: Ask): Record<string, string> {
+  if (question.to !== undefined) return { Range: `bytes=${question.from}-${question.to - 1}` };
+  return question.from > 0 ? { Range: `bytes=${question.from}-` } : {};
+}
+
+/** Blob `desc` of `repository`, read with the scopes `scopes()` gives at the time of each request. */
+export function registryOrigin(
+  client: RegistryClient,
+  repository: string,
+  desc: Descriptor,
+  scopes: () => string[],
+): BlobOrigin {
+  const path = `/v2/${repository}/blobs/${desc.digest}`;
+  const what = `blob ${desc.digest}`;
+  let asked = scopes();
+  const fail = (status: number, statusText: string, headers: [string, string][], body: string) =>
+    client.fail(new Response(body, { status, statusText, headers }), { repository, what });
+  return {
+    kind: "registry",
+    where: `${client.registry}/${repository}`,
+    async prepare(question) {
+      const headers = rangeHeaders(question);
+      switch (question.kind) {
+        case "open":
+          return client.prepare({ method: "GET", url: path, headers, scopes: asked });
+        case "redirect": {
+          if (question.hops > MAX_REDIRECTS) {
+            throw new SkiffError(
+              "REGISTRY",
+              `${client.registry} redirected more than ${MAX_REDIRECTS} times`,
+            );
+          }
+          const from = new URL(question.url);
+          const next = new URL(question.location, from);
+          if (from.protocol === "https:" && next.protocol !== "https:") {
+            throw new SkiffError(
+              "REGISTRY",
+              `${client.registry} redirected ${scrubUrl(from.href)} to ${scrubUrl(next.href)}: refusing to leave HTTPS`,
+            );
+          }
+          if (next.protocol !== "https:" && next.protocol !== "http:") {
+            throw new SkiffError(
+              "REGISTRY",
+              `${client.registry} redirected to an unsupported URL ${scrubUrl(next.href)}`,
+            );
+          }
+          return client.prepare({ method: "GET", url: next.href, headers, scopes: asked });
+        }
+        case "unauthorized": {
+          const next =
+            question.rounds <= 2
+              ? client.authorizer.challenge(question.challenge, asked, question.sent)
+              : undefined;
+          if (next) {
+            asked = next;
+            return client.prepare({ method: "GET", url: path, headers, scopes: asked });
+          }
+          if (question.sent?.startsWith("Bearer "))
+            throw client.authorizer.refusedError(asked, question.challenge);
+          throw await fail(
+            401,
+            "Unauthorized",
+            question.challenge ? [["www-authenticate", question.challenge]] : [],
+            "",
+          );
+        }
+      }
+    },
+    refused: (refusal) => fail(refusal.status, refusal.statusText, refusal.headers, refusal.body),
+    network: (error) => networkError(error, client.registry, client.https),
+    debug(lines) {
+      client.settings.debug?.(client.scrub(lines.join("\n")));
+    },
+  };
+}
