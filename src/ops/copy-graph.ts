@@ -6,7 +6,7 @@ import {
   type Opened,
   type Storage,
 } from "../content/target.ts";
-import { transferOffThread } from "../content/transfer/offload.ts";
+import { offloadTransfer } from "../content/transfer/offload.ts";
 import { bytesStream, tap } from "../content/verify.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { successors } from "../oci/manifest.ts";
@@ -106,8 +106,8 @@ export async function copyGraph(
         stopError: () => new CopyStopped(),
       };
       try {
-        if (resumable && (await transferOffThread(source, destination, desc, watch))) {
-          // Moved by a transfer worker.
+        if (resumable && (await offloadTransfer(source, destination, desc, watch))) {
+          // Moved without the bytes passing through this thread (content/transfer).
         } else if (resumable && isResumingPusher(destination)) await destination.pushFrom(desc, watchedFrom);
         else await destination.push(desc, (await watchedFrom(0)).stream);
       } catch (error) {

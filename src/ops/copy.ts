@@ -133,8 +133,8 @@ function explainingFetcher(source: Fetcher, parents: Map<string, string>, where:
   };
   // Transfer workers read blobs where the source says they are; their errors are explained too.
   if (isBlobLocator(source)) {
-    explaining.locateBlob = (desc) => {
-      const origin = source.locateBlob(desc);
+    explaining.locateBlob = async (desc) => {
+      const origin = await source.locateBlob(desc);
       return origin && mapOriginErrors(origin, (error) => explain(error, desc) as Error);
     };
   }

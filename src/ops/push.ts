@@ -15,7 +15,7 @@ import { Annotation, emptyJson, isValidMediaType, MediaType } from "../oci/media
 import type { Platform } from "../oci/platform.ts";
 import { checkTag } from "../oci/reference.ts";
 import { type Annotations, emptyAnnotations, formatCreated, isRfc3339 } from "./annotations.ts";
-import { copyGraph } from "./copy-graph.ts";
+import { copyGraph, limiter } from "./copy-graph.ts";
 import { ignoreEvents, type Listener } from "./events.ts";
 
 /** oras-go's default config media type for image-spec v1.0 artifacts. */
@@ -418,13 +418,20 @@ export async function pushArtifact(
     // input never leaves a half-made layout or a dangling upload behind.
     const memory = new MemoryStore();
     const config = await prepareConfig(plan, files, memory);
-    const layers: Descriptor[] = [];
-    for (const layer of plan.layers) {
-      const add: Parameters<FileSource["add"]>[1] = { title: layer.title, allowDirectory: true };
-      if (layer.mediaType !== undefined) add.mediaType = layer.mediaType;
-      if (layer.annotations !== undefined) add.annotations = layer.annotations;
-      layers.push(await files.add(layer.path, add));
-    }
+    // Files are hashed several at once (on transfer workers when there are); errors in file order.
+    const limit = limiter(Math.max(1, options.concurrency ?? 5));
+    const added = await Promise.allSettled(
+      plan.layers.map((layer) => {
+        const add: Parameters<FileSource["add"]>[1] = { title: layer.title, allowDirectory: true };
+        if (layer.mediaType !== undefined) add.mediaType = layer.mediaType;
+        if (layer.annotations !== undefined) add.annotations = layer.annotations;
+        return limit(() => files.add(layer.path, add));
+      }),
+    );
+    const layers = added.map((result) => {
+      if (result.status === "rejected") throw result.reason;
+      return result.value;
+    });
     if (plan.imageSpec === "v1.1" && layers.length === 0) memory.add(emptyJson, new Uint8Array([0x7b, 0x7d]));
     const built = buildManifest(plan, config, layers);
     memory.add(built.desc, built.bytes);

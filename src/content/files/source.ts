@@ -10,6 +10,7 @@ import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { Annotation, MediaType } from "../../oci/media-types.ts";
 import type { Fetcher } from "../target.ts";
+import { type BlobLocator, type BlobOrigin, hashOnWorker, OFFLOAD_MIN_BYTES } from "../transfer/offload.ts";
 import { fileStream, writeStreamToFile } from "./disk.ts";
 import { hashFile, packDirectory, type TarOptions } from "./pack.ts";
 
@@ -51,7 +52,7 @@ export interface AddFileOptions {
  * Blobs backed by files: plain files are served from where they are; directories from their
  * packed temporary file. Call {@link FileSource.close} to remove the temporary files.
  */
-export class FileSource implements Fetcher {
+export class FileSource implements Fetcher, BlobLocator {
   readonly #paths = new Map<string, string>();
   readonly #tempDir: string;
   readonly #tar: TarOptions;
@@ -108,9 +109,12 @@ export class FileSource implements Fetcher {
       };
       this.#paths.set(desc.digest, packed.path);
     } else if (info.isFile()) {
-      const { digest, size } = await hashFile(path).catch((error) => {
-        throw fileError(error.cause ?? error, path);
-      });
+      const hashed = info.size >= OFFLOAD_MIN_BYTES ? hashOnWorker(path) : Promise.resolve(undefined);
+      const { digest, size } = await hashed
+        .then((result) => result ?? hashFile(path))
+        .catch((error) => {
+          throw fileError(error.cause ?? error, path);
+        });
       desc = { mediaType: options.mediaType ?? MediaType.ociLayerTar, digest, size };
       this.#paths.set(desc.digest, path);
     } else {
@@ -131,6 +135,29 @@ export class FileSource implements Fetcher {
     // Hashed once already, by add(): the receiving store checks the digest (a layout hashes the
     // unmarked stream, a registry checks `?digest=`), so a file changed since is refused there.
     return fileStream(path);
+  }
+
+  /** Where a blob's file is, so that it is uploaded or copied without reading it here (content/transfer). */
+  async locateBlob(desc: Descriptor): Promise<BlobOrigin | undefined> {
+    const path = this.#paths.get(desc.digest);
+    if (path === undefined) return undefined;
+    return {
+      kind: "file",
+      where: "the pushed files",
+      path,
+      check: async () => {
+        const size = await stat(path).then(
+          (info) => info.size,
+          (error) => Promise.reject(fileError(error, path)),
+        );
+        if (size !== desc.size) {
+          throw new SkiffError(
+            "SIZE_MISMATCH",
+            `"${path}" changed while pushing: ${size} bytes, ${desc.size} when it was read`,
+          );
+        }
+      },
+    };
   }
 
   /** Removes the temporary files. */

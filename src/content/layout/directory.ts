@@ -204,7 +204,7 @@ export class LayoutDirectory extends LayoutBase implements BlobLocator, FileFill
   }
 
   /** Where a transfer worker reads a blob from (content/transfer): its file. */
-  locateBlob(desc: Descriptor): BlobOrigin {
+  async locateBlob(desc: Descriptor): Promise<BlobOrigin> {
     return {
       kind: "file",
       where: this.where,

@@ -1,6 +1,7 @@
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import type { Fetcher, Storage } from "../target.ts";
+import { type BlobLocator, isBlobLocator } from "../transfer/offload.ts";
 import { bytesStream, readAll, verifyBytes } from "../verify.ts";
 
 /**
@@ -38,13 +39,19 @@ export class MemoryStore implements Storage {
 /** A fetcher that asks each store in turn: e.g. freshly built manifests first, then a layout. */
 export function fetchFromAny(
   ...stores: (Fetcher & { exists(desc: Descriptor): Promise<boolean> })[]
-): Fetcher {
+): Fetcher & BlobLocator {
+  const holder = async (desc: Descriptor) => {
+    for (const store of stores.slice(0, -1)) if (await store.exists(desc)) return store;
+    return stores[stores.length - 1]!;
+  };
   return {
     async fetch(desc) {
-      for (const store of stores.slice(0, -1)) {
-        if (await store.exists(desc)) return store.fetch(desc);
-      }
-      return stores[stores.length - 1]!.fetch(desc);
+      return (await holder(desc)).fetch(desc);
+    },
+    // Where the store that has the blob says it is (content/transfer), when it can say.
+    async locateBlob(desc) {
+      const store = await holder(desc);
+      return isBlobLocator(store) ? store.locateBlob(desc) : undefined;
     },
   };
 }

@@ -34,8 +34,11 @@ export interface RequestSpec {
   /** A path (`/v2/...`, with query) on the registry, or an absolute URL (an upload `Location`). */
   url: string;
   headers?: Record<string, string>;
-  /** Bytes can be sent again (retries, auth, 307); a stream is sent once. */
-  body?: Uint8Array | string | ReadableStream<Uint8Array>;
+  /**
+   * Bytes (or a file: runtime/transfer.ts `fileBody`) can be sent again (retries, auth, 307); a
+   * stream is sent once.
+   */
+  body?: Uint8Array | string | Blob | ReadableStream<Uint8Array>;
   /** Token scopes the request needs (`repository:NAME:pull`). */
   scopes: readonly string[];
   /** Retry on network errors and 408/429/5xx; default: true unless the body is a stream. */
@@ -407,9 +410,10 @@ export class RegistryClient {
       };
       let response: Response;
       try {
-        ({ response } = await watch.around(
-          this.sendFollowing(spec, authorization, controller.signal, watch),
-        ));
+        const sent = this.sendFollowing(spec, authorization, controller.signal, watch);
+        // A file body goes out without passing JavaScript, so its progress cannot be watched:
+        // the idle timeout starts with the answer (a dead peer still fails the connection in TCP).
+        ({ response } = await (spec.body instanceof Blob ? sent : watch.around(sent)));
       } catch (error) {
         stop();
         if (spec.signal?.aborted) throw spec.signal.reason ?? error;

@@ -14,8 +14,9 @@ import {
 } from "../../oci/manifest.ts";
 import { isManifestMediaType, MediaType, manifestAccept } from "../../oci/media-types.ts";
 import { isValidTag } from "../../oci/reference.ts";
+import { fileBody } from "../../runtime/transfer.ts";
 import type { Mounter, Opened, Target } from "../target.ts";
-import type { BlobLocator, BlobOrigin } from "../transfer/offload.ts";
+import type { BlobLocator, BlobOrigin, FileUploader } from "../transfer/offload.ts";
 import { registryOrigin } from "../transfer/registry-origin.ts";
 import { bytesStream, digestOf, readAll, verifyBytes, verifyingStream } from "../verify.ts";
 import { repositoryScope } from "./challenge.ts";
@@ -29,7 +30,7 @@ import {
   referrersTag,
   removeFromReferrersIndex,
 } from "./referrers.ts";
-import { mountBlob, uploadBlob } from "./upload.ts";
+import { configuredChunkSize, mountBlob, uploadBlob } from "./upload.ts";
 
 /** Tags and repositories asked for per page: 1000, or `SKIFF_PAGE_SIZE` (tests use small pages). */
 export function pageSize(env: Record<string, string | undefined> = process.env): number {
@@ -86,7 +87,7 @@ export function checkDeclaredMediaType(bytes: Uint8Array, served: string | undef
 /** Anything pushed that has `subject` gets the registry's `OCI-Subject` answer recorded here. */
 type SubjectHandling = "indexed" | "not-indexed";
 
-export class RegistryRepository implements Target, Mounter, BlobLocator {
+export class RegistryRepository implements Target, Mounter, BlobLocator, FileUploader {
   readonly kind = "registry" as const;
   readonly writable = true;
   readonly name: string;
@@ -270,7 +271,7 @@ export class RegistryRepository implements Target, Mounter, BlobLocator {
   }
 
   /** Where a transfer worker fetches a blob from (content/transfer); manifests stay here. */
-  locateBlob(desc: Descriptor): BlobOrigin | undefined {
+  async locateBlob(desc: Descriptor): Promise<BlobOrigin | undefined> {
     if (RegistryRepository.kindOf(desc) === "manifests") return undefined;
     return registryOrigin(this.client, this.repository, desc, () => this.readScopes);
   }
@@ -440,6 +441,16 @@ export class RegistryRepository implements Target, Mounter, BlobLocator {
     }
     await uploadBlob(this.client, this.repository, desc, content);
     this.writing = true;
+  }
+
+  /** Uploads a blob from a file that the kernel sends (content/transfer); false where it cannot. */
+  async uploadFile(desc: Descriptor, path: string): Promise<boolean> {
+    const body = fileBody(path, desc.size);
+    if (!body || RegistryRepository.kindOf(desc) === "manifests" || configuredChunkSize() !== undefined)
+      return false;
+    await uploadBlob(this.client, this.repository, desc, body);
+    this.writing = true;
+    return true;
   }
 
   /** PUT manifest bytes under a digest or tag. */

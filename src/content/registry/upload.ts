@@ -182,18 +182,21 @@ async function expectCreated(ctx: UploadContext, response: Response, desc: Descr
 /**
  * Uploads a blob. The size is checked on the way (never more than `desc.size`), and the registry
  * checks the bytes against `?digest=` before committing (small blobs are also hashed here first).
+ * A file body (a Blob of `desc.size` bytes, see runtime/transfer.ts) is sent like bytes, whole and
+ * again when a try fails, and never in chunks.
  */
 export async function uploadBlob(
   client: RegistryClient,
   repository: string,
   desc: Descriptor,
-  content: ReadableStream<Uint8Array>,
+  content: ReadableStream<Uint8Array> | Blob,
   chunkSize: number | undefined = configuredChunkSize(),
 ): Promise<void> {
   const ctx: UploadContext = { client, repository, where: `${client.registry}/${repository}` };
   const what = `blob ${desc.digest}`;
-  let small: Uint8Array | undefined;
-  if (desc.size <= SMALL_BLOB_BYTES && (chunkSize === undefined || desc.size <= chunkSize)) {
+  let small: Uint8Array | Blob | undefined;
+  if (content instanceof Blob) small = content;
+  else if (desc.size <= SMALL_BLOB_BYTES && (chunkSize === undefined || desc.size <= chunkSize)) {
     small = await readAll(content, desc.size, `${what} from the source`);
     verifyBytes(small, desc, "the source");
   }
@@ -205,7 +208,7 @@ export async function uploadBlob(
         const response = await client.send({
           method: "PUT",
           url: withQuery(location, "digest", desc.digest).href,
-          headers: { "Content-Type": "application/octet-stream", "Content-Length": String(small.byteLength) },
+          headers: { "Content-Type": "application/octet-stream", "Content-Length": String(desc.size) },
           body: small,
           scopes,
           // A retried PUT may find the upload already committed: registries answer 404 then.
@@ -222,6 +225,8 @@ export async function uploadBlob(
         return;
       }
     }
+    if (content instanceof Blob)
+      throw new SkiffError("UNSUPPORTED", `${what}: a file body cannot be sent in chunks`);
     // The registry hashes what it receives and refuses a mismatch with `?digest=` (DIGEST_INVALID)
     // before the blob gets its name, so only the size is bounded here: a client-side hash would be
     // a second pass over every byte of a pushed file (the file source hashed it already).
@@ -278,7 +283,7 @@ export async function uploadBlob(
     });
     await expectCreated(ctx, response, desc);
   } catch (error) {
-    await content.cancel().catch(() => {});
+    if (!(content instanceof Blob)) await content.cancel().catch(() => {});
     await cancelUpload(ctx, location);
     throw error;
   }

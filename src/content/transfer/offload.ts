@@ -1,9 +1,10 @@
 /**
- * Blob transfers on the worker pool, main thread side. A source that can say where a blob lives
- * in terms a worker can reach ({@link BlobLocator}: a registry URL it prepares requests for, or a
- * file) and a destination that can let a worker fill a file for the blob ({@link FileFiller}) move
- * the blob's bytes off the main thread: the worker receives, hashes and writes; the main thread
- * answers its requests (tokens, redirects), reports progress and gives the verified file its name.
+ * Blob transfers whose bytes never pass through the main thread. A source that can say where a
+ * blob lives in terms a worker can reach ({@link BlobLocator}: a registry URL it prepares requests
+ * for, or a file) and a destination that lets a worker fill a file for the blob
+ * ({@link FileFiller}) move it on the worker pool: the worker receives, hashes and writes; the
+ * main thread answers its requests (tokens, redirects), reports progress and gives the verified
+ * file its name. A file going to a registry ({@link FileUploader}) is sent by the kernel.
  */
 import { rm } from "node:fs/promises";
 import process from "node:process";
@@ -39,9 +40,9 @@ export type BlobOrigin =
       check(): Promise<void>;
     };
 
-/** A source that can tell workers where its blobs are. */
+/** A source that can tell workers where its blobs are (undefined: only as a stream). */
 export interface BlobLocator {
-  locateBlob(desc: Descriptor): BlobOrigin | undefined;
+  locateBlob(desc: Descriptor): Promise<BlobOrigin | undefined>;
 }
 
 /** The file a worker writes a blob into: a new file, or (`resume`) a partial whose bytes it may keep. */
@@ -57,6 +58,15 @@ export interface BlobFile {
  */
 export interface FileFiller {
   fillBlob(desc: Descriptor, fill: (file: BlobFile) => Promise<void>): Promise<boolean>;
+}
+
+/** A destination that uploads a blob from a file without reading it (false: it cannot, stream it). */
+export interface FileUploader {
+  uploadFile(desc: Descriptor, path: string): Promise<boolean>;
+}
+
+export function isFileUploader(target: unknown): target is FileUploader {
+  return typeof (target as Partial<FileUploader>).uploadFile === "function";
 }
 
 export function isBlobLocator(source: unknown): source is BlobLocator {
@@ -88,22 +98,29 @@ export interface TransferWatch {
 }
 
 /**
- * Moves blob `desc` from `source` to `destination` on the worker pool. Resolves to false, having
- * done nothing, when the pair cannot (no pool, a small blob, a source or destination without the
- * capability); the caller then copies the blob as a stream.
+ * Moves blob `desc` from `source` to `destination` without its bytes passing through the main
+ * thread. Resolves to false, having done nothing, when the pair cannot (no pool, a small blob, a
+ * source or destination without the capability); the caller then copies the blob as a stream.
  */
-export async function transferOffThread(
+export async function offloadTransfer(
   source: unknown,
   destination: unknown,
   desc: Descriptor,
   watch: TransferWatch,
 ): Promise<boolean> {
+  if (desc.size < OFFLOAD_MIN_BYTES || !isBlobLocator(source)) return false;
   const pool = transferPool();
-  if (!pool || desc.size < OFFLOAD_MIN_BYTES || !isFileFiller(destination) || !isBlobLocator(source))
-    return false;
-  const origin = source.locateBlob(desc);
+  const uploads = isFileUploader(destination);
+  if (!uploads && !(pool && isFileFiller(destination))) return false;
+  const origin = await source.locateBlob(desc);
   if (!origin) return false;
   if (origin.kind === "file") await origin.check();
+  if (uploads) {
+    if (origin.kind !== "file" || !(await destination.uploadFile(desc, origin.path))) return false;
+    watch.progress(desc.size);
+    return true;
+  }
+  if (!pool || !isFileFiller(destination)) return false;
   return destination.fillBlob(desc, async (file) => {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -263,4 +280,12 @@ function injectedCrash(
   const [bytes, attempts] = text.split(":").map(Number);
   if (!Number.isFinite(bytes) || attempt >= (attempts ?? 1)) return undefined;
   return bytes;
+}
+
+/** The sha256 digest and size of a file, hashed on a transfer worker; undefined without a pool. */
+export async function hashOnWorker(path: string): Promise<{ digest: string; size: number } | undefined> {
+  const pool = transferPool();
+  if (!pool) return undefined;
+  const { digest, bytes } = await pool.run({ kind: "hash", path, algorithm: "sha256" }).result;
+  return { digest: digest!, size: bytes };
 }

@@ -6,7 +6,7 @@
 import { availableParallelism } from "node:os";
 import process from "node:process";
 import { SkiffError } from "../../errors.ts";
-import { startTransferWorker } from "../../runtime/workers.ts";
+import { startTransferWorker } from "../../runtime/transfer.ts";
 import {
   type Ask,
   type FromWorker,
@@ -65,7 +65,8 @@ export interface RunningJob {
   cancel(): void;
 }
 
-const isBlobJob = (job: Job) => job.kind === "download" || job.kind === "copy";
+/** Jobs that keep a worker busy on their own (a range job helps a download). */
+const isBlobJob = (job: Job) => job.kind !== "range";
 
 export class TransferPool {
   readonly #slots: Slot[] = [];
