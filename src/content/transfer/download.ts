@@ -9,7 +9,7 @@
  * Receiving and writing then run on other cores than hashing, so one blob uses them all.
  */
 import { createHash, type Hash } from "node:crypto";
-import { constants } from "node:fs";
+import { constants, readSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { SkiffError } from "../../errors.ts";
 import { parseDigest } from "../../oci/digest.ts";
@@ -23,7 +23,11 @@ import { openBody } from "./request.ts";
 export const FORK_MIN_BYTES = 64 * 1024 * 1024;
 /** The part of a split download that its own job receives before it only hashes. */
 export const LEAD_BYTES = 8 * 1024 * 1024;
-/** Bytes read back per read by the hasher behind the range writers. */
+/**
+ * Bytes read back per read by the hasher behind the range writers, into one reused buffer.
+ * Synchronous reads: from the page cache they take microseconds, and an awaited read goes
+ * through the runtime's thread pool (measured ~0.35 CPU-s per GiB more).
+ */
 const READ_BACK = 1024 * 1024;
 
 interface Prefix {
@@ -50,7 +54,7 @@ async function hashPrefix(handle: FileHandle, digest: string, size: number): Pro
   const buffer = new Uint8Array(Math.min(READ_BACK, have));
   let done = 0;
   while (done < have) {
-    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.byteLength, have - done), done);
+    const bytesRead = readSync(handle.fd, buffer, 0, Math.min(buffer.byteLength, have - done), done);
     if (bytesRead === 0) break;
     hash.update(buffer.subarray(0, bytesRead));
     done += bytesRead;
@@ -116,7 +120,7 @@ async function fill(
     return;
   }
   const first = await openBody(channel, `blob ${blob.digest} from ${job.where}`, prefix.size, lead);
-  if (first.response.status !== 206) {
+  if (first.answer.status !== 206) {
     // The server ignores Range: one stream, as it comes.
     await receive(channel, { ...base, from: prefix.size, to: blob.size, first });
     return;
@@ -178,7 +182,8 @@ async function hashBehind(
       continue;
     }
     while (position < ready) {
-      const { bytesRead } = await handle.read(
+      const bytesRead = readSync(
+        handle.fd,
         buffer,
         0,
         Math.min(buffer.byteLength, ready - position),

@@ -3,14 +3,14 @@
  * and verified in its new place, and the digest of a file (push).
  */
 import { createHash } from "node:crypto";
-import { constants } from "node:fs";
+import { constants, readSync } from "node:fs";
 import { copyFile, type FileHandle, open, rm, stat } from "node:fs/promises";
 import { SkiffError } from "../../errors.ts";
 import { parseDigest } from "../../oci/digest.ts";
 import type { JobChannel } from "./channel.ts";
 import type { CopyJob, HashJob, JobResult } from "./protocol.ts";
 
-/** Bytes per read when hashing a file: one buffer, reused. */
+/** Bytes per read when hashing a file: one buffer, reused; synchronous reads (see download.ts). */
 const READ_SIZE = 1024 * 1024;
 
 /** Hashes the file behind `handle` (from its start); reports progress to `channel` when given. */
@@ -24,7 +24,7 @@ async function hashHandle(
   let size = 0;
   for (;;) {
     if (channel?.signal.aborted) throw channel.signal.reason;
-    const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, size);
+    const bytesRead = readSync(handle.fd, buffer, 0, buffer.byteLength, size);
     if (bytesRead === 0) break;
     hash.update(buffer.subarray(0, bytesRead));
     size += bytesRead;

@@ -1,7 +1,8 @@
 /**
  * The pool of transfer workers (main thread side): started on first use, one per core up to
- * {@link MAX_WORKERS}. Each worker runs several jobs at once; a job goes to the least busy one.
- * A worker that dies fails the jobs it had with {@link WorkerCrashed} and is replaced on demand.
+ * {@link MAX_WORKERS}, ended after {@link IDLE_MS} without jobs (so they never keep a process
+ * alive). Each worker runs several jobs at once; a job goes to the least busy one. A worker that
+ * dies fails the jobs it had with {@link WorkerCrashed} and is replaced on demand.
  */
 import { availableParallelism } from "node:os";
 import process from "node:process";
@@ -20,6 +21,8 @@ import {
 } from "./protocol.ts";
 
 export const MAX_WORKERS = 4;
+/** Workers end after this long without a job. */
+const IDLE_MS = 1000;
 
 /** A worker thread ended while it ran a job (a bug or a fault injected by tests). */
 export class WorkerCrashed extends SkiffError {
@@ -72,11 +75,13 @@ export class TransferPool {
   readonly #slots: Slot[] = [];
   readonly #running = new Map<number, Running>();
   #next = 1;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly size: number) {}
 
   /** Starts `job` on the least busy worker (another than `avoid` when there is a choice). */
   run(job: Job, handlers: JobHandlers = {}, avoid?: Slot): RunningJob {
+    clearTimeout(this.#idleTimer);
     const slot = this.#pick(avoid);
     const id = this.#next++;
     const result = new Promise<JobResult>((resolve, reject) => {
@@ -137,7 +142,16 @@ export class TransferPool {
     this.#running.delete(id);
     running.slot.jobs.delete(id);
     if (isBlobJob(running.job)) running.slot.blobs--;
+    if (this.#running.size === 0) {
+      this.#idleTimer = setTimeout(() => this.#endIdle(), IDLE_MS);
+      (this.#idleTimer as { unref?: () => void }).unref?.();
+    }
     return running;
+  }
+
+  #endIdle(): void {
+    if (this.#running.size > 0) return;
+    for (const slot of this.#slots.splice(0)) slot.worker.terminate();
   }
 
   #post(slot: Slot, message: ToWorker): void {

@@ -5,12 +5,17 @@
  */
 import { writeSync } from "node:fs";
 import { SkiffError } from "../../errors.ts";
+import { collectGarbage } from "../../runtime/transfer.ts";
 import { parseContentRange } from "../registry/download.ts";
 import { isRetryableNetworkError } from "../registry/errors.ts";
 import { backoffDelay, MAX_RETRIES, sleep } from "../registry/retry.ts";
 import type { JobChannel } from "./channel.ts";
 import type { BlobId } from "./protocol.ts";
 import { type OpenBody, openBody } from "./request.ts";
+
+/** Bytes received by this worker between two garbage collections (runtime/transfer.ts). */
+const COLLECT_EVERY = 16 * 1024 * 1024;
+let sinceCollected = 0;
 
 /** Writes all of `bytes` at `position` of `fd`. */
 export function writeAt(fd: number, bytes: Uint8Array, position: number): void {
@@ -44,14 +49,14 @@ export async function receive(channel: JobChannel, r: Receiving): Promise<void> 
   let resumes = 0;
   let opened = r.first;
   for (;;) {
-    const { response, idle } =
+    const { answer: response, idle } =
       opened ?? (await openBody(channel, what, position, bounded ? r.to : undefined));
     opened = undefined;
     let skip = 0;
     if (response.status === 206) {
       const range = parseContentRange(response.headers.get("content-range"));
       if (range?.start !== position || (range.total !== undefined && range.total !== r.blob.size)) {
-        await response.body?.cancel().catch(() => {});
+        await response.cancel();
         throw new SkiffError(
           "REGISTRY",
           `${what}: asked for bytes ${position}-, the registry sent ${response.headers.get("content-range") ?? "no Content-Range"}`,
@@ -60,7 +65,7 @@ export async function receive(channel: JobChannel, r: Receiving): Promise<void> 
     } else {
       const length = response.headers.get("content-length");
       if (length !== null && Number(length) !== r.blob.size) {
-        await response.body?.cancel().catch(() => {});
+        await response.cancel();
         throw new SkiffError(
           "SIZE_MISMATCH",
           `${what}: the registry announces ${length} bytes, the descriptor says ${r.blob.size}`,
@@ -68,16 +73,14 @@ export async function receive(channel: JobChannel, r: Receiving): Promise<void> 
       }
       skip = position; // the whole blob again: read past what is written
     }
-    const reader = response.body!.getReader();
     try {
-      for (;;) {
-        const { value, done } = await idle.around(reader.read());
-        if (done) break;
-        let chunk = value;
+      await response.pipe((bytes) => {
+        idle.touch();
+        let chunk = bytes;
         if (skip > 0) {
           if (chunk.byteLength <= skip) {
             skip -= chunk.byteLength;
-            continue;
+            return false;
           }
           chunk = chunk.subarray(skip);
           skip = 0;
@@ -94,11 +97,17 @@ export async function receive(channel: JobChannel, r: Receiving): Promise<void> 
         r.hash?.update(chunk);
         writeAt(r.fd, chunk, position);
         position += chunk.byteLength;
+        sinceCollected += chunk.byteLength;
+        if (sinceCollected >= COLLECT_EVERY) {
+          sinceCollected = 0;
+          collectGarbage();
+        }
         r.wrote?.(position);
-        if (bounded && position === r.to) break;
-      }
+        return bounded && position === r.to;
+      });
     } catch (error) {
-      await reader.cancel().catch(() => {});
+      idle.stop();
+      await response.cancel();
       if (channel.signal.aborted) throw channel.signal.reason;
       if (error instanceof SkiffError && error.code !== "NETWORK") throw error;
       if (position >= r.to) return; // everything arrived; the connection broke afterwards
@@ -118,10 +127,8 @@ export async function receive(channel: JobChannel, r: Receiving): Promise<void> 
       await sleep(backoffDelay(resumes++), channel.signal);
       continue;
     }
-    if (bounded && position === r.to) {
-      await reader.cancel().catch(() => {});
-      return;
-    }
+    idle.stop();
+    await response.cancel();
     if (position >= r.to) return;
     if (resumes >= MAX_RETRIES) {
       throw new SkiffError(

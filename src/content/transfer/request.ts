@@ -6,6 +6,7 @@
  */
 import { SkiffError } from "../../errors.ts";
 import { hostHeaderFetchInit, tlsFetchInit } from "../../runtime/index.ts";
+import { socketBodies } from "../../runtime/transfer.ts";
 import { headerLines, scrubUrl } from "../registry/debug.ts";
 import { isRetryableNetworkError } from "../registry/errors.ts";
 import {
@@ -17,6 +18,7 @@ import {
   sleep,
 } from "../registry/retry.ts";
 import type { JobChannel } from "./channel.ts";
+import { type Answer, fromResponse, get } from "./http1.ts";
 import type { PreparedRequest, Refusal } from "./protocol.ts";
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -29,35 +31,37 @@ export class RefusedAnswer extends Error {
 }
 
 /**
- * Gives up a request or body read that waits longer than `ms` for bytes: `arm` around each wait,
- * `abort` reason is a NETWORK SkiffError.
+ * Gives up a request or body read after `ms` without bytes: `touch` on each chunk, `stop` when
+ * done; the abort reason of `controller` is a NETWORK SkiffError.
  */
 export class IdleTimer {
   readonly controller = new AbortController();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #last = Date.now();
+  readonly #timer: ReturnType<typeof setInterval>;
 
-  constructor(
-    private readonly ms: number,
-    private readonly what: string,
-  ) {}
-
-  async around<T>(promise: Promise<T>): Promise<T> {
-    this.#timer = setTimeout(
-      () =>
-        this.controller.abort(new SkiffError("NETWORK", `${this.what} sent nothing for ${this.ms / 1000} s`)),
-      this.ms,
+  constructor(ms: number, what: string) {
+    this.#timer = setInterval(
+      () => {
+        if (Date.now() - this.#last <= ms) return;
+        this.stop();
+        this.controller.abort(new SkiffError("NETWORK", `${what} sent nothing for ${ms / 1000} s`));
+      },
+      Math.min(1000, Math.max(25, ms / 4)),
     );
-    try {
-      return await promise;
-    } finally {
-      clearTimeout(this.#timer);
-    }
+  }
+
+  touch(): void {
+    this.#last = Date.now();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
   }
 }
 
-/** An open blob body: the response (200 or 206), and the idle timer to read it under. */
+/** An open blob body: the answer (200 or 206), and the idle timer to read it under. */
 export interface OpenBody {
-  response: Response;
+  answer: Answer;
   idle: IdleTimer;
 }
 
@@ -76,20 +80,26 @@ function fetchInit(request: PreparedRequest, signal: AbortSignal): RequestInit {
   } as RequestInit;
 }
 
-async function refusal(response: Response, url: string): Promise<Refusal> {
-  let body = "";
-  try {
-    body = (await response.text()).slice(0, 64 * 1024);
-  } catch {
-    // The status says enough.
-  }
-  return {
-    status: response.status,
-    statusText: response.statusText,
-    headers: [...response.headers],
-    body,
-    url,
-  };
+async function refusal(answer: Answer, url: string): Promise<Refusal> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  await answer
+    .pipe((chunk) => {
+      chunks.push(chunk.slice(0, 64 * 1024 - total));
+      total += chunks[chunks.length - 1]!.byteLength;
+      return total >= 64 * 1024;
+    })
+    .catch(() => {
+      // The status says enough.
+    });
+  const body = new TextDecoder().decode(Buffer.concat(chunks));
+  return { status: answer.status, statusText: answer.statusText, headers: [...answer.headers], body, url };
+}
+
+/** Sends a prepared GET over plain sockets where that applies, else with `fetch`. */
+async function send(request: PreparedRequest, signal: AbortSignal): Promise<Answer> {
+  if (request.method === "GET" && socketBodies()) return get(request, signal);
+  return fromResponse(await fetch(request.target, fetchInit(request, signal)));
 }
 
 /**
@@ -112,11 +122,12 @@ export async function openBody(
     const idle = new IdleTimer(request.idleMs, what);
     const onCancel = () => idle.controller.abort(channel.signal.reason);
     channel.signal.addEventListener("abort", onCancel, { once: true });
-    let response: Response;
+    let response: Answer;
     const started = Date.now();
     try {
-      response = await idle.around(fetch(request.target, fetchInit(request, idle.controller.signal)));
+      response = await send(request, idle.controller.signal);
     } catch (error) {
+      idle.stop();
       channel.signal.removeEventListener("abort", onCancel);
       if (channel.signal.aborted) throw channel.signal.reason;
       const cause = idle.controller.signal.aborted ? idle.controller.signal.reason : error;
@@ -127,14 +138,20 @@ export async function openBody(
       }
       throw cause;
     }
-    channel.signal.removeEventListener("abort", onCancel);
     channel.debug([
       `< ${response.status} ${response.statusText} ${scrubUrl(request.url)} (${Date.now() - started} ms)`,
       ...headerLines(response.headers),
     ]);
+    // The body is read under the same idle timer, and cancelling the job aborts it.
+    if (response.status === 200 || response.status === 206) return { answer: response, idle };
+    const done = async () => {
+      await response.cancel();
+      idle.stop();
+      channel.signal.removeEventListener("abort", onCancel);
+    };
     const location = response.headers.get("location");
     if (REDIRECTS.has(response.status) && location) {
-      await response.body?.cancel().catch(() => {});
+      await done();
       request = await channel.ask({
         kind: "redirect",
         location,
@@ -146,11 +163,10 @@ export async function openBody(
       continue;
     }
     if (response.status === 401 && request.toRegistry) {
-      const challenge = response.headers.get("www-authenticate");
-      await response.body?.cancel().catch(() => {});
+      await done();
       request = await channel.ask({
         kind: "unauthorized",
-        challenge,
+        challenge: response.headers.get("www-authenticate"),
         ...(request.headers.Authorization ? { sent: request.headers.Authorization } : {}),
         rounds: ++rounds,
         ...range,
@@ -161,19 +177,14 @@ export async function openBody(
       const retryAfter = response.headers.get("retry-after");
       const asked = parseRetryAfter(retryAfter);
       if (asked === undefined || asked <= MAX_RETRY_AFTER_MS) {
-        await response.body?.cancel().catch(() => {});
+        await done();
         await sleep(retryDelay(attempt++, retryAfter), channel.signal);
         request = await channel.ask({ kind: "open", ...range });
         continue;
       }
     }
-    if ((response.status === 200 || response.status === 206) && response.body) {
-      // Cancelling the job now aborts the body read too.
-      channel.signal.addEventListener("abort", () => idle.controller.abort(channel.signal.reason), {
-        once: true,
-      });
-      return { response, idle };
-    }
-    throw new RefusedAnswer(await refusal(response, request.url));
+    const refused = await refusal(response, request.url);
+    await done();
+    throw new RefusedAnswer(refused);
   }
 }
