@@ -36,7 +36,9 @@ export type Fault =
   /** Forward normally, but send the response body `chunk` bytes at a time with `ms` between chunks. */
   | { kind: "throttle"; chunk: number; ms: number }
   /** Replace the response body (and its Content-Length) with these bytes; status and headers kept. */
-  | { kind: "replace-body"; body: Uint8Array; contentType?: string };
+  | { kind: "replace-body"; body: Uint8Array; contentType?: string }
+  /** Forward the request without its `Range` header (a server that ignores Range: 200, everything). */
+  | { kind: "drop-range" };
 
 export interface FaultRule {
   /** HTTP method to match (any when omitted). */
@@ -47,6 +49,8 @@ export interface FaultRule {
   times?: number;
   /** Let this many matching requests through untouched first (default 0). */
   skip?: number;
+  /** Match only requests carrying this header (name in any case) with a value matching `value`. */
+  header?: { name: string; value: RegExp };
   fault: Fault;
 }
 
@@ -304,11 +308,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const sockets = new Set<net.Socket>();
   const began = Date.now();
 
-  const pick = (method: string, target: string): Fault | undefined => {
+  const pick = (method: string, target: string, head: Head): Fault | undefined => {
     for (const entry of rules) {
       const { rule } = entry;
       if (rule.method && rule.method.toUpperCase() !== method) continue;
       if (!rule.path.test(target)) continue;
+      if (rule.header && !rule.header.value.test(header(head, rule.header.name) ?? "")) continue;
       entry.seen++;
       if (entry.seen <= (rule.skip ?? 0)) continue;
       if (entry.fired >= (rule.times ?? 1)) continue;
@@ -380,7 +385,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       at: Date.now() - began,
     };
     requests.push(record);
-    const fault = pick(method, target);
+    const fault = pick(method, target, head);
     if (fault) record.fault = fault.kind;
 
     if (fault?.kind === "status") {
@@ -426,6 +431,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       return;
     }
     // Request: same head with Connection: close, then the body bytes as they come.
+    if (fault?.kind === "drop-range") setHeader(head, "Range", undefined);
     setHeader(head, "Connection", "close");
     setHeader(head, "Keep-Alive", undefined);
     // Host stays the client's view (the proxy): the registry builds upload Location URLs from it.

@@ -152,7 +152,7 @@ async function fill(
   } catch (error) {
     // Keep the partial a prefix of the blob: stop the writers, wait for them, cut after what is hashed.
     frontiers.stop();
-    while (!frontiers.settled) await frontiers.changed(frontiers.generation, 100);
+    while (!frontiers.settled(ranges)) await frontiers.changed(frontiers.generation, 100);
     await handle.truncate(hashed);
     throw error;
   }

@@ -71,9 +71,9 @@ export class Frontiers {
     return Atomics.load(this.#cells, 1) === 1;
   }
 
-  /** True when no range is RUNNING any more. */
-  get settled(): boolean {
-    for (let slot = 0; slot < this.slots; slot++) if (this.state(slot) === RUNNING) return false;
+  /** True when none of the first `count` ranges is RUNNING any more. */
+  settled(count: number): boolean {
+    for (let slot = 0; slot < count; slot++) if (this.state(slot) === RUNNING) return false;
     return true;
   }
 

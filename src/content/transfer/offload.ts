@@ -144,6 +144,7 @@ class Transfer {
   #rangeError: Error | undefined;
   #cancelled = false;
   #lead: RunningJob | undefined;
+  readonly #crashAfter: number | undefined;
 
   constructor(
     private readonly pool: TransferPool,
@@ -151,12 +152,14 @@ class Transfer {
     private readonly desc: Descriptor,
     private readonly file: BlobFile,
     private readonly watch: TransferWatch,
-    private readonly attempt: number,
-  ) {}
+    attempt: number,
+  ) {
+    this.#crashAfter = injectedCrash(attempt);
+  }
 
   async run(): Promise<void> {
     const blob = { digest: this.desc.digest, size: this.desc.size };
-    const crashAfter = injectedCrash(this.attempt);
+    const crashAfter = this.#crashAfter;
     const job: Job =
       this.origin.kind === "file"
         ? { kind: "copy", blob, source: this.origin.path, path: this.file.path, where: this.origin.where }
@@ -235,6 +238,7 @@ class Transfer {
           slot,
           shared,
           where: this.origin.where,
+          ...(this.#crashAfter !== undefined ? { crashAfter: this.#crashAfter } : {}),
         },
         {
           ...this.#requests(),

@@ -132,8 +132,9 @@ export class TransferPool {
     if (index === -1) return;
     this.#slots.splice(index, 1);
     slot.worker.terminate();
-    for (const id of slot.jobs)
-      this.#settle(id)?.reject(new WorkerCrashed(detail.split("\n")[0]!.slice(0, 200)));
+    // Bun's message starts with a frame of source lines; its `error: ...` line says what happened.
+    const said = /^error: (.+)$/m.exec(detail)?.[1] ?? detail.split("\n")[0]!;
+    for (const id of slot.jobs) this.#settle(id)?.reject(new WorkerCrashed(said.slice(0, 200)));
   }
 
   #settle(id: number): Running | undefined {
