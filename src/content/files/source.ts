@@ -3,6 +3,7 @@
  * gets a descriptor (directories are packed to a temporary tar+gzip first) and is read back by
  * digest, for the receiving store to verify.
  */
+import type { BigIntStats } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,6 +55,8 @@ export interface AddFileOptions {
  */
 export class FileSource implements Fetcher, BlobLocator {
   readonly #paths = new Map<string, string>();
+  /** What a hashed file looked like just before it was hashed, by digest. */
+  readonly #looks = new Map<string, Look>();
   readonly #tempDir: string;
   readonly #tar: TarOptions;
   readonly #stdin: (() => ReadableStream<Uint8Array>) | undefined;
@@ -109,6 +112,7 @@ export class FileSource implements Fetcher, BlobLocator {
       };
       this.#paths.set(desc.digest, packed.path);
     } else if (info.isFile()) {
+      const look = await lookAt(path);
       const hashed = info.size >= OFFLOAD_MIN_BYTES ? hashOnWorker(path) : Promise.resolve(undefined);
       const { digest, size } = await hashed
         .then((result) => result ?? hashFile(path))
@@ -117,6 +121,7 @@ export class FileSource implements Fetcher, BlobLocator {
         });
       desc = { mediaType: options.mediaType ?? MediaType.ociLayerTar, digest, size };
       this.#paths.set(desc.digest, path);
+      if (look) this.#looks.set(desc.digest, look);
     } else {
       throw new SkiffError("INVALID_INPUT", `"${path}" is neither a regular file nor a directory`);
     }
@@ -141,10 +146,12 @@ export class FileSource implements Fetcher, BlobLocator {
   async locateBlob(desc: Descriptor): Promise<BlobOrigin | undefined> {
     const path = this.#paths.get(desc.digest);
     if (path === undefined) return undefined;
+    const look = this.#looks.get(desc.digest);
     return {
       kind: "file",
       where: "the pushed files",
       path,
+      ...(look ? { unchangedSinceHashed: async () => unchanged(path, look) } : {}),
       check: async () => {
         const size = await stat(path).then(
           (info) => info.size,
@@ -164,6 +171,41 @@ export class FileSource implements Fetcher, BlobLocator {
   async close(): Promise<void> {
     await rm(this.#tempDir, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/** A file's identity and times (ns) as seen just before it was hashed, and when that was. */
+interface Look {
+  stats: BigIntStats;
+  atNs: bigint;
+}
+
+/** A change within this long before the look may not have moved the file's ctime yet (coarse clocks). */
+const CLOCK_SLACK_NS = 2_000_000_000n;
+
+async function lookAt(path: string): Promise<Look | undefined> {
+  const atNs = BigInt(Date.now()) * 1_000_000n;
+  return stat(path, { bigint: true }).then(
+    (stats) => ({ stats, atNs }),
+    () => undefined,
+  );
+}
+
+/**
+ * True when the file at `path` is the one looked at, not written since: same device, inode, size,
+ * mtime and ctime (no one can set ctime), and its last change well before the look.
+ */
+async function unchanged(path: string, look: Look): Promise<boolean> {
+  const now = await stat(path, { bigint: true }).catch(() => undefined);
+  const was = look.stats;
+  return (
+    now !== undefined &&
+    now.dev === was.dev &&
+    now.ino === was.ino &&
+    now.size === was.size &&
+    now.mtimeNs === was.mtimeNs &&
+    now.ctimeNs === was.ctimeNs &&
+    was.ctimeNs < look.atNs - CLOCK_SLACK_NS
+  );
 }
 
 /** A copy of `record` with keys in sorted order (so JSON is the same whatever the input order). */

@@ -45,7 +45,8 @@ export async function hashFile(job: HashJob): Promise<JobResult> {
 
 /**
  * Copies the source file to `job.path` (the kernel copies: no bytes through JavaScript), then
- * hashes the copy, so what gets a name is what was verified, and fsyncs it.
+ * hashes the copy, so what gets a name is what was verified (unless the main thread vouches for
+ * the source: `job.hash` false), and fsyncs it.
  */
 export async function copyBlob(channel: JobChannel, job: CopyJob): Promise<JobResult> {
   const { size } = await stat(job.source);
@@ -60,26 +61,24 @@ export async function copyBlob(channel: JobChannel, job: CopyJob): Promise<JobRe
   await copyFile(job.source, job.path, constants.COPYFILE_EXCL);
   const handle = await open(job.path, constants.O_RDWR | (constants.O_NOFOLLOW ?? 0));
   try {
-    const { digest, size: copied } = await hashHandle(
-      handle,
-      parseDigest(job.blob.digest).algorithm,
-      channel,
-    );
-    if (copied !== job.blob.size) {
+    const copied = job.hash
+      ? await hashHandle(handle, parseDigest(job.blob.digest).algorithm, channel)
+      : { digest: job.blob.digest, size: (await handle.stat()).size };
+    if (copied.size !== job.blob.size) {
       throw new SkiffError(
         "SIZE_MISMATCH",
-        `${job.blob.digest} from ${job.where}: got ${copied} bytes, expected ${job.blob.size}`,
+        `${job.blob.digest} from ${job.where}: got ${copied.size} bytes, expected ${job.blob.size}`,
       );
     }
-    if (digest !== job.blob.digest) {
+    if (copied.digest !== job.blob.digest) {
       throw new SkiffError(
         "DIGEST_MISMATCH",
-        `${job.blob.digest} from ${job.where}: content hashes to ${digest}`,
+        `${job.blob.digest} from ${job.where}: content hashes to ${copied.digest}`,
       );
     }
-    channel.progress(copied, true);
+    channel.progress(copied.size, true);
     await handle.sync();
-    return { bytes: copied };
+    return { bytes: copied.size };
   } finally {
     await handle.close().catch(() => {});
   }

@@ -38,6 +38,11 @@ export type BlobOrigin =
       path: string;
       /** Throws what reading the blob would (missing, wrong size) before a worker copies it. */
       check(): Promise<void>;
+      /**
+       * For a file hashed already (push): true when it has not changed since, so a copy of it
+       * need not be hashed again. Asked after the copy.
+       */
+      unchangedSinceHashed?(): Promise<boolean>;
     };
 
 /** A source that can tell workers where its blobs are (undefined: only as a stream). */
@@ -162,7 +167,14 @@ class Transfer {
     const crashAfter = this.#crashAfter;
     const job: Job =
       this.origin.kind === "file"
-        ? { kind: "copy", blob, source: this.origin.path, path: this.file.path, where: this.origin.where }
+        ? {
+            kind: "copy",
+            blob,
+            source: this.origin.path,
+            path: this.file.path,
+            where: this.origin.where,
+            hash: this.origin.unchangedSinceHashed === undefined,
+          }
         : {
             kind: "download",
             blob,
@@ -189,6 +201,20 @@ class Transfer {
       throw await this.#explain(this.#rangeError ?? error);
     }
     await Promise.all(this.#ranges.map((range) => range.settled));
+    if (this.origin.kind === "file" && this.origin.unchangedSinceHashed) await this.#checkCopy(this.origin);
+  }
+
+  /** A copy made without hashing: when its source changed since it was hashed, the copy is hashed now. */
+  async #checkCopy(origin: { where: string; unchangedSinceHashed?(): Promise<boolean> }): Promise<void> {
+    if (await origin.unchangedSinceHashed!()) return;
+    const algorithm = this.desc.digest.split(":")[0]!;
+    const { digest } = await this.pool.run({ kind: "hash", path: this.file.path, algorithm }).result;
+    if (digest !== this.desc.digest) {
+      throw new SkiffError(
+        "DIGEST_MISMATCH",
+        `${this.desc.digest} from ${origin.where}: content hashes to ${digest}`,
+      );
+    }
   }
 
   #requests(): { ask?: (question: Ask) => Promise<PreparedRequest>; debug?: (lines: string[]) => void } {

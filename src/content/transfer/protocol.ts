@@ -81,13 +81,15 @@ export interface RangeJob {
   where: string;
 }
 
-/** Copy a local file's blob into `path` and verify it there. */
+/** Copy a local file's blob into `path` and (unless `hash` is false) verify it there. */
 export interface CopyJob {
   kind: "copy";
   blob: BlobId;
   source: string;
   path: string;
   where: string;
+  /** False when the source was hashed already and the main thread checks it did not change since. */
+  hash: boolean;
 }
 
 /** Hash a file (push: the digest of a file to be pushed). */
