@@ -167,7 +167,8 @@ export class FileOutput implements Storage, FileFiller {
     const final = await this.#prepare(first);
     const partial = join(dirname(final), `.${parseDigest(desc.digest).encoded}.partial`);
     const commit = () => this.#commitFile(partial, final);
-    if (!(await resumeInto(partial, desc, open, "the pulled content", commit))) {
+    // No fsync: a renamed file is whole after a crash (like the other files of a pull, and ORAS).
+    if (!(await resumeInto(partial, desc, open, "the pulled content", commit, false))) {
       return this.push(desc, (await open(0)).stream);
     }
     await this.#finish(plan, first, final);
@@ -187,13 +188,13 @@ export class FileOutput implements Storage, FileFiller {
     const partial = join(dirname(final), `.${parseDigest(desc.digest).encoded}.partial`);
     const stored = await fillPartial(
       partial,
-      () => fill({ path: partial, resume: true }),
+      () => fill({ path: partial, resume: true, sync: false }),
       () => this.#commitFile(partial, final),
     );
     if (!stored) {
       const temp = stagingName(final, ".partial");
       try {
-        await fill({ path: temp, resume: false });
+        await fill({ path: temp, resume: false, sync: false });
       } catch (error) {
         await rm(temp, { force: true });
         throw error;

@@ -32,7 +32,8 @@ export async function hashPartial(path: string, desc: Descriptor): Promise<Prefi
 /**
  * Writes blob `desc` to `partial`, after the bytes a previous run left there when `open` can serve
  * the rest, verified as a whole, then calls `commit` (which gives it its final name) while still
- * holding the claim. Returns false, having done nothing, when another live process holds it.
+ * holding the claim (fsynced first unless `sync` is false). Returns false, having done nothing,
+ * when another live process holds it.
  */
 export async function resumeInto(
   partial: string,
@@ -40,6 +41,7 @@ export async function resumeInto(
   open: (offset: number) => Promise<Opened>,
   where: string,
   commit: () => Promise<void>,
+  sync = true,
 ): Promise<boolean> {
   const release = await tryLock(`${partial}.lock`, Number.POSITIVE_INFINITY);
   if (!release) return false;
@@ -56,7 +58,7 @@ export async function resumeInto(
             : verifiedOnce(opened.stream, desc, where);
         // A fresh start replaces whatever is there (a symlink too, not what it points at).
         if (opened.offset === 0) await rm(partial, { force: true });
-        await appendStreamToFile(content, partial, { sync: true });
+        await appendStreamToFile(content, partial, { sync });
         break;
       } catch (error) {
         // Only a broken transfer keeps its bytes for the next run; anything else starts over.

@@ -228,7 +228,7 @@ export class LayoutDirectory extends LayoutBase implements BlobLocator, FileFill
     await mkdir(directory, { recursive: true });
     const stored = await fillPartial(
       partial,
-      () => fill({ path: partial, resume: true }),
+      () => fill({ path: partial, resume: true, sync: true }),
       async () => {
         await rename(partial, final).catch((error) => Promise.reject(ioError(error, final)));
         await syncDirectory(directory);
@@ -237,7 +237,7 @@ export class LayoutDirectory extends LayoutBase implements BlobLocator, FileFill
     if (stored) return true;
     const temp = join(directory, `.${parseDigest(desc.digest).encoded}.${randomSuffix()}.tmp`);
     try {
-      await fill({ path: temp, resume: false });
+      await fill({ path: temp, resume: false, sync: true });
       await rename(temp, final);
     } catch (error) {
       await rm(temp, { force: true });

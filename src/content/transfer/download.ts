@@ -1,7 +1,7 @@
 /**
  * Worker side of a blob download into a file: bytes a previous run left there are hashed again
- * and only the rest is asked for; the digest is checked and the file fsynced before the job
- * reports success (the main thread then gives it its name).
+ * and only the rest is asked for; the digest is checked (and the file fsynced when asked) before
+ * the job reports success (the main thread then gives it its name).
  *
  * A large blob on a registry that answers `Range` is split: this job receives the first
  * {@link LEAD_BYTES} while hashing them, range jobs on other workers write the rest at its
@@ -91,7 +91,7 @@ export async function download(channel: JobChannel, job: DownloadJob): Promise<J
         prefix = { hash: freshHash(job.blob.digest), size: 0 };
       }
     }
-    await handle.sync();
+    if (job.sync) await handle.sync();
     return { bytes: job.blob.size };
   } finally {
     await handle.close().catch(() => {});

@@ -46,7 +46,7 @@ export async function hashFile(job: HashJob): Promise<JobResult> {
 /**
  * Copies the source file to `job.path` (the kernel copies: no bytes through JavaScript), then
  * hashes the copy, so what gets a name is what was verified (unless the main thread vouches for
- * the source: `job.hash` false), and fsyncs it.
+ * the source: `job.hash` false), and fsyncs it when asked.
  */
 export async function copyBlob(channel: JobChannel, job: CopyJob): Promise<JobResult> {
   const { size } = await stat(job.source);
@@ -77,7 +77,7 @@ export async function copyBlob(channel: JobChannel, job: CopyJob): Promise<JobRe
       );
     }
     channel.progress(copied.size, true);
-    await handle.sync();
+    if (job.sync) await handle.sync();
     return { bytes: copied.size };
   } finally {
     await handle.close().catch(() => {});

@@ -54,12 +54,17 @@ export interface BlobLocator {
 export interface BlobFile {
   path: string;
   resume: boolean;
+  /**
+   * fsync before reporting success: a layout names blobs by digest and must never name a torn one
+   * after a power loss; files of a pull are whole after a crash without it (renamed when written).
+   */
+  sync: boolean;
 }
 
 /**
  * A destination that stores a blob from a file a worker fills: it names the file, `fill` writes
- * and verifies it (fsynced), and the store then gives it its name. False when it cannot take
- * this blob that way (the caller pushes it as a stream instead).
+ * and verifies it (fsynced when `sync`), and the store then gives it its name. False when it
+ * cannot take this blob that way (the caller pushes it as a stream instead).
  */
 export interface FileFiller {
   fillBlob(desc: Descriptor, fill: (file: BlobFile) => Promise<void>): Promise<boolean>;
@@ -174,6 +179,7 @@ class Transfer {
             path: this.file.path,
             where: this.origin.where,
             hash: this.origin.unchangedSinceHashed === undefined,
+            sync: this.file.sync,
           }
         : {
             kind: "download",
@@ -182,6 +188,7 @@ class Transfer {
             resume: this.file.resume,
             where: this.origin.where,
             mayFork: true,
+            sync: this.file.sync,
           };
     if (crashAfter !== undefined) job.crashAfter = crashAfter;
     const lead = this.pool.run(job, {

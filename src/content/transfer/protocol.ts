@@ -64,8 +64,10 @@ export interface DownloadJob {
   resume: boolean;
   /** Names the source in errors (`host/repo`). */
   where: string;
-  /** Split into ranges written by other workers when the pool has room (see segmented.ts). */
+  /** Split into ranges written by other workers when the pool has room (see download.ts). */
   mayFork: boolean;
+  /** fsync the file before reporting success. */
+  sync: boolean;
 }
 
 /** Write bytes `from`-`to` of a blob at their offsets into `path`, publishing progress in `shared`. */
@@ -90,6 +92,8 @@ export interface CopyJob {
   where: string;
   /** False when the source was hashed already and the main thread checks it did not change since. */
   hash: boolean;
+  /** fsync the copy before reporting success. */
+  sync: boolean;
 }
 
 /** Hash a file (push: the digest of a file to be pushed). */
