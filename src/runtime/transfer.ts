@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import process from "node:process";
 
 /**
@@ -54,4 +56,34 @@ export function socketBodies(env: Record<string, string | undefined> = process.e
  */
 export function collectGarbage(): void {
   if (typeof Bun !== "undefined") Bun.gc(true);
+}
+
+/** CPU ticks since boot, idle (with I/O wait) and in all, summed over the cores (Linux /proc/stat). */
+function cpuTicks(): { idle: number; total: number } | undefined {
+  try {
+    const fields = readFileSync("/proc/stat", "latin1")
+      .split("\n")[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    return { idle: fields[3]! + (fields[4] ?? 0), total: fields.reduce((sum, value) => sum + value, 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+let cpuMark = cpuTicks();
+
+/**
+ * How many cores the machine left idle since the previous call (the first: since skiff started
+ * transferring), from /proc/stat; undefined where that cannot be told (no /proc/stat, or too short
+ * a time to count in ticks).
+ */
+export function spareCores(): number | undefined {
+  const now = cpuTicks();
+  const was = cpuMark;
+  cpuMark = now;
+  if (!now || !was || now.total - was.total < 4) return undefined;
+  return ((now.idle - was.idle) / (now.total - was.total)) * availableParallelism();
 }

@@ -3,8 +3,8 @@
  * proxy: a large blob split into ranges (the first part and the rest on separate requests), a
  * server that ignores `Range`, a corrupted range, a worker that crashes mid-blob, a token that
  * expires while a worker downloads, TLS and `--resolve` settings reaching the worker, and kill -9
- * in the middle of worker downloads. Every run gets `SKIFF_TRANSFER_WORKERS=2`, so the split
- * happens on any machine. Under Deno (SKIFF_UNDER_DENO=1) the same tests drive `deno run -A main.ts`.
+ * in the middle of worker downloads. Every run gets `SKIFF_TRANSFER_WORKERS=2` and
+ * `SKIFF_TRANSFER_SPLIT=always`, so the split happens on any machine, however busy. Under Deno (SKIFF_UNDER_DENO=1) the same tests drive `deno run -A main.ts`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
@@ -30,7 +30,11 @@ let bigDigest: string;
 let smallDigest: string;
 let proxy: FaultProxy;
 
-const env = (extra: Record<string, string> = {}) => ({ SKIFF_TRANSFER_WORKERS: "2", ...extra });
+const env = (extra: Record<string, string> = {}) => ({
+  SKIFF_TRANSFER_WORKERS: "2",
+  SKIFF_TRANSFER_SPLIT: "always",
+  ...extra,
+});
 const run = (args: string[], options: RunOptions = {}) =>
   runSkiff(args, { timeoutMs: 180_000, ...options, env: { ...env(), ...options.env } });
 

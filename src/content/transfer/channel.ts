@@ -7,14 +7,16 @@ import { fromWire, type ToWorker } from "./protocol.ts";
 
 type Post = (message: FromWorker) => void;
 
-/** Progress is reported at most once per this many bytes (and at the end). */
+/** Progress is reported at most once per this many bytes and milliseconds (and at the end). */
 const PROGRESS_STEP = 1024 * 1024;
+const PROGRESS_MS = 50;
 
 export class JobChannel {
   readonly #controller = new AbortController();
   readonly #waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   #nextAsk = 1;
   #reported = 0;
+  #reportedAt = 0;
 
   constructor(
     readonly id: number,
@@ -46,7 +48,7 @@ export class JobChannel {
     ) as Promise<number>;
   }
 
-  /** Reports `bytes` of the blob done (sent at most every megabyte, always when `final`). */
+  /** Reports `bytes` of the blob done (at most every megabyte and 50 ms; always when `final`). */
   progress(bytes: number, final = false): void {
     if (this.crashAfter !== undefined && bytes >= this.crashAfter) {
       // An uncaught error ends the worker thread, as a bug would (tests of the pool's recovery).
@@ -55,7 +57,10 @@ export class JobChannel {
       });
     }
     if (!final && bytes - this.#reported < PROGRESS_STEP) return;
+    const now = Date.now();
+    if (!final && now - this.#reportedAt < PROGRESS_MS) return;
     this.#reported = bytes;
+    this.#reportedAt = now;
     this.post({ type: "progress", id: this.id, bytes });
   }
 

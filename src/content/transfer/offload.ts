@@ -10,6 +10,7 @@ import { rm } from "node:fs/promises";
 import process from "node:process";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
+import { spareCores } from "../../runtime/transfer.ts";
 import { FAILED, Frontiers, MAX_RANGES, splitRanges } from "./frontiers.ts";
 import { RefusedRequest, type RunningJob, type TransferPool, transferPool, WorkerCrashed } from "./pool.ts";
 import type { Ask, Job, PreparedRequest, Refusal } from "./protocol.ts";
@@ -18,6 +19,8 @@ import type { Ask, Job, PreparedRequest, Refusal } from "./protocol.ts";
 export const OFFLOAD_MIN_BYTES = 1024 * 1024;
 /** Each range job of a split download gets at least this many bytes. */
 const RANGE_MIN_BYTES = 32 * 1024 * 1024;
+/** A download is split only when the machine left at least this much of a core idle lately. */
+const MIN_SPARE_CORES = 0.5;
 
 /** Where a source keeps a blob, in terms a worker can use. */
 export type BlobOrigin =
@@ -224,6 +227,10 @@ class Transfer {
     }
   }
 
+  #debug(line: string): void {
+    if (this.origin.kind === "registry") this.origin.debug([line]);
+  }
+
   #requests(): { ask?: (question: Ask) => Promise<PreparedRequest>; debug?: (lines: string[]) => void } {
     const origin = this.origin;
     if (origin.kind !== "registry") return {};
@@ -250,10 +257,12 @@ class Transfer {
   /** Starts range jobs for bytes `from`-`to` on workers without a blob of their own; returns how many. */
   async #fork(from: number, to: number, shared: SharedArrayBuffer): Promise<number> {
     if (this.#cancelled || !this.#lead) return 0;
-    const count = Math.min(
-      this.pool.idle(this.#lead.slot),
-      MAX_RANGES,
-      Math.floor((to - from) / RANGE_MIN_BYTES),
+    const { split, why } = mayFork();
+    const count = split
+      ? Math.min(this.pool.idle(this.#lead.slot), MAX_RANGES, Math.floor((to - from) / RANGE_MIN_BYTES))
+      : 0;
+    this.#debug(
+      `* ${this.desc.digest}: ${count > 0 ? `split into ${count + 1} requests` : "one request"} (${why})`,
     );
     if (count <= 0) return 0;
     const frontiers = new Frontiers(shared);
@@ -302,6 +311,23 @@ class Transfer {
     if (this.origin.kind === "registry") return this.origin.network(error);
     return error instanceof Error ? error : new Error(String(error));
   }
+}
+
+/**
+ * Whether a download may be split now. Splitting costs a second read of the blob (the hasher's),
+ * so it pays only when the machine has a core to spare: `SKIFF_TRANSFER_SPLIT=always` splits
+ * whenever a worker is free (tests), `never` never, anything else decides by the idle CPU time.
+ */
+function mayFork(env: Record<string, string | undefined> = process.env): { split: boolean; why: string } {
+  if (env.SKIFF_TRANSFER_SPLIT === "always" || env.SKIFF_TRANSFER_SPLIT === "never") {
+    return {
+      split: env.SKIFF_TRANSFER_SPLIT === "always",
+      why: `SKIFF_TRANSFER_SPLIT=${env.SKIFF_TRANSFER_SPLIT}`,
+    };
+  }
+  const spare = spareCores();
+  if (spare === undefined) return { split: true, why: "idle CPU unknown" };
+  return { split: spare >= MIN_SPARE_CORES, why: `${spare.toFixed(1)} cores idle lately` };
 }
 
 /**
