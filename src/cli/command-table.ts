@@ -5,11 +5,7 @@
  * `skiff --help` never load them. tests/unit/cli-startup.test.ts checks the table against the
  * loaded commands, so it cannot drift from them.
  */
-import type { Command } from "commander";
-import type { Console } from "./io.ts";
-
-/** Fills a command created by program.ts (name, aliases, summary) with its options and action. */
-export type Register = (command: Command, console: Console) => void;
+import type { Register } from "./command.ts";
 
 export interface CommandEntry {
   name: string;

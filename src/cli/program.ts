@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { asSkiffError, ExitCode, SkiffError } from "../errors.ts";
 import { writeStdio } from "../runtime/index.ts";
 import { VERSION } from "../version.ts";
+import type { Command as TypedCommand } from "./command.ts";
 import {
   COMMANDS,
   commandTerm,
@@ -55,7 +56,8 @@ export async function buildProgram(
       .command(entry.name)
       .aliases(entry.aliases ?? [])
       .summary(entry.summary);
-    registers.get(entry)?.(command, console);
+    // Commander's Command, seen through the typings that infer option types (command.ts).
+    registers.get(entry)?.(command as unknown as TypedCommand, console);
   }
   return program;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { discoverJson, renderTree } from "../../src/cli/commands/discover.ts";
-import { parseConcurrency, pushResultJson, reproducibility } from "../../src/cli/commands/push.ts";
+import { parseConcurrency, reproducibility } from "../../src/cli/flags.ts";
+import { pushResultJson } from "../../src/cli/output/descriptors.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { Annotation, MediaType } from "../../src/oci/media-types.ts";
 import { parseReference } from "../../src/oci/reference.ts";

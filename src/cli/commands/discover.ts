@@ -1,23 +1,18 @@
-import type { Command } from "commander";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import type { Reference } from "../../oci/reference.ts";
 import type { ReferrerNode } from "../../ops/discover.ts";
-import type { Console } from "../io.ts";
+import { type Register, withFlags } from "../command.ts";
 import {
-  addCommonOptions,
-  addFormatOption,
-  addLayoutOptions,
-  addPlatformOption,
-  addRemoteOptions,
+  formatFlags,
   openOptions,
   platformFlag,
+  platformFlags,
   referenceArgument,
-} from "../options.ts";
+  TARGET_FLAGS,
+} from "../flags.ts";
+import { pinnedName } from "../output/descriptors.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
-import { pinnedName } from "./push.ts";
-
-type Flags = Record<string, unknown>;
 
 /** The nested JSON of discover: the subject's descriptor with `referrers`, each with its own. */
 export function discoverJson(
@@ -74,23 +69,23 @@ export function renderTree(root: string, nodes: ReferrerNode[], annotations = fa
   return `${lines.join("\n")}\n`;
 }
 
-export function registerDiscover(command: Command, console: Console): void {
-  command
-    .description(
-      "Show the artifacts that refer to a manifest (signatures, SBOMs, attestations) and, unless --depth says otherwise, the ones that refer to those, as a tree, JSON or a Go template. Works on registries (through the referrers API or the sha256-<hex> fallback tag) and on OCI layouts, where the subject needs no tag when the layout holds one manifest.",
-    )
-    .argument("<subject>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
-    .option("--artifact-type <type>", "only referrers of this artifact type (at every level)")
-    .option("--depth <n>", "levels of referrers to follow (1: direct referrers only; default: all)")
-    .option("-v, --verbose", "show annotations in the tree");
-  addPlatformOption(command, "discover the referrers of this platform's manifest of an index");
-  addFormatOption(command, ["tree", "json", "go-template"]);
-  addLayoutOptions(command);
-  addRemoteOptions(command);
-  addCommonOptions(command);
-  command.addHelpText(
-    "after",
-    `
+export const registerDiscover: Register = (command, console) => {
+  withFlags(
+    command
+      .description(
+        "Show the artifacts that refer to a manifest (signatures, SBOMs, attestations) and, unless --depth says otherwise, the ones that refer to those, as a tree, JSON or a Go template. Works on registries (through the referrers API or the sha256-<hex> fallback tag) and on OCI layouts, where the subject needs no tag when the layout holds one manifest.",
+      )
+      .argument("<subject>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
+      .option("--artifact-type <type>", "only referrers of this artifact type (at every level)")
+      .option("--depth <n>", "levels of referrers to follow (1: direct referrers only; default: all)")
+      .option("-v, --verbose", "show annotations in the tree"),
+    platformFlags("discover the referrers of this platform's manifest of an index"),
+    formatFlags(["tree", "json", "go-template"]),
+    ...TARGET_FLAGS,
+  )
+    .addHelpText(
+      "after",
+      `
 Examples:
   # The referrer tree of a tagged artifact
   skiff discover localhost:5000/app:v1
@@ -100,43 +95,31 @@ Examples:
   skiff discover -v oci-layout://./out
   # The referrers of the linux/arm64/v8 el8 manifest of an index
   skiff discover --platform linux/arm64/v8:el8 localhost:5000/app:1.2`,
-  );
-  command.action(async (subject: string, flags: Flags) => {
-    await runDiscover(subject, flags, console);
-  });
-}
+    )
+    .action(async (subjectText, flags) => {
+      const { openTarget } = await import("../../content/open.ts");
+      const { resolveReference } = await import("../../ops/resolve.ts");
+      const { discoverReferrers } = await import("../../ops/discover.ts");
 
-async function runDiscover(subjectText: string, flags: Flags, console: Console): Promise<void> {
-  const { openTarget } = await import("../../content/open.ts");
-  const { resolveReference } = await import("../../ops/resolve.ts");
-  const { discoverReferrers } = await import("../../ops/discover.ts");
-
-  const format = parseFormat(
-    flags as { format?: string; template?: string },
-    ["tree", "json", "go-template"],
-    "tree",
-  );
-  let depth: number | undefined;
-  if (flags.depth !== undefined) {
-    const text = String(flags.depth);
-    if (!/^\d+$/.test(text)) throw new SkiffError("USAGE", `--depth must be a whole number, got "${text}"`);
-    depth = Number(text);
-  }
-  const artifactType = flags.artifactType as string | undefined;
-  const ref = referenceArgument(subjectText, flags);
-  const platform = platformFlag(flags);
-  const target = await openTarget(ref, openOptions(flags, "", console));
-  const resolved = await resolveReference(target, ref, platform ? { platform } : {});
-  const subject: Descriptor = {
-    mediaType: resolved.desc.mediaType,
-    digest: resolved.desc.digest,
-    size: resolved.desc.size,
-  };
-  if (resolved.desc.artifactType) subject.artifactType = resolved.desc.artifactType;
-  const options: Parameters<typeof discoverReferrers>[2] = {};
-  if (artifactType !== undefined) options.artifactType = artifactType;
-  if (depth !== undefined) options.depth = depth;
-  const nodes = await discoverReferrers(target, subject, options);
-  if (writeResult(console, format, discoverJson(ref, subject, nodes))) return;
-  console.out(renderTree(pinnedName(ref, subject.digest), nodes, Boolean(flags.verbose)));
-}
+      const format = parseFormat(flags, ["tree", "json", "go-template"], "tree");
+      if (flags.depth !== undefined && !/^\d+$/.test(flags.depth)) {
+        throw new SkiffError("USAGE", `--depth must be a whole number, got "${flags.depth}"`);
+      }
+      const ref = referenceArgument(subjectText, flags);
+      const platform = platformFlag(flags);
+      const target = await openTarget(ref, openOptions(flags, console));
+      const resolved = await resolveReference(target, ref, platform ? { platform } : {});
+      const subject: Descriptor = {
+        mediaType: resolved.desc.mediaType,
+        digest: resolved.desc.digest,
+        size: resolved.desc.size,
+      };
+      if (resolved.desc.artifactType) subject.artifactType = resolved.desc.artifactType;
+      const options: Parameters<typeof discoverReferrers>[2] = {};
+      if (flags.artifactType !== undefined) options.artifactType = flags.artifactType;
+      if (flags.depth !== undefined) options.depth = Number(flags.depth);
+      const nodes = await discoverReferrers(target, subject, options);
+      if (writeResult(console, format, discoverJson(ref, subject, nodes))) return;
+      console.out(renderTree(pinnedName(ref, subject.digest), nodes, Boolean(flags.verbose)));
+    });
+};

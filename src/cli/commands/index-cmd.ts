@@ -3,28 +3,32 @@
  * manifests and indexes in layouts and registries, or change one.
  */
 import { writeFile } from "node:fs/promises";
-import type { Command } from "commander";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
-import { type Reference, referenceName } from "../../oci/reference.ts";
+import type { Reference } from "../../oci/reference.ts";
 import type { IndexResult, OpenPlace } from "../../ops/index-create.ts";
 import { hostPlatform } from "../../runtime/index.ts";
-import type { Console } from "../io.ts";
 import {
-  addCommonOptions,
-  addFormatOption,
-  addLayoutOptions,
-  addRemoteOptions,
+  type CommandUnknownOpts,
+  type FlagValues,
+  flagGroup,
+  type Register,
+  withFlags,
+  withProgress,
+} from "../command.ts";
+import {
   collect,
+  formatFlags,
   openOptions,
+  parseConcurrency,
   referenceArgument,
-} from "../options.ts";
+  reproducibility,
+  TARGET_FLAGS,
+} from "../flags.ts";
+import type { Console } from "../io.ts";
+import { pushResultJson, taggedName } from "../output/descriptors.ts";
 import { type OutputFormat, parseFormat, writeResult } from "../output/format.ts";
-import { chooseListener } from "../output/progress.ts";
 import { pushedLines } from "../output/status.ts";
-import { parseConcurrency, pushResultJson, reproducibility } from "./push.ts";
-
-type Flags = Record<string, unknown>;
 
 const SOURCE_RULES = `
 A SOURCE is one of:
@@ -44,8 +48,8 @@ Two entries with the same platform (also inside a nested index) are refused unle
 --allow-duplicate-platforms; a manifest with no platform is refused unless --allow-missing-platform.`;
 
 /** Flags that decide the entries and the checks, shared by create and update. */
-function addEntryOptions(command: Command): Command {
-  return command
+const entryFlags = flagGroup((command) =>
+  command
     .option(
       "--platform-for <SOURCE=PLATFORM>",
       "set or override the platform (os/arch[/variant][:os.version]) of one source's entry (repeatable)",
@@ -61,18 +65,11 @@ function addEntryOptions(command: Command): Command {
       'annotations from a JSON file: {"$manifest": {...index...}, "SOURCE": {...entry...}}',
     )
     .option("-o, --output <file>", "write the index JSON to this file (- for stdout) instead of pushing it")
-    .option("--concurrency <n>", "blobs copied at once", "3");
-}
-
-function addPlaceOptions(command: Command): Command {
-  addFormatOption(command, ["text", "json", "go-template"]);
-  addLayoutOptions(command);
-  addRemoteOptions(command);
-  return addCommonOptions(command);
-}
+    .option("--concurrency <n>", "blobs copied at once", "3"),
+);
 
 /** Fills the `index` group (create, update): the top-level one, or the one under `manifest`. */
-export function registerIndex(group: Command, console: Console): void {
+export const registerIndex: Register = (group, console) => {
   // The examples use the words the user typed to get here: `skiff index` or `skiff manifest index`.
   const invocation = commandPath(group);
   group
@@ -91,24 +88,27 @@ Examples:
   ${invocation} update localhost:5000/app:1.2 --add oci-layout://build-s390x`,
   );
 
-  const create = group
-    .command("create")
-    .summary("Create an image index from manifests and indexes in layouts and registries, and push it")
-    .description(
-      "Create an image index whose entries are the given manifests and indexes (from the target's own repository or layout, other layouts, or any registry), copy everything they reference into the target, and push the index there, tagged when tags are given. Each entry carries its source's platform, os.version included, so pull --platform linux/arm64/v8:el8 can choose among them.",
-    )
-    .argument("<target>", "where the index goes: host/repo[:tag1,tag2], or oci-layout://PATH[:tags]")
-    .argument("<sources...>", "manifests and indexes to list (see below)")
-    .option("--subject <SOURCE>", "make the index a referrer of this manifest (same forms as SOURCE)")
-    .option(
-      "--no-created",
-      "do not add the org.opencontainers.image.created annotation (default: SOURCE_DATE_EPOCH if set, else now)",
-    );
-  addEntryOptions(create);
-  addPlaceOptions(create);
-  create.addHelpText(
-    "after",
-    `${SOURCE_RULES}
+  withFlags(
+    group
+      .command("create")
+      .summary("Create an image index from manifests and indexes in layouts and registries, and push it")
+      .description(
+        "Create an image index whose entries are the given manifests and indexes (from the target's own repository or layout, other layouts, or any registry), copy everything they reference into the target, and push the index there, tagged when tags are given. Each entry carries its source's platform, os.version included, so pull --platform linux/arm64/v8:el8 can choose among them.",
+      )
+      .argument("<target>", "where the index goes: host/repo[:tag1,tag2], or oci-layout://PATH[:tags]")
+      .argument("<sources...>", "manifests and indexes to list (see below)")
+      .option("--subject <SOURCE>", "make the index a referrer of this manifest (same forms as SOURCE)")
+      .option(
+        "--no-created",
+        "do not add the org.opencontainers.image.created annotation (default: SOURCE_DATE_EPOCH if set, else now)",
+      ),
+    entryFlags,
+    formatFlags(),
+    ...TARGET_FLAGS,
+  )
+    .addHelpText(
+      "after",
+      `${SOURCE_RULES}
 
 In a layout the index gets ONE index.json entry (tagged when tags are given), so a fresh layout
 resolves without a tag; untagged entries of sources in that same layout are folded into it.
@@ -129,27 +129,68 @@ Examples:
     oci-layout://out oci-layout://docs
   # Only write the index JSON, push nothing
   ${invocation} create -o index.json localhost:5000/app linux-amd64 linux-arm64`,
-  );
-  create.action(async (target: string, sources: string[], flags: Flags) => {
-    await runCreate(target, sources, flags, console);
-  });
-
-  const update = group
-    .command("update")
-    .summary("Update an image index: add, merge or remove entries, change its annotations, push it")
-    .description(
-      "Change an existing image index: remove entries, merge in the entries of other indexes, add manifests and indexes, change its annotations or artifact type. The result is pushed as a new index (an index is never changed in place) and the tags named in INDEX move to it.",
     )
-    .argument("<index>", "the index: host/repo:tag[,tag2]|@digest, or oci-layout://PATH[:tag|@digest]")
-    .option("--add <SOURCE>", "add a manifest or index (repeatable; same forms as create's SOURCE)", collect)
-    .option("--merge <INDEX>", "add every entry of this index (repeatable)", collect)
-    .option("--remove <DIGEST>", "remove the entry with this digest (repeatable; a tag works too)", collect)
-    .option("--tag <tag>", "also tag the updated index (repeatable)", collect);
-  addEntryOptions(update);
-  addPlaceOptions(update);
-  update.addHelpText(
-    "after",
-    `
+    .action(async (targetText, sourceTexts, flags) => {
+      const { createIndex, indexSources } = await import("../../ops/index-create.ts");
+      const format = parseFormat(flags);
+      const output = checkOutputFlags(flags.output, format);
+      const ref = referenceArgument(targetText, flags, true);
+      if (ref.digest) {
+        throw new SkiffError(
+          "USAGE",
+          `cannot create an index at a digest ("${targetText}"): the digest is what create computes`,
+          "give tags (TARGET:t1,t2), or none",
+        );
+      }
+      const { index, settings } = await entrySettings(flags);
+      const sources = indexSources(sourceTexts, ref, settings);
+      const subject = flags.subject === undefined ? undefined : indexSources([flags.subject], ref)[0];
+      const { created } = await reproducibility(flags);
+      const options: Parameters<typeof createIndex>[0] = {
+        target: ref,
+        tags: ref.tags,
+        sources,
+        open: await placeOpener(flags, console),
+        annotations: index,
+        created,
+        allowDuplicatePlatforms: Boolean(flags.allowDuplicatePlatforms),
+        allowMissingPlatform: Boolean(flags.allowMissingPlatform),
+        publish: output === undefined,
+        concurrency: parseConcurrency(flags.concurrency, 3),
+      };
+      if (flags.artifactType !== undefined) options.artifactType = flags.artifactType;
+      if (subject) options.subject = subject;
+      const settingsOfProgress = { verb: "push", format, flags, outputToStdout: output === "-" } as const;
+      const result = await withProgress(console, settingsOfProgress, (listener) =>
+        createIndex({ ...options, listener }),
+      );
+      if (output !== undefined) await writeOutput(output, result.bytes, console);
+      report(ref, result, format, output, console);
+    });
+
+  withFlags(
+    group
+      .command("update")
+      .summary("Update an image index: add, merge or remove entries, change its annotations, push it")
+      .description(
+        "Change an existing image index: remove entries, merge in the entries of other indexes, add manifests and indexes, change its annotations or artifact type. The result is pushed as a new index (an index is never changed in place) and the tags named in INDEX move to it.",
+      )
+      .argument("<index>", "the index: host/repo:tag[,tag2]|@digest, or oci-layout://PATH[:tag|@digest]")
+      .option(
+        "--add <SOURCE>",
+        "add a manifest or index (repeatable; same forms as create's SOURCE)",
+        collect,
+      )
+      .option("--merge <INDEX>", "add every entry of this index (repeatable)", collect)
+      .option("--remove <DIGEST>", "remove the entry with this digest (repeatable; a tag works too)", collect)
+      .option("--tag <tag>", "also tag the updated index (repeatable)", collect),
+    entryFlags,
+    formatFlags(),
+    ...TARGET_FLAGS,
+  )
+    .addHelpText(
+      "after",
+      `
 Entries are removed first, then merged, then added. The tags named in INDEX move to the updated
 index (other tags stay on the old one). In a layout, untagged index.json entries of the old index
 point at the new one; INDEX without a tag (a layout with one root) moves its tags too.
@@ -168,30 +209,53 @@ Examples:
   # Annotate an index known by digest and tag the result
   ${invocation} update localhost:5000/app@sha256:... --tag 1.2 \\
     -a org.opencontainers.image.version=1.2`,
-  );
-  update.action(async (index: string, flags: Flags) => {
-    await runUpdate(index, flags, console);
-  });
-}
+    )
+    .action(async (indexText, flags) => {
+      const { indexSources } = await import("../../ops/index-create.ts");
+      const { updateIndex } = await import("../../ops/index-update.ts");
+      const format = parseFormat(flags);
+      const output = checkOutputFlags(flags.output, format);
+      const ref = referenceArgument(indexText, flags, true);
+      const { index, settings } = await entrySettings(flags);
+      const options: Parameters<typeof updateIndex>[0] = {
+        index: ref,
+        indexTags: ref.tags,
+        tags: flags.tag ?? [],
+        add: indexSources(flags.add ?? [], ref, settings),
+        merge: indexSources(flags.merge ?? [], ref),
+        remove: flags.remove ?? [],
+        annotations: index,
+        open: await placeOpener(flags, console),
+        allowDuplicatePlatforms: Boolean(flags.allowDuplicatePlatforms),
+        allowMissingPlatform: Boolean(flags.allowMissingPlatform),
+        publish: output === undefined,
+        concurrency: parseConcurrency(flags.concurrency, 3),
+      };
+      if (flags.artifactType !== undefined) options.artifactType = flags.artifactType;
+      const settingsOfProgress = { verb: "push", format, flags, outputToStdout: output === "-" } as const;
+      const result = await withProgress(console, settingsOfProgress, (listener) =>
+        updateIndex({ ...options, listener }),
+      );
+      if (output !== undefined) await writeOutput(output, result.bytes, console);
+      report(ref, result, format, output, console);
+    });
+};
 
-function commandPath(command: Command): string {
+function commandPath(command: CommandUnknownOpts): string {
   return command.parent ? `${commandPath(command.parent)} ${command.name()}` : command.name();
 }
 
 /** Opens each place once, with the remote flags; writers may create a missing layout directory. */
-async function placeOpener(flags: Flags, console: Console): Promise<OpenPlace> {
+async function placeOpener(flags: Parameters<typeof openOptions>[0], console: Console): Promise<OpenPlace> {
   const { openTarget } = await import("../../content/open.ts");
   const { cachedOpener } = await import("../../ops/index-create.ts");
-  return cachedOpener((ref, forWriting) => openTarget(ref, openOptions(flags, "", console, forWriting)));
+  return cachedOpener((ref, forWriting) => openTarget(ref, openOptions(flags, console, forWriting)));
 }
 
 /** Index annotations, per-source annotations from the file, and the per-source settings. */
-async function entrySettings(flags: Flags) {
+async function entrySettings(flags: FlagValues<typeof entryFlags>) {
   const { loadAnnotations } = await import("../../ops/annotations.ts");
-  const annotations = await loadAnnotations(
-    (flags.annotation as string[] | undefined) ?? [],
-    flags.annotationFile as string | undefined,
-  );
+  const annotations = await loadAnnotations(flags.annotation ?? [], flags.annotationFile);
   if (Object.keys(annotations.config).length > 0) {
     throw new SkiffError(
       "USAGE",
@@ -202,16 +266,15 @@ async function entrySettings(flags: Flags) {
   return {
     index: annotations.manifest,
     settings: {
-      platformFor: (flags.platformFor as string[] | undefined) ?? [],
-      annotationFor: (flags.annotationFor as string[] | undefined) ?? [],
+      platformFor: flags.platformFor ?? [],
+      annotationFor: flags.annotationFor ?? [],
       fileAnnotations: annotations.files,
       hostArchitecture: hostPlatform().architecture,
     },
   };
 }
 
-function checkOutputFlags(flags: Flags, format: OutputFormat): string | undefined {
-  const output = flags.output as string | undefined;
+function checkOutputFlags(output: string | undefined, format: OutputFormat): string | undefined {
   if (output === "-" && format.kind !== "text") {
     throw new SkiffError("USAGE", "-o - writes the index to stdout; it cannot be combined with --format");
   }
@@ -244,105 +307,6 @@ function report(
     console.out(`Digest: ${result.desc.digest}\n`);
     return;
   }
-  const name = referenceName(ref);
-  const text = result.tags.length > 0 ? `${name}:${result.tags.join(",")}` : `${name}@${result.desc.digest}`;
+  const text = taggedName(ref, result.tags, result.desc.digest);
   console.out(pushedLines({ ref, text }, result.desc.digest, result.desc.artifactType));
-}
-
-async function runCreate(
-  targetText: string,
-  sourceTexts: string[],
-  flags: Flags,
-  console: Console,
-): Promise<void> {
-  const { createIndex, indexSources } = await import("../../ops/index-create.ts");
-  const format = parseFormat(flags as { format?: string; template?: string });
-  const output = checkOutputFlags(flags, format);
-  const ref = referenceArgument(targetText, flags, "", true);
-  if (ref.digest) {
-    throw new SkiffError(
-      "USAGE",
-      `cannot create an index at a digest ("${targetText}"): the digest is what create computes`,
-      "give tags (TARGET:t1,t2), or none",
-    );
-  }
-  const { index, settings } = await entrySettings(flags);
-  const sources = indexSources(sourceTexts, ref, settings);
-  const subject = flags.subject === undefined ? undefined : indexSources([flags.subject as string], ref)[0];
-  const { created } = await reproducibility(flags);
-  const concurrency = parseConcurrency(flags.concurrency, 3);
-  const chosen = chooseListener({
-    console,
-    verb: "push",
-    format,
-    noTty: flags.tty === false,
-    debug: Boolean(flags.debug),
-    outputToStdout: output === "-",
-  });
-  const options: Parameters<typeof createIndex>[0] = {
-    target: ref,
-    tags: ref.tags,
-    sources,
-    open: await placeOpener(flags, console),
-    annotations: index,
-    created,
-    allowDuplicatePlatforms: Boolean(flags.allowDuplicatePlatforms),
-    allowMissingPlatform: Boolean(flags.allowMissingPlatform),
-    publish: output === undefined,
-    concurrency,
-    listener: chosen.listener,
-  };
-  if (flags.artifactType !== undefined) options.artifactType = flags.artifactType as string;
-  if (subject) options.subject = subject;
-  let result: IndexResult;
-  try {
-    result = await createIndex(options);
-  } finally {
-    chosen.finish();
-  }
-  if (output !== undefined) await writeOutput(output, result.bytes, console);
-  report(ref, result, format, output, console);
-}
-
-async function runUpdate(indexText: string, flags: Flags, console: Console): Promise<void> {
-  const { indexSources } = await import("../../ops/index-create.ts");
-  const { updateIndex } = await import("../../ops/index-update.ts");
-  const format = parseFormat(flags as { format?: string; template?: string });
-  const output = checkOutputFlags(flags, format);
-  const ref = referenceArgument(indexText, flags, "", true);
-  const { index, settings } = await entrySettings(flags);
-  const add = indexSources((flags.add as string[] | undefined) ?? [], ref, settings);
-  const merge = indexSources((flags.merge as string[] | undefined) ?? [], ref);
-  const chosen = chooseListener({
-    console,
-    verb: "push",
-    format,
-    noTty: flags.tty === false,
-    debug: Boolean(flags.debug),
-    outputToStdout: output === "-",
-  });
-  const options: Parameters<typeof updateIndex>[0] = {
-    index: ref,
-    indexTags: ref.tags,
-    tags: (flags.tag as string[] | undefined) ?? [],
-    add,
-    merge,
-    remove: (flags.remove as string[] | undefined) ?? [],
-    annotations: index,
-    open: await placeOpener(flags, console),
-    allowDuplicatePlatforms: Boolean(flags.allowDuplicatePlatforms),
-    allowMissingPlatform: Boolean(flags.allowMissingPlatform),
-    publish: output === undefined,
-    concurrency: parseConcurrency(flags.concurrency, 3),
-    listener: chosen.listener,
-  };
-  if (flags.artifactType !== undefined) options.artifactType = flags.artifactType as string;
-  let result: IndexResult;
-  try {
-    result = await updateIndex(options);
-  } finally {
-    chosen.finish();
-  }
-  if (output !== undefined) await writeOutput(output, result.bytes, console);
-  report(ref, result, format, output, console);
 }

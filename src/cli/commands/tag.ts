@@ -1,33 +1,32 @@
-import type { Command } from "commander";
 import { SkiffError } from "../../errors.ts";
 import { referenceName } from "../../oci/reference.ts";
-import type { Console } from "../io.ts";
+import { type Register, withFlags } from "../command.ts";
 import {
-  addCommonOptions,
-  addLayoutOptions,
-  addRemoteOptions,
+  commonFlags,
+  layoutFlags,
   openOptions,
+  parseConcurrency,
   referenceArgument,
-} from "../options.ts";
+  remoteFlags,
+} from "../flags.ts";
 import { describeTarget } from "../output/status.ts";
-import { parseConcurrency } from "./push.ts";
 
-type Flags = Record<string, unknown>;
-
-export function registerTag(command: Command, console: Console): void {
-  command
-    .description(
-      "Give a manifest or index more tags, in a registry or an OCI layout directory, without copying or changing it. Name it by tag or digest, or, in a layout that holds one manifest, by no tag at all.",
-    )
-    .argument("<source>", "the manifest: host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
-    .argument("<tags...>", "new tags")
-    .option("--concurrency <n>", "tags written at once", "5");
-  addLayoutOptions(command);
-  addRemoteOptions(command);
-  addCommonOptions(command);
-  command.addHelpText(
-    "after",
-    `
+export const registerTag: Register = (command, console) => {
+  withFlags(
+    command
+      .description(
+        "Give a manifest or index more tags, in a registry or an OCI layout directory, without copying or changing it. Name it by tag or digest, or, in a layout that holds one manifest, by no tag at all.",
+      )
+      .argument("<source>", "the manifest: host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
+      .argument("<tags...>", "new tags")
+      .option("--concurrency <n>", "tags written at once", "5"),
+    layoutFlags,
+    remoteFlags,
+    commonFlags,
+  )
+    .addHelpText(
+      "after",
+      `
 Examples:
   # Two more tags for a tagged manifest
   skiff tag localhost:5000/hello:v1.0.1 v1.0.2 latest
@@ -37,30 +36,30 @@ Examples:
   skiff tag oci-layout://./layout v1
   # Another tag in a layout
   skiff tag --oci-layout ./layout:v1 stable`,
-  );
-  command.action(async (sourceText: string, tags: string[], flags: Flags) => {
-    const { openTarget } = await import("../../content/open.ts");
-    const { tagReference } = await import("../../ops/tag.ts");
-    if (sourceText === "list" || sourceText === "ls") {
-      throw new SkiffError(
-        "USAGE",
-        `there is no "${sourceText}" sub-command for "skiff tag"`,
-        "to list tags, use `skiff repo tags`",
-      );
-    }
-    const ref = referenceArgument(sourceText, flags);
-    const target = await openTarget(ref, openOptions(flags, "", console));
-    let announced = false;
-    await tagReference(target, ref, tags, {
-      concurrency: parseConcurrency(flags.concurrency, 5),
-      listener: (event) => {
-        if (event.type !== "status") return;
-        if (!announced) {
-          announced = true;
-          console.out(`Tagging ${describeTarget(ref, `${referenceName(ref)}@${event.desc.digest}`)}\n`);
-        }
-        console.out(`Tagged ${event.text}\n`);
-      },
+    )
+    .action(async (sourceText, tags, flags) => {
+      const { openTarget } = await import("../../content/open.ts");
+      const { tagReference } = await import("../../ops/tag.ts");
+      if (sourceText === "list" || sourceText === "ls") {
+        throw new SkiffError(
+          "USAGE",
+          `there is no "${sourceText}" sub-command for "skiff tag"`,
+          "to list tags, use `skiff repo tags`",
+        );
+      }
+      const ref = referenceArgument(sourceText, flags);
+      const target = await openTarget(ref, openOptions(flags, console));
+      let announced = false;
+      await tagReference(target, ref, tags, {
+        concurrency: parseConcurrency(flags.concurrency, 5),
+        listener: (event) => {
+          if (event.type !== "status") return;
+          if (!announced) {
+            announced = true;
+            console.out(`Tagging ${describeTarget(ref, `${referenceName(ref)}@${event.desc.digest}`)}\n`);
+          }
+          console.out(`Tagged ${event.text}\n`);
+        },
+      });
     });
-  });
-}
+};

@@ -1,8 +1,8 @@
 /** What `blob delete` and `manifest delete` print, ORAS's way, for each outcome of a delete. */
 import { SkiffError } from "../../errors.ts";
 import type { DeleteResult } from "../../ops/delete.ts";
-import { jsonText, plainDescriptor } from "../commands/manifest/fetch.ts";
 import type { Console } from "../io.ts";
+import { jsonText, plainDescriptor } from "./descriptors.ts";
 
 export function printDeletion(
   console: Console,

@@ -1,78 +1,36 @@
-import { rename, rm, writeFile } from "node:fs/promises";
-import process from "node:process";
-import type { Command } from "commander";
-import { SkiffError } from "../../../errors.ts";
-import type { Descriptor } from "../../../oci/descriptor.ts";
 import { referenceName } from "../../../oci/reference.ts";
-import type { Console } from "../../io.ts";
+import { type RegisterSubcommand, withFlags } from "../../command.ts";
 import {
-  addCommonOptions,
-  addFormatOption,
-  addLayoutOptions,
-  addPlatformOption,
-  addRemoteOptions,
+  formatFlags,
   openOptions,
   platformFlag,
+  platformFlags,
   referenceArgument,
-} from "../../options.ts";
-import { descriptorJson, parseFormat, writeResult } from "../../output/format.ts";
+  TARGET_FLAGS,
+} from "../../flags.ts";
+import { printFetched } from "../../output/descriptors.ts";
+import { parseFormat } from "../../output/format.ts";
 
-type Flags = Record<string, unknown>;
-
-/** The descriptor as `--descriptor` prints it: the OCI fields only. */
-export function plainDescriptor(desc: Descriptor): Record<string, unknown> {
-  const out: Record<string, unknown> = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  if (desc.annotations && Object.keys(desc.annotations).length > 0) out.annotations = desc.annotations;
-  if (desc.platform) out.platform = desc.platform;
-  if (desc.artifactType) out.artifactType = desc.artifactType;
-  return out;
-}
-
-/** JSON text, indented with `--pretty`. */
-export function jsonText(value: unknown, pretty: boolean): string {
-  return pretty ? `${JSON.stringify(value, null, 2)}\n` : `${JSON.stringify(value)}\n`;
-}
-
-/** Writes bytes to a file via a temporary name, so a failure never leaves half a file. */
-export async function writeOutputFile(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = `${path}.skiff-${process.pid}.tmp`;
-  try {
-    await writeFile(temp, bytes);
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw new SkiffError("IO", `cannot write ${path}: ${(error as Error).message}`);
-  }
-}
-
-/** The bytes of a JSON document, re-indented with `--pretty`. */
-export function prettyBytes(bytes: Uint8Array, pretty: boolean): Uint8Array {
-  if (!pretty) return bytes;
-  return new TextEncoder().encode(
-    `${JSON.stringify(JSON.parse(new TextDecoder().decode(bytes)), null, 2)}\n`,
-  );
-}
-
-export function registerManifestFetch(group: Command, console: Console): void {
-  const command = group
-    .command("fetch")
-    .alias("get")
-    .summary("Fetch a manifest or index from a registry, OCI layout or layout tar")
-    .description(
-      "Print, or write to a file, the manifest or index a reference points to, as stored (so its digest is the one you asked for; --pretty indents it). --platform resolves an index to that platform's manifest, --descriptor prints the descriptor instead, and a layout reference needs no tag when the layout holds one manifest.",
-    )
-    .argument("<reference>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
-    .option("-o, --output <file>", "write the manifest to this file (- for stdout)")
-    .option("--pretty", "indent the JSON")
-    .option("--descriptor", "print the manifest's descriptor instead of its content");
-  addPlatformOption(command, "fetch this platform's manifest of an index: os/arch[/variant][:os.version]");
-  addFormatOption(command, ["text", "json", "go-template"]);
-  addLayoutOptions(command);
-  addRemoteOptions(command);
-  addCommonOptions(command);
-  command.addHelpText(
-    "after",
-    `
+export const registerManifestFetch: RegisterSubcommand = (group, console) => {
+  withFlags(
+    group
+      .command("fetch")
+      .alias("get")
+      .summary("Fetch a manifest or index from a registry, OCI layout or layout tar")
+      .description(
+        "Print, or write to a file, the manifest or index a reference points to, as stored (so its digest is the one you asked for; --pretty indents it). --platform resolves an index to that platform's manifest, --descriptor prints the descriptor instead, and a layout reference needs no tag when the layout holds one manifest.",
+      )
+      .argument("<reference>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
+      .option("-o, --output <file>", "write the manifest to this file (- for stdout)")
+      .option("--pretty", "indent the JSON")
+      .option("--descriptor", "print the manifest's descriptor instead of its content"),
+    platformFlags("fetch this platform's manifest of an index: os/arch[/variant][:os.version]"),
+    formatFlags(),
+    ...TARGET_FLAGS,
+  )
+    .addHelpText(
+      "after",
+      `
 Examples:
   # The manifest of a tag, indented
   skiff manifest fetch --pretty localhost:5000/app:v1
@@ -82,35 +40,21 @@ Examples:
   skiff manifest fetch --descriptor --oci-layout ./app.tar
   # The annotations of a manifest in a layout directory
   skiff manifest fetch --format go-template='{{json .content.annotations}}' oci-layout://./out:v1`,
-  );
-  command.action(async (text: string, flags: Flags) => {
-    const { openTarget } = await import("../../../content/open.ts");
-    const { fetchManifest } = await import("../../../content/manifests.ts");
-    const { resolveReference } = await import("../../../ops/resolve.ts");
-    const format = parseFormat(flags as { format?: string; template?: string });
-    const ref = referenceArgument(text, flags);
-    const target = await openTarget(ref, openOptions(flags, "", console));
-    const platform = platformFlag(flags);
-    const { desc } = await resolveReference(target, ref, platform ? { platform } : {});
-    const pretty = Boolean(flags.pretty);
-    const output = flags.output as string | undefined;
-    if (flags.descriptor && output === undefined) {
-      if (writeResult(console, format, descriptorJson(`${referenceName(ref)}@${desc.digest}`, desc))) return;
-      console.out(jsonText(plainDescriptor(desc), pretty));
-      return;
-    }
-    const { bytes } = await fetchManifest(target, desc, `${ref.kind} ${referenceName(ref)}`);
-    if (output !== undefined && output !== "-") {
-      await writeOutputFile(output, bytes);
-      if (flags.descriptor) console.out(jsonText(plainDescriptor(desc), pretty));
-      return;
-    }
-    const content = JSON.parse(new TextDecoder().decode(bytes));
-    if (
-      writeResult(console, format, descriptorJson(`${referenceName(ref)}@${desc.digest}`, desc, { content }))
-    ) {
-      return;
-    }
-    console.outBytes(prettyBytes(bytes, pretty));
-  });
-}
+    )
+    .action(async (text, flags) => {
+      const { openTarget } = await import("../../../content/open.ts");
+      const { fetchManifest } = await import("../../../content/manifests.ts");
+      const { resolveReference } = await import("../../../ops/resolve.ts");
+      const format = parseFormat(flags);
+      const ref = referenceArgument(text, flags);
+      const target = await openTarget(ref, openOptions(flags, console));
+      const platform = platformFlag(flags);
+      const { desc } = await resolveReference(target, ref, platform ? { platform } : {});
+      await printFetched(console, format, flags, {
+        ref,
+        desc,
+        what: "manifest",
+        fetch: async () => (await fetchManifest(target, desc, `${ref.kind} ${referenceName(ref)}`)).bytes,
+      });
+    });
+};

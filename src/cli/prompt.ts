@@ -1,7 +1,7 @@
 /** Questions on the terminal: a line of input (hidden for passwords) and yes/no confirmations. */
 import process from "node:process";
-import { SkiffError } from "../../errors.ts";
-import type { Console } from "../io.ts";
+import { SkiffError } from "../errors.ts";
+import type { Console } from "./io.ts";
 
 /**
  * Writes `prompt` on stderr and reads one line from stdin. With `hidden` on a terminal, the

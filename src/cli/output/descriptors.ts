@@ -1,0 +1,122 @@
+/**
+ * Descriptors as commands print them: `--descriptor` JSON, pinned and tagged names, the result of
+ * a push, and what the blob and manifest commands print.
+ */
+import { SkiffError } from "../../errors.ts";
+import type { Descriptor } from "../../oci/descriptor.ts";
+import { type Reference, referenceName } from "../../oci/reference.ts";
+import { writeOutputFile } from "../files.ts";
+import type { Console } from "../io.ts";
+import { descriptorJson, isStructured, type OutputFormat, writeResult } from "./format.ts";
+import { pushedLines } from "./status.ts";
+
+/** The descriptor as `--descriptor` prints it: the OCI fields only. */
+export function plainDescriptor(desc: Descriptor): Record<string, unknown> {
+  const out: Record<string, unknown> = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+  if (desc.annotations && Object.keys(desc.annotations).length > 0) out.annotations = desc.annotations;
+  if (desc.platform) out.platform = desc.platform;
+  if (desc.artifactType) out.artifactType = desc.artifactType;
+  return out;
+}
+
+/** JSON text, indented with `--pretty`. */
+export function jsonText(value: unknown, pretty: boolean): string {
+  return pretty ? `${JSON.stringify(value, null, 2)}\n` : `${JSON.stringify(value)}\n`;
+}
+
+/** The bytes of a JSON document, re-indented with `--pretty`. */
+export function prettyBytes(bytes: Uint8Array, pretty: boolean): Uint8Array {
+  if (!pretty) return bytes;
+  return new TextEncoder().encode(
+    `${JSON.stringify(JSON.parse(new TextDecoder().decode(bytes)), null, 2)}\n`,
+  );
+}
+
+/** `repo@digest` or `layoutPath@digest`: the `reference` of JSON output. */
+export function pinnedName(ref: Reference, digest: string): string {
+  return `${referenceName(ref)}@${digest}`;
+}
+
+/** The result of push in JSON and templates (ORAS keys, plus `referenceAsTags`). */
+export function pushResultJson(ref: Reference, desc: Descriptor, tags: string[]): Record<string, unknown> {
+  const name = referenceName(ref);
+  return descriptorJson(pinnedName(ref, desc.digest), desc, {
+    referenceAsTags: tags.map((tag) => `${name}:${tag}`),
+  });
+}
+
+/** How a pushed root is shown: `name:tag1,tag2`, or `name@digest` without tags. */
+export function taggedName(ref: Reference, tags: readonly string[], digest: string): string {
+  const name = referenceName(ref);
+  return tags.length > 0 ? `${name}:${tags.join(",")}` : `${name}@${digest}`;
+}
+
+/** The `--descriptor`, `--pretty` and `-o` flags of the blob and manifest commands. */
+interface DocumentFlags {
+  descriptor?: boolean;
+  pretty?: boolean;
+  output?: string;
+}
+
+/** What `blob push` and `manifest push` print: the descriptor, JSON or a template, or `Pushed` lines. */
+export function printPushed(
+  console: Console,
+  format: OutputFormat,
+  flags: DocumentFlags,
+  pushed: { ref: Reference; desc: Descriptor; shown: string },
+): void {
+  const { ref, desc } = pushed;
+  if (flags.descriptor) {
+    console.out(jsonText(plainDescriptor(desc), Boolean(flags.pretty)));
+    return;
+  }
+  if (writeResult(console, format, descriptorJson(pinnedName(ref, desc.digest), desc))) return;
+  console.out(pushedLines({ ref, text: pushed.shown }, desc.digest));
+}
+
+/**
+ * What `manifest fetch` and `fetch-config` print: the descriptor (without fetching), the document
+ * into a file (and the descriptor), or the document on stdout: as stored, re-indented with
+ * `--pretty`, or as `content` in JSON and templates.
+ */
+export async function printFetched(
+  console: Console,
+  format: OutputFormat,
+  flags: DocumentFlags,
+  fetched: { ref: Reference; desc: Descriptor; what: string; fetch: () => Promise<Uint8Array> },
+): Promise<void> {
+  const { ref, desc } = fetched;
+  const pretty = Boolean(flags.pretty);
+  const { output } = flags;
+  if (flags.descriptor && output === undefined) {
+    if (writeResult(console, format, descriptorJson(pinnedName(ref, desc.digest), desc))) return;
+    console.out(jsonText(plainDescriptor(desc), pretty));
+    return;
+  }
+  const bytes = await fetched.fetch();
+  if (output !== undefined && output !== "-") {
+    await writeOutputFile(output, bytes);
+    if (flags.descriptor) console.out(jsonText(plainDescriptor(desc), pretty));
+    return;
+  }
+  if (isStructured(format)) {
+    let content: unknown;
+    try {
+      content = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      throw new SkiffError(
+        "UNSUPPORTED",
+        `the ${fetched.what} ${desc.digest} is not JSON; use -o FILE to save it`,
+      );
+    }
+    writeResult(console, format, descriptorJson(pinnedName(ref, desc.digest), desc, { content }));
+    return;
+  }
+  let shown = bytes;
+  try {
+    shown = prettyBytes(bytes, pretty);
+  } catch {
+    // not JSON: printed as is
+  }
+  console.outBytes(shown);
+}
