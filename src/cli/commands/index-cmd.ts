@@ -160,8 +160,8 @@ Examples:
       };
       if (flags.artifactType !== undefined) options.artifactType = flags.artifactType;
       if (subject) options.subject = subject;
-      const settingsOfProgress = { verb: "push", format, flags, outputToStdout: output === "-" } as const;
-      const result = await withProgress(console, settingsOfProgress, (listener) =>
+      const progress = { verb: "push", format, flags, outputToStdout: output === "-" } as const;
+      const result = await withProgress(console, progress, (listener) =>
         createIndex({ ...options, listener }),
       );
       if (output !== undefined) await writeOutput(output, result.bytes, console);
@@ -232,8 +232,8 @@ Examples:
         concurrency: parseConcurrency(flags.concurrency, 3),
       };
       if (flags.artifactType !== undefined) options.artifactType = flags.artifactType;
-      const settingsOfProgress = { verb: "push", format, flags, outputToStdout: output === "-" } as const;
-      const result = await withProgress(console, settingsOfProgress, (listener) =>
+      const progress = { verb: "push", format, flags, outputToStdout: output === "-" } as const;
+      const result = await withProgress(console, progress, (listener) =>
         updateIndex({ ...options, listener }),
       );
       if (output !== undefined) await writeOutput(output, result.bytes, console);
