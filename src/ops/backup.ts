@@ -6,6 +6,7 @@
  */
 import { lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import { fileStream, randomSuffix, syncDirectory, writeStreamToFile } from "../content/files/disk.ts";
 import { memberHeader } from "../content/files/pack.ts";
 import { LayoutDirectory } from "../content/layout/index.ts";
@@ -15,7 +16,6 @@ import { asSkiffError, SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { checkTag } from "../oci/reference.ts";
 import { copyArtifact, findReferrers, type GraphCopyOptions, publishRoot } from "./copy.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
 
 /** What one backed-up or restored tag was. */
 export interface TagCopy {

@@ -6,11 +6,11 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import type { Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { MediaType } from "../oci/media-types.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
 
 export interface BlobPushOptions {
   /** The media type the result descriptor shows (`--media-type`; default: OCI tar layer, like ORAS). */

@@ -1,3 +1,4 @@
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import { fetchManifest, isWalkable } from "../content/manifests.ts";
 import {
   type Fetcher,
@@ -9,7 +10,6 @@ import {
 import { bytesStream, tap } from "../content/verify.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { successors } from "../oci/manifest.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
 
 export interface CopyGraphOptions {
   /** Transfers at once (ORAS: 3 for pull and cp, 5 for push). */

@@ -4,6 +4,8 @@
  * this file decides what the root is, which tags the destination gets, how referrers follow,
  * and when a blob can be mounted instead of uploaded.
  */
+
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import { fetchManifest, isWalkable } from "../content/manifests.ts";
 import {
   type Fetcher,
@@ -19,7 +21,6 @@ import type { Platform } from "../oci/platform.ts";
 import { checkTag, formatReference, type Reference } from "../oci/reference.ts";
 import { subjectDescriptor } from "./attach.ts";
 import { copyGraph } from "./copy-graph.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
 import { MAX_INDEX_DEPTH, type ResolvedReference, resolveReference } from "./resolve.ts";
 
 /** How deep referrers of referrers are followed; a chain this long is a loop or an attack. */

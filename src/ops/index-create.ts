@@ -8,6 +8,7 @@
  * index, and the index before any tag or `index.json` entry. `index update` shares this code.
  */
 import { resolve as resolvePath } from "node:path";
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import { fetchManifest, platformOf } from "../content/manifests.ts";
 import { fetchFromAny, MemoryStore } from "../content/memory/index.ts";
 import { type Fetcher, isMounter, type Target } from "../content/target.ts";
@@ -35,7 +36,6 @@ import {
 } from "../oci/reference.ts";
 import { formatCreated, isRfc3339 } from "./annotations.ts";
 import { copyGraph } from "./copy-graph.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
 import { orderedDescriptor } from "./push.ts";
 import { MAX_INDEX_DEPTH, resolveReference } from "./resolve.ts";
 

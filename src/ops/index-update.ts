@@ -4,6 +4,8 @@
  * annotations changed. Same source rules and checks as index create (shared code in
  * index-create.ts). Fields skiff does not know are kept as they are.
  */
+
+import { ignoreEvents } from "../content/events.ts";
 import { fetchManifest, platformOf } from "../content/manifests.ts";
 import type { Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
@@ -13,7 +15,6 @@ import { decodeJson, type ImageIndex, isIndex } from "../oci/manifest.ts";
 import { isIndexMediaType, MediaType } from "../oci/media-types.ts";
 import { formatPlatform } from "../oci/platform.ts";
 import { formatReference, type Reference, withDigest } from "../oci/reference.ts";
-import { ignoreEvents } from "./events.ts";
 import {
   type CheckedEntry,
   type CreateIndexOptions,

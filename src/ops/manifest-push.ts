@@ -3,13 +3,14 @@
  * under each tag; a manifest with a `subject` also updates the referrers fallback index of a
  * registry without the referrers API.
  */
+
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import type { Target } from "../content/target.ts";
 import { bytesStream, digestOf } from "../content/verify.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { decodeJson, MAX_MANIFEST_BYTES, parseManifest } from "../oci/manifest.ts";
 import { isManifestMediaType, isValidMediaType } from "../oci/media-types.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
 
 export interface ManifestPushOptions {
   /** `--media-type`; default: the manifest's own `mediaType`. */

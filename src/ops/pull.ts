@@ -2,6 +2,8 @@
  * Pull: resolve a reference, then copy its graph into a file store (titled layers become files,
  * directory layers are unpacked). The graph copy is the shared engine in copy-graph.ts.
  */
+
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import { FileOutput, isDirectoryLayer, titleOf, type WrittenFile } from "../content/files/output.ts";
 import { fetchManifest, isWalkable } from "../content/manifests.ts";
 import type { Fetcher, Target } from "../content/target.ts";
@@ -12,7 +14,6 @@ import { isIndexMediaType, MediaType } from "../oci/media-types.ts";
 import type { Platform } from "../oci/platform.ts";
 import type { Reference } from "../oci/reference.ts";
 import { copyGraph } from "./copy-graph.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
 import { MAX_INDEX_DEPTH, type ResolvedReference, resolveReference } from "./resolve.ts";
 
 export interface PullOptions {

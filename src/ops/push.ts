@@ -3,6 +3,7 @@
  * or a layout. It is a graph copy from a file source plus a memory store into the target.
  */
 import { stat } from "node:fs/promises";
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import { fileStream } from "../content/files/disk.ts";
 import { FileSource, fileError } from "../content/files/source.ts";
 import { fetchFromAny, MemoryStore } from "../content/memory/index.ts";
@@ -16,7 +17,6 @@ import type { Platform } from "../oci/platform.ts";
 import { checkTag } from "../oci/reference.ts";
 import { type Annotations, emptyAnnotations, formatCreated, isRfc3339 } from "./annotations.ts";
 import { copyGraph } from "./copy-graph.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
 
 /** oras-go's default config media type for image-spec v1.0 artifacts. */
 export const UNKNOWN_CONFIG_MEDIA_TYPE = "application/vnd.unknown.config.v1+json";

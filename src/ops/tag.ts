@@ -2,12 +2,13 @@
  * tag: points more tags at the manifest a reference names (a tag, a digest, or a tagless layout
  * reference), in a registry or a layout.
  */
+
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import type { Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { checkTag, type Reference } from "../oci/reference.ts";
 import { limiter } from "./copy-graph.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
 import { resolveReference } from "./resolve.ts";
 
 export interface TagOptions {

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TransferEvent } from "../../src/content/events.ts";
 import { LayoutArchive, LayoutDirectory, openLayout } from "../../src/content/layout/index.ts";
 import { MemoryStore } from "../../src/content/memory/index.ts";
 import type { Mounter, Target } from "../../src/content/target.ts";
@@ -17,7 +18,6 @@ import { isDigest } from "../../src/oci/digest.ts";
 import { parseReference, type Reference } from "../../src/oci/reference.ts";
 import { backup, backupFormat, isReferrersTag, restore } from "../../src/ops/backup.ts";
 import { copyReference, findReferrers, mountFrom } from "../../src/ops/copy.ts";
-import type { TransferEvent } from "../../src/ops/events.ts";
 import { cleanup, LayoutBuilder, MT, REF_NAME, tempDir } from "../fixtures/layout-builder.ts";
 
 afterAll(cleanup);

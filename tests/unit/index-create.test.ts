@@ -1,13 +1,13 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TransferEvent } from "../../src/content/events.ts";
 import { openLayout } from "../../src/content/layout/index.ts";
 import { SkiffError } from "../../src/errors.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { parseManifest } from "../../src/oci/manifest.ts";
 import { parsePlatform } from "../../src/oci/platform.ts";
 import { parseReference, type Reference } from "../../src/oci/reference.ts";
-import type { TransferEvent } from "../../src/ops/events.ts";
 import {
   cachedOpener,
   composeIndex,

@@ -8,7 +8,7 @@ import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { parseDigest } from "../../oci/digest.ts";
 import { Annotation, isManifestMediaType } from "../../oci/media-types.ts";
-import { ignoreEvents, type Listener } from "../../ops/events.ts";
+import { ignoreEvents, type Listener } from "../events.ts";
 import type { Opened, Storage } from "../target.ts";
 import { verifiedOnce } from "../verify.ts";
 import { writeStreamToFile } from "./disk.ts";
