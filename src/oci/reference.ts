@@ -34,6 +34,15 @@ export type ParsedReference = Reference & { tags: string[] };
 
 export const LAYOUT_SCHEME = "oci-layout://";
 
+export function isRegistryReference(ref: Reference): ref is RegistryReference {
+  return ref.kind === "registry";
+}
+
+/** A reference as a user types it: layouts with their `oci-layout://` scheme. */
+export function displayReference(ref: Reference): string {
+  return isRegistryReference(ref) ? formatReference(ref) : `${LAYOUT_SCHEME}${formatReference(ref)}`;
+}
+
 const COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
 const REPOSITORY = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;

@@ -11,11 +11,14 @@ import { fileStream, randomSuffix, syncDirectory, writeStreamToFile } from "../c
 import { memberHeader } from "../content/files/pack.ts";
 import { LayoutDirectory } from "../content/layout/index.ts";
 import { fetchManifest } from "../content/manifests.ts";
-import type { Target } from "../content/target.ts";
+import { publish, type ReferrerLister, type TagLister, type Target } from "../content/target.ts";
 import { asSkiffError, SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { checkTag } from "../oci/reference.ts";
-import { copyArtifact, findReferrers, type GraphCopyOptions, publishRoot } from "./copy.ts";
+import { copyArtifact, findReferrers, type GraphCopyOptions } from "./copy.ts";
+
+/** What backup and restore read from: tags, their manifests and referrers. */
+type Source = Target & TagLister & ReferrerLister;
 
 /** What one backed-up or restored tag was. */
 export interface TagCopy {
@@ -59,8 +62,23 @@ export function isReferrersTag(tag: string): boolean {
   return REFERRERS_TAG.test(tag);
 }
 
+/** What a source without tags is called, and what to do about it. */
+interface Side {
+  what: string;
+  hint: string;
+}
+
+const BACKUP_SOURCE: Side = {
+  what: "repository",
+  hint: "name the tags to back up as REPO:tag1,tag2",
+};
+const RESTORE_SOURCE: Side = {
+  what: "OCI layout",
+  hint: "only tagged artifacts are restored; tag them first, or copy by digest with skiff cp",
+};
+
 /** The tags to copy: the given ones (checked), else every tag of `source` but referrers fallback tags. */
-export async function tagsToCopy(source: Target, tags: string[] | undefined): Promise<string[]> {
+async function tagsToCopy(source: Source, tags: string[] | undefined, side: Side): Promise<string[]> {
   if (tags && tags.length > 0) {
     for (const tag of tags) checkTag(tag, tag);
     return [...new Set(tags)];
@@ -70,13 +88,7 @@ export async function tagsToCopy(source: Target, tags: string[] | undefined): Pr
     if (!isReferrersTag(tag)) found.push(tag);
   }
   if (found.length === 0) {
-    throw new SkiffError(
-      "NOT_FOUND",
-      `no tags found in ${source.kind === "registry" ? "repository" : "OCI layout"} ${source.name}`,
-      source.kind === "registry"
-        ? "name the tags to back up as REPO:tag1,tag2"
-        : "only tagged artifacts are restored; tag them first, or copy by digest with skiff cp",
-    );
+    throw new SkiffError("NOT_FOUND", `no tags found in ${side.what} ${source.name}`, side.hint);
   }
   return found;
 }
@@ -85,13 +97,14 @@ export async function tagsToCopy(source: Target, tags: string[] | undefined): Pr
  * Copies each tag of `source` (with its referrers unless `referrers` is false) to `destination`
  * and tags it there. Tags are resolved first, so a missing tag fails before anything is written.
  */
-export async function copyTags(
-  source: Target,
+async function copyTags(
+  source: Source,
   destination: Target | undefined,
-  options: TagCopyOptions = {},
+  options: TagCopyOptions,
+  side: Side,
 ): Promise<TagCopyResult> {
   const onEvent = options.onEvent ?? (() => {});
-  const tags = await tagsToCopy(source, options.tags);
+  const tags = await tagsToCopy(source, options.tags, side);
   const roots: Descriptor[] = [];
   for (const tag of tags) {
     try {
@@ -116,12 +129,12 @@ export async function copyTags(
     let referrers: number;
     if (options.dryRun || !destination) {
       // Fetch the root so a dry run still proves the manifest is there and readable.
-      await fetchManifest(source, root, `${source.kind} ${source.name}`);
+      await fetchManifest(source, root, source.where);
       referrers = includeReferrers ? (await findReferrers(source, root)).length : 0;
     } else {
       try {
         referrers = (await copyArtifact(source, destination, root, graphOptions)).length;
-        await publishRoot(destination, tagDescriptor(root), [tag]);
+        await publish(destination, tagDescriptor(root), { tags: [tag] });
       } catch (error) {
         const e = asSkiffError(error);
         throw new SkiffError(
@@ -183,7 +196,7 @@ async function statOrUndefined(path: string): Promise<Awaited<ReturnType<typeof 
  * or added to) or, for `*.tar`, a tar archive replaced atomically.
  */
 export async function backup(
-  source: Target,
+  source: Source,
   output: string,
   options: TagCopyOptions = {},
 ): Promise<BackupResult> {
@@ -205,11 +218,11 @@ export async function backup(
     );
   }
   if (options.dryRun) {
-    return { ...(await copyTags(source, undefined, options)), output, format };
+    return { ...(await copyTags(source, undefined, options, BACKUP_SOURCE)), output, format };
   }
   if (format === "directory") {
     const layout = await LayoutDirectory.open(output, { create: true });
-    return { ...(await copyTags(source, layout, options)), output, format };
+    return { ...(await copyTags(source, layout, options, BACKUP_SOURCE)), output, format };
   }
   const parent = dirname(output);
   const stage = join(parent, `.${basename(output)}.${randomSuffix()}.skiff-backup`);
@@ -220,7 +233,7 @@ export async function backup(
   }
   try {
     const layout = await LayoutDirectory.open(stage, { create: true, name: output });
-    const result = await copyTags(source, layout, options);
+    const result = await copyTags(source, layout, options, BACKUP_SOURCE);
     options.onEvent?.({ type: "tar-start", path: output });
     const size = await writeLayoutTar(stage, output);
     options.onEvent?.({ type: "tar-done", path: output, size });
@@ -236,11 +249,11 @@ export interface RestoreResult extends TagCopyResult {
 
 /** Restores tags of the layout `source` (directory or tar) into `destination` (a registry repository). */
 export async function restore(
-  source: Target,
+  source: Source,
   destination: Target,
   options: TagCopyOptions = {},
 ): Promise<RestoreResult> {
-  const result = await copyTags(source, options.dryRun ? undefined : destination, options);
+  const result = await copyTags(source, options.dryRun ? undefined : destination, options, RESTORE_SOURCE);
   return { ...result, input: source.name };
 }
 

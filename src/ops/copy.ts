@@ -11,15 +11,16 @@ import {
   type Fetcher,
   isMounter,
   isRangeFetcher,
+  publish,
   type RangeFetcher,
+  type ReferrerLister,
   type Target,
 } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { isIndex, type Manifest } from "../oci/manifest.ts";
 import type { Platform } from "../oci/platform.ts";
-import { checkTag, formatReference, type Reference } from "../oci/reference.ts";
-import { subjectDescriptor } from "./attach.ts";
+import { checkTag, formatReference, isRegistryReference, type Reference } from "../oci/reference.ts";
 import { copyGraph } from "./copy-graph.ts";
 import { MAX_INDEX_DEPTH, type ResolvedReference, resolveReference } from "./resolve.ts";
 
@@ -58,24 +59,6 @@ export interface CopyResult {
   referrers: Descriptor[];
 }
 
-/** Something that records an untagged root manifest (a layout directory's `index.json`). */
-interface EntryAdder {
-  addEntry(desc: Descriptor): Promise<void>;
-}
-
-/** Something that keeps a registry's referrers fallback index current (see ops/attach.ts). */
-interface ReferrersIndexUpdater {
-  addReferrer(subject: Descriptor, referrer: Descriptor): Promise<void>;
-}
-
-function canAddEntry(target: unknown): target is EntryAdder {
-  return typeof (target as Partial<EntryAdder>).addEntry === "function";
-}
-
-function canAddReferrer(target: unknown): target is ReferrersIndexUpdater {
-  return typeof (target as Partial<ReferrersIndexUpdater>).addReferrer === "function";
-}
-
 /**
  * The mount function for a copy between two repositories of the same registry host: the
  * destination takes blobs from the source repository without upload. Undefined otherwise
@@ -86,7 +69,7 @@ export function mountFrom(
   destinationRef: Reference,
   destination: Target,
 ): ((desc: Descriptor) => Promise<boolean>) | undefined {
-  if (sourceRef.kind !== "registry" || destinationRef.kind !== "registry") return undefined;
+  if (!isRegistryReference(sourceRef) || !isRegistryReference(destinationRef)) return undefined;
   if (sourceRef.registry !== destinationRef.registry) return undefined;
   if (sourceRef.repository === destinationRef.repository) return undefined;
   if (!isMounter(destination)) return undefined;
@@ -144,7 +127,7 @@ async function copyOneGraph(
   root: Descriptor,
   options: GraphCopyOptions,
 ): Promise<void> {
-  const where = `${source.kind} ${source.name}`;
+  const where = source.where;
   const depth = new Map<string, number>([[root.digest, 0]]);
   const parents = new Map<string, string>();
   const fetcher = explainingFetcher(source, parents, where);
@@ -190,25 +173,12 @@ async function manifestsUnder(source: Fetcher, root: Descriptor, where: string):
 }
 
 /**
- * Records that `referrer` refers to `subject` at the destination: a registry without the
- * referrers API gets its fallback index updated, a layout an untagged `index.json` entry
- * (layouts find referrers among their entries).
- */
-async function recordReferrer(destination: Target, subject: Descriptor, referrer: Descriptor): Promise<void> {
-  if (destination.kind === "registry" && canAddReferrer(destination)) {
-    await destination.addReferrer(subjectDescriptor(subject), referrer);
-  } else if (destination.kind === "layout" && canAddEntry(destination)) {
-    await destination.addEntry(entryDescriptor(referrer));
-  }
-}
-
-/**
  * The referrers of `subjects` in `source`, and the referrers of those, breadth first, each once.
  * `visit` is called for every referrer (with its subject) in an order where a subject always comes
  * before its referrers.
  */
 export async function walkReferrers(
-  source: Target,
+  source: Target & ReferrerLister,
   subjects: Descriptor[],
   visit: (referrer: Descriptor, subject: Descriptor) => Promise<void>,
 ): Promise<Descriptor[]> {
@@ -219,7 +189,7 @@ export async function walkReferrers(
     if (depth >= MAX_REFERRER_DEPTH) {
       throw new SkiffError(
         "INVALID_MANIFEST",
-        `referrers in ${source.kind} ${source.name} chain deeper than ${MAX_REFERRER_DEPTH} levels`,
+        `referrers in ${source.where} chain deeper than ${MAX_REFERRER_DEPTH} levels`,
       );
     }
     const next: Descriptor[] = [];
@@ -243,8 +213,11 @@ export async function walkReferrers(
  * The referrers that `-r` would copy for `root`: those of the root, of every manifest under it
  * (index children, nested), and the referrers of those, recursively.
  */
-export async function findReferrers(source: Target, root: Descriptor): Promise<Descriptor[]> {
-  const subjects = await manifestsUnder(source, root, `${source.kind} ${source.name}`);
+export async function findReferrers(
+  source: Target & ReferrerLister,
+  root: Descriptor,
+): Promise<Descriptor[]> {
+  const subjects = await manifestsUnder(source, root, source.where);
   return walkReferrers(source, subjects, async () => {});
 }
 
@@ -254,7 +227,7 @@ export async function findReferrers(source: Target, root: Descriptor): Promise<D
  * so it can be found there. Tags nothing. Returns the referrers copied.
  */
 export async function copyArtifact(
-  source: Target,
+  source: Target & ReferrerLister,
   destination: Target,
   root: Descriptor,
   options: GraphCopyOptions = {},
@@ -268,19 +241,12 @@ export async function copyArtifact(
   }
   await copyOneGraph(source, destination, root, options);
   if (!options.recursive) return [];
-  const subjects = await manifestsUnder(source, root, `${source.kind} ${source.name}`);
-  return walkReferrers(source, subjects, async (referrer, subject) => {
+  const subjects = await manifestsUnder(source, root, source.where);
+  return walkReferrers(source, subjects, async (referrer) => {
     await copyOneGraph(source, destination, referrer, options);
-    await recordReferrer(destination, subject, referrer);
+    // The destination records it: a registry's fallback index, a layout's untagged entry.
+    await publish(destination, entryDescriptor(referrer), { tags: [] });
   });
-}
-
-/** Points `tags` at `desc` in `destination`, or (no tags, a layout) adds an untagged entry. */
-export async function publishRoot(destination: Target, desc: Descriptor, tags: string[]): Promise<void> {
-  for (const tag of tags) await destination.tag(desc, tag);
-  if (tags.length === 0 && destination.kind === "layout" && canAddEntry(destination)) {
-    await destination.addEntry(desc);
-  }
 }
 
 /**
@@ -289,7 +255,7 @@ export async function publishRoot(destination: Target, desc: Descriptor, tags: s
  * `destinationRef` decides mounts and must not pin another digest.
  */
 export async function copyReference(
-  source: Target,
+  source: Target & ReferrerLister,
   sourceRef: Reference,
   destination: Target,
   destinationRef: Reference,
@@ -311,13 +277,13 @@ export async function copyReference(
   }
   const tags =
     requested.length > 0 ? requested : resolved.how === "tag" && sourceRef.tag ? [sourceRef.tag] : [];
-  const { manifest } = await fetchManifest(source, resolved.desc, `${source.kind} ${source.name}`);
+  const { manifest } = await fetchManifest(source, resolved.desc, source.where);
   const mount = options.mount ?? mountFrom(sourceRef, destinationRef, destination);
   const referrers = await copyArtifact(source, destination, resolved.desc, {
     ...options,
     ...(mount ? { mount } : {}),
   });
-  await publishRoot(destination, entryDescriptor(resolved.desc, manifest), tags);
+  await publish(destination, entryDescriptor(resolved.desc, manifest), { tags });
   const desc = entryDescriptor(resolved.desc, manifest);
   delete desc.platform;
   if (manifest.annotations && Object.keys(manifest.annotations).length > 0) {

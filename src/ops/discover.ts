@@ -3,7 +3,7 @@
  * referrers API or the tag-schema fallback (the registry store decides); layouts from their
  * `index.json` roots.
  */
-import type { Target } from "../content/target.ts";
+import type { ReferrerLister } from "../content/target.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 
 /** One referrer and the referrers of it, as deep as asked. */
@@ -34,7 +34,7 @@ function byDigest(a: Descriptor, b: Descriptor): number {
  * output is stable.
  */
 export async function discoverReferrers(
-  target: Target,
+  target: ReferrerLister,
   subject: Descriptor,
   options: DiscoverOptions = {},
 ): Promise<ReferrerNode[]> {

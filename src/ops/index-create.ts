@@ -11,7 +11,7 @@ import { resolve as resolvePath } from "node:path";
 import { ignoreEvents, type Listener } from "../content/events.ts";
 import { fetchManifest, platformOf } from "../content/manifests.ts";
 import { fetchFromAny, MemoryStore } from "../content/memory/index.ts";
-import { type Fetcher, isMounter, type Target } from "../content/target.ts";
+import { type Fetcher, isBlobDescriber, type PublishPlan, publish, type Target } from "../content/target.ts";
 import { bytesStream, digestOf } from "../content/verify.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
@@ -28,6 +28,7 @@ import {
 import { formatPlatform, type Platform, parsePlatform, samePlatform } from "../oci/platform.ts";
 import {
   formatReference,
+  isRegistryReference,
   LAYOUT_SCHEME,
   parseLayoutReference,
   parseRegistryReference,
@@ -35,6 +36,7 @@ import {
   withDigest,
 } from "../oci/reference.ts";
 import { formatCreated, isRfc3339 } from "./annotations.ts";
+import { mountFrom } from "./copy.ts";
 import { copyGraph } from "./copy-graph.ts";
 import { orderedDescriptor } from "./push.ts";
 import { MAX_INDEX_DEPTH, resolveReference } from "./resolve.ts";
@@ -77,10 +79,9 @@ export function parseSourceReference(text: string, target: Reference): Reference
       );
     }
   }
-  const place: Reference =
-    target.kind === "registry"
-      ? { kind: "registry", registry: target.registry, repository: target.repository }
-      : { kind: "layout", path: target.path };
+  const place: Reference = isRegistryReference(target)
+    ? { kind: "registry", registry: target.registry, repository: target.repository }
+    : { kind: "layout", path: target.path };
   if (/^[a-z0-9]+:/.test(text)) {
     if (!isDigest(text)) {
       throw new SkiffError("INVALID_REFERENCE", `source "${text}" is not a valid digest`);
@@ -191,7 +192,7 @@ export type OpenPlace = (ref: Reference, forWriting: boolean) => Promise<Target>
 
 /** Identifies a place (registry repository or layout path) regardless of tag or digest. */
 export function placeKey(ref: Reference): string {
-  return ref.kind === "registry"
+  return isRegistryReference(ref)
     ? `registry:${ref.registry}/${ref.repository}`
     : `layout:${resolvePath(ref.path)}`;
 }
@@ -293,19 +294,13 @@ export async function resolveSource(
   return { source, store, entry: orderedDescriptor(entry), manifest: fetched.manifest };
 }
 
-/** A store that can look a blob up by digest alone (registries: `HEAD blobs/DIGEST`). */
-interface BlobDescriber {
-  describeBlob(digest: string): Promise<Descriptor>;
-}
-
 /** True when a digest that failed to resolve as a manifest names a blob the store has (to say so). */
 async function isBlob(store: Target, digest: string | undefined, error: unknown): Promise<boolean> {
   // Registries answer a blob digest on the manifests endpoint with 404, or (distribution) with 500.
   if (digest === undefined || !(error instanceof SkiffError) || error.code === "UNAUTHORIZED") return false;
-  const describer = store as Partial<BlobDescriber>;
-  if (typeof describer.describeBlob !== "function") return false;
+  if (!isBlobDescriber(store)) return false;
   try {
-    await describer.describeBlob.call(store, digest);
+    await store.describeBlob(digest);
     return true;
   } catch {
     return false;
@@ -557,39 +552,6 @@ export interface GraphToCopy {
   name: string;
 }
 
-/** How the published index is named in the target. */
-export interface PublishPlan {
-  /** Tags to point at the new index. */
-  tags: readonly string[];
-  /** The index being replaced (update): its untagged `index.json` entries now point at the new one. */
-  replaces?: Descriptor;
-  /** Move every tag of `replaces` in `index.json` to the new index too (a tagless update of a layout). */
-  moveAllTags?: boolean;
-  /**
-   * Digests whose untagged `index.json` entries the index takes over: sources in the target layout
-   * itself, now reachable through the index (so the layout keeps one untagged root).
-   */
-  absorbs?: readonly string[];
-}
-
-/** A layout directory's `index.json` writer (one locked, atomic change). */
-interface IndexJsonWriter {
-  updateIndex(mutate: (raw: Record<string, unknown>[]) => Record<string, unknown>[] | false): Promise<void>;
-}
-
-function isIndexJsonWriter(target: unknown): target is IndexJsonWriter {
-  return typeof (target as Partial<IndexJsonWriter>).updateIndex === "function";
-}
-
-/** Something that keeps a registry's referrers fallback index current (see ops/attach.ts). */
-interface ReferrersIndexUpdater {
-  addReferrer(subject: Descriptor, referrer: Descriptor): Promise<void>;
-}
-
-function isReferrersIndexUpdater(target: unknown): target is ReferrersIndexUpdater {
-  return typeof (target as Partial<ReferrersIndexUpdater>).addReferrer === "function";
-}
-
 export interface PublishOptions {
   concurrency?: number;
   listener?: Listener;
@@ -597,8 +559,8 @@ export interface PublishOptions {
 
 /**
  * Copies every graph into `target` (leaves first, what it has skipped, blobs of one registry
- * mounted), stores the index, then names it: tags, or in a layout one `index.json` change made
- * under the layout's lock. Nothing names the index before all its content is in place.
+ * mounted), stores the index, then publishes it (tags; in a layout one `index.json` change made
+ * under the layout's lock). Nothing names the index before all its content is in place.
  */
 export async function publishIndex(
   target: Target,
@@ -614,22 +576,13 @@ export async function publishIndex(
   const listener = options.listener ?? ignoreEvents;
   for (const graph of graphs) {
     if (placeKey(graph.ref) === placeKey(targetRef)) continue;
-    const copyOptions: Parameters<typeof copyGraph>[3] = {
+    const mount = mountFrom(graph.ref, targetRef, target);
+    await copyGraph(graph.store, target, plain(graph.desc), {
       concurrency: options.concurrency ?? 3,
       listener,
       sourceName: graph.name,
-    };
-    const from = graph.ref;
-    if (
-      isMounter(target) &&
-      from.kind === "registry" &&
-      targetRef.kind === "registry" &&
-      from.registry === targetRef.registry &&
-      from.repository !== targetRef.repository
-    ) {
-      copyOptions.mount = (desc) => target.mount(desc, from.repository);
-    }
-    await copyGraph(graph.store, target, plain(graph.desc), copyOptions);
+      ...(mount ? { mount } : {}),
+    });
   }
   const desc = plain(built.desc);
   listener({ type: "status", prompt: "Packed", desc, text: desc.mediaType });
@@ -640,63 +593,13 @@ export async function publishIndex(
   } else {
     listener({ type: "skip", desc, reason: "exists" });
   }
-  const subject = built.json.subject as Descriptor | undefined;
-  if (subject && target.kind === "registry" && isReferrersIndexUpdater(target)) {
-    await target.addReferrer(subject, built.desc);
-  }
-  if (target.kind === "layout" && isIndexJsonWriter(target)) {
-    await target.updateIndex((raw) => layoutEntries(raw, built.desc, plan));
-  } else {
-    for (const tag of plan.tags) await target.tag(desc, tag);
-  }
+  // An index entry names the index, not its annotations.
+  const named: Descriptor = {
+    ...desc,
+    ...(built.desc.artifactType ? { artifactType: built.desc.artifactType } : {}),
+  };
+  await publish(target, named, plan);
   for (const tag of plan.tags) listener({ type: "status", prompt: "Tagged", desc, text: tag });
-}
-
-function rawRefName(raw: Record<string, unknown>): string | undefined {
-  const annotations = raw.annotations as Record<string, unknown> | undefined;
-  const name = annotations?.[Annotation.refName];
-  return typeof name === "string" ? name : undefined;
-}
-
-function entryJson(desc: Descriptor, tag?: string): Record<string, unknown> {
-  const out: Record<string, unknown> = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  if (tag !== undefined) out.annotations = { [Annotation.refName]: tag };
-  if (desc.artifactType) out.artifactType = desc.artifactType;
-  return out;
-}
-
-/**
- * The new `index.json` entries: the given tags move to the new index; untagged entries of the
- * replaced index (and with `moveAllTags`, its tags) point at the new one; without any tag the new
- * index gets one untagged entry, so a fresh layout resolves without a tag.
- */
-export function layoutEntries(
-  raw: readonly Record<string, unknown>[],
-  desc: Descriptor,
-  plan: PublishPlan,
-): Record<string, unknown>[] {
-  const tags = new Set(plan.tags);
-  const old = plan.replaces?.digest;
-  const absorbed = new Set(plan.absorbs ?? []);
-  const moved = new Set<string>();
-  const kept: Record<string, unknown>[] = [];
-  for (const item of raw) {
-    const name = rawRefName(item);
-    if (name !== undefined && tags.has(name)) continue;
-    if (name === undefined && (item.digest === desc.digest || absorbed.has(String(item.digest)))) continue;
-    if (old !== undefined && item.digest === old) {
-      if (name === undefined) continue;
-      if (plan.moveAllTags) {
-        moved.add(name);
-        continue;
-      }
-    }
-    kept.push(item);
-  }
-  for (const tag of [...tags, ...moved]) kept.push(entryJson(desc, tag));
-  const named = kept.some((item) => item.digest === desc.digest);
-  if (!named) kept.push(entryJson(desc));
-  return kept;
 }
 
 // ---------------------------------------------------------------------------------------------

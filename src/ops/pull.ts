@@ -58,12 +58,7 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
   });
   if (isIndexMediaType(resolved.desc.mediaType)) {
     // Every platform's files land in one directory: refuse clashing titles before downloading anything.
-    await checkTitleClashes(
-      source,
-      resolved.desc,
-      `${source.kind} ${source.name}`,
-      options.includeSubject ?? false,
-    );
+    await checkTitleClashes(source, resolved.desc, source.where, options.includeSubject ?? false);
   }
   const skipped: Descriptor[] = [];
   // Status lines are about files: manifests and dropped configs are walked silently.
@@ -75,7 +70,7 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
     concurrency: options.concurrency ?? 3,
     listener: forward,
     includeSubject: options.includeSubject ?? false,
-    sourceName: `${source.kind} ${source.name}`,
+    sourceName: source.where,
     selectChildren: async (parent, children) => {
       const level = (depth.get(parent.digest) ?? 0) + 1;
       if (level > MAX_INDEX_DEPTH) {

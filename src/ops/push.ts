@@ -7,7 +7,7 @@ import { ignoreEvents, type Listener } from "../content/events.ts";
 import { fileStream } from "../content/files/disk.ts";
 import { FileSource, fileError } from "../content/files/source.ts";
 import { fetchFromAny, MemoryStore } from "../content/memory/index.ts";
-import { isEntryLister, type Target } from "../content/target.ts";
+import { publish, type Target } from "../content/target.ts";
 import { digestOf, readAll } from "../content/verify.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
@@ -384,15 +384,6 @@ export interface PushResult {
   tags: string[];
 }
 
-/** Something that can record an untagged root manifest (a layout directory's `index.json`). */
-interface EntryAdder {
-  addEntry(desc: Descriptor): Promise<void>;
-}
-
-function canAddEntry(target: unknown): target is EntryAdder {
-  return typeof (target as Partial<EntryAdder>).addEntry === "function";
-}
-
 /**
  * Builds the artifact and copies it into `target`: blobs first (what the target has is skipped),
  * then the manifest, then the tags. On a layout without tags the manifest gets an untagged
@@ -438,10 +429,7 @@ export async function pushArtifact(
       listener,
       sourceName: "the pushed files",
     });
-    for (const tag of tags) await target.tag(built.desc, tag);
-    if (tags.length === 0 && target.kind === "layout" && isEntryLister(target) && canAddEntry(target)) {
-      await target.addEntry(built.desc);
-    }
+    await publish(target, built.desc, { tags });
     return { desc: built.desc, bytes: built.bytes, manifest: built.manifest, tags };
   } finally {
     await files.close();

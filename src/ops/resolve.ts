@@ -3,13 +3,19 @@
  * plus an optional platform becomes exactly one manifest descriptor, or a clear error.
  */
 import { fetchManifest, isWalkable, platformOf } from "../content/manifests.ts";
-import { type Fetcher, isEntryLister, type Target } from "../content/target.ts";
+import { type EntryLister, type Fetcher, isEntryLister, type Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { isIndex } from "../oci/manifest.ts";
 import { Annotation, isIndexMediaType, isManifestMediaType } from "../oci/media-types.ts";
 import { formatPlatform, type Platform, platformMatches } from "../oci/platform.ts";
-import { formatReference, LAYOUT_SCHEME, type Reference, withDigest } from "../oci/reference.ts";
+import {
+  displayReference,
+  formatReference,
+  isRegistryReference,
+  type Reference,
+  withDigest,
+} from "../oci/reference.ts";
 
 /** How deep indexes may nest inside indexes; deeper graphs are refused as hostile. */
 export const MAX_INDEX_DEPTH = 32;
@@ -42,12 +48,7 @@ export interface Candidate {
 
 /** The reference text that selects exactly `digest` in the place `ref` names. */
 export function selectingReference(ref: Reference, digest: string): string {
-  const pinned = formatReference(withDigest(ref, digest));
-  return ref.kind === "layout" ? `${LAYOUT_SCHEME}${pinned}` : pinned;
-}
-
-function displayName(ref: Reference): string {
-  return ref.kind === "layout" ? `${LAYOUT_SCHEME}${formatReference(ref)}` : formatReference(ref);
+  return displayReference(withDigest(ref, digest));
 }
 
 /**
@@ -60,7 +61,7 @@ export async function resolveReference(
   ref: Reference,
   options: ResolveOptions = {},
 ): Promise<ResolvedReference> {
-  const where = displayName(ref);
+  const where = displayReference(ref);
   let root: Descriptor;
   let how: ResolvedReference["how"];
   if (ref.digest) {
@@ -70,7 +71,7 @@ export async function resolveReference(
     root = await target.resolve(ref.tag);
     how = "tag";
   } else {
-    if (ref.kind === "registry" || !isEntryLister(target)) {
+    if (isRegistryReference(ref) || !isEntryLister(target)) {
       throw new SkiffError(
         "INVALID_REFERENCE",
         `${where} has no tag or digest`,
@@ -85,11 +86,11 @@ export async function resolveReference(
 }
 
 async function resolveTagless(
-  target: Target & { entries(): Promise<Descriptor[]> },
+  target: Target & EntryLister,
   ref: Reference,
   platform: Platform | undefined,
 ): Promise<{ desc: Descriptor; root: Descriptor }> {
-  const where = displayName(ref);
+  const where = displayReference(ref);
   const entries = await target.entries();
   const known = uniqueByDigest(entries.filter((e) => isManifestMediaType(e.mediaType)));
   if (known.length === 0) {

@@ -3,6 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TransferEvent } from "../../src/content/events.ts";
 import { openLayout } from "../../src/content/layout/index.ts";
+import { publishedEntries } from "../../src/content/layout/index-file.ts";
+import type { PublishPlan } from "../../src/content/target.ts";
 import { SkiffError } from "../../src/errors.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { parseManifest } from "../../src/oci/manifest.ts";
@@ -13,7 +15,6 @@ import {
   composeIndex,
   createIndex,
   indexSources,
-  layoutEntries,
   parseSourceReference,
   withCreated,
 } from "../../src/ops/index-create.ts";
@@ -167,6 +168,10 @@ describe("composeIndex", () => {
     expect(built.desc.artifactType).toBe("application/vnd.example.set");
   });
 });
+
+/** The index.json entries after publishing (index create and update publish through the layout). */
+const layoutEntries = (raw: Record<string, unknown>[], desc: Descriptor, plan: PublishPlan) =>
+  publishedEntries(raw, desc, plan) || raw;
 
 describe("layoutEntries", () => {
   const desc: Descriptor = { mediaType: MT.index, digest: sha256("new"), size: 3 };

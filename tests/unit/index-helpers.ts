@@ -21,7 +21,6 @@ import { LayoutBuilder } from "../fixtures/layout-builder.ts";
 
 /** A registry repository in memory: manifests by digest and by tag, blobs in a MemoryStore. */
 export class FakeRepository implements Target {
-  readonly kind = "registry" as const;
   readonly writable = true;
   readonly memory = new MemoryStore();
   readonly manifests = new Map<string, Descriptor>();
@@ -31,6 +30,10 @@ export class FakeRepository implements Target {
   readonly tagged: string[] = [];
 
   constructor(readonly name: string) {}
+
+  get where(): string {
+    return `registry ${this.name}`;
+  }
 
   async exists(desc: Descriptor): Promise<boolean> {
     return this.memory.has(desc);

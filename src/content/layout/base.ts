@@ -5,7 +5,7 @@ import { isDigest, parseDigest } from "../../oci/digest.ts";
 import { detectManifestMediaType, isIndex, MAX_MANIFEST_BYTES, parseManifest } from "../../oci/manifest.ts";
 import { Annotation, isManifestMediaType } from "../../oci/media-types.ts";
 import { fetchManifest } from "../manifests.ts";
-import type { EntryLister, Target } from "../target.ts";
+import type { Deleter, EntryLister, ReferrerLister, Store, TagLister } from "../target.ts";
 import { fetchBytes, verifyingStream } from "../verify.ts";
 import { type LayoutIndex, matchTag, refNameOf } from "./index-file.ts";
 
@@ -28,8 +28,7 @@ export function withoutRefName(desc: Descriptor): Descriptor {
   return out;
 }
 
-export abstract class LayoutBase implements Target, EntryLister {
-  readonly kind = "layout" as const;
+export abstract class LayoutBase implements Store, TagLister, ReferrerLister, Deleter, EntryLister {
   abstract readonly writable: boolean;
 
   /** `name` is the layout path as the user wrote it; messages use it. */

@@ -14,7 +14,16 @@ import {
 } from "../../oci/manifest.ts";
 import { isManifestMediaType, MediaType, manifestAccept } from "../../oci/media-types.ts";
 import { isValidTag } from "../../oci/reference.ts";
-import type { Mounter, Opened, Target } from "../target.ts";
+import type {
+  BlobDescriber,
+  ManifestPusher,
+  Mounter,
+  Opened,
+  Publisher,
+  PublishPlan,
+  RangeFetcher,
+  Store,
+} from "../target.ts";
 import { bytesStream, digestOf, readAll, verifyBytes, verifyingStream } from "../verify.ts";
 import { repositoryScope } from "./challenge.ts";
 import type { RegistryClient } from "./client.ts";
@@ -84,8 +93,9 @@ export function checkDeclaredMediaType(bytes: Uint8Array, served: string | undef
 /** Anything pushed that has `subject` gets the registry's `OCI-Subject` answer recorded here. */
 type SubjectHandling = "indexed" | "not-indexed";
 
-export class RegistryRepository implements Target, Mounter {
-  readonly kind = "registry" as const;
+export class RegistryRepository
+  implements Store, Mounter, Publisher, BlobDescriber, ManifestPusher, RangeFetcher
+{
   readonly writable = true;
   readonly name: string;
   private readonly manifests = new Map<string, Uint8Array>();
@@ -105,6 +115,10 @@ export class RegistryRepository implements Target, Mounter {
 
   get registry(): string {
     return this.client.registry;
+  }
+
+  get where(): string {
+    return `registry ${this.name}`;
   }
 
   /** Scopes for reading; once the repository is written to, the push scope too (one token for all). */
@@ -434,8 +448,13 @@ export class RegistryRepository implements Target, Mounter {
     this.writing = true;
   }
 
+  /** Stores manifest bytes of any media type (one skiff does not know would go to blobs/ on push). */
+  async pushManifest(desc: Descriptor, bytes: Uint8Array): Promise<void> {
+    await this.putManifest(desc, bytes, desc.digest);
+  }
+
   /** PUT manifest bytes under a digest or tag. */
-  async putManifest(desc: Descriptor, bytes: Uint8Array, reference: string): Promise<void> {
+  private async putManifest(desc: Descriptor, bytes: Uint8Array, reference: string): Promise<void> {
     checkDeclaredMediaType(bytes, desc.mediaType, `manifest ${desc.digest}`);
     const response = await this.client.send({
       method: "PUT",
@@ -477,7 +496,21 @@ export class RegistryRepository implements Target, Mounter {
     await this.putManifest(desc, bytes, tag);
   }
 
+  /**
+   * Deletes a manifest or blob. A deleted referrer also leaves its subject's fallback index (on
+   * registries without the referrers API), as oras-go's repository does.
+   */
   async delete(desc: Descriptor): Promise<void> {
+    let subject: Descriptor | undefined;
+    if (RegistryRepository.kindOf(desc) === "manifests") {
+      const bytes = await this.fetchManifestBytes(desc);
+      subject = parseManifest(bytes, desc.mediaType, `manifest ${desc.digest}`).subject;
+    }
+    await this.deleteOnly(desc);
+    if (subject) await this.removeReferrer(subject, desc.digest);
+  }
+
+  private async deleteOnly(desc: Descriptor): Promise<void> {
     const kind = RegistryRepository.kindOf(desc);
     const what = `${kind === "manifests" ? "manifest" : "blob"} ${desc.digest}`;
     const response = await this.client.send({
@@ -586,21 +619,33 @@ export class RegistryRepository implements Target, Mounter {
   }
 
   /** True when the registry indexes referrers itself (it has the referrers API). */
-  async hasReferrersApi(subject: Descriptor): Promise<boolean> {
+  private async hasReferrersApi(subject: Descriptor): Promise<boolean> {
     if (this.referrersApi === undefined) await this.referrersFromApi(subject);
     return this.referrersApi === true;
   }
 
   /**
-   * Keeps the fallback index current after `referrer` (a manifest with `subject`) was pushed:
-   * nothing to do when the registry answered the push with `OCI-Subject` or has the referrers API;
-   * else the referrer is added to the `<alg>-<hex>` index (created when missing).
+   * Names a root the repository holds: when it is a manifest with a `subject`, first keeps the
+   * subject's referrers current (see {@link indexReferrer}); then points each tag at it.
    */
-  async addReferrer(subject: Descriptor, referrer: Descriptor): Promise<void> {
+  async publish(root: Descriptor, plan: PublishPlan): Promise<void> {
+    await this.indexReferrer(root);
+    for (const tag of plan.tags) await this.tag(root, tag);
+  }
+
+  /**
+   * Keeps the fallback index current for `referrer` when it is a manifest with a subject: nothing
+   * to do when the registry answered its push with `OCI-Subject` or has the referrers API; else
+   * the referrer is added to the `<alg>-<hex>` index of its subject (created when missing).
+   */
+  private async indexReferrer(referrer: Descriptor): Promise<void> {
+    if (!isManifestMediaType(referrer.mediaType)) return;
     if (this.subjects.get(referrer.digest) === "indexed") return;
-    if (await this.hasReferrersApi(subject)) return;
     const bytes = await this.fetchManifestBytes(referrer);
     const manifest = parseManifest(bytes, referrer.mediaType, `manifest ${referrer.digest} in ${this.name}`);
+    if (!manifest.subject) return;
+    const subject = manifest.subject;
+    if (await this.hasReferrersApi(subject)) return;
     const entry = referrerDescriptor(referrer, manifest);
     const tag = referrersTag(subject.digest);
     const existing = await this.fallbackIndex(subject);
@@ -618,7 +663,7 @@ export class RegistryRepository implements Target, Mounter {
    * Takes a deleted referrer out of the subject's fallback index (registries without the referrers
    * API); the index is deleted when it becomes empty.
    */
-  async removeReferrer(subject: Descriptor, referrerDigest: string): Promise<void> {
+  private async removeReferrer(subject: Descriptor, referrerDigest: string): Promise<void> {
     if (await this.hasReferrersApi(subject)) return;
     const existing = await this.fallbackIndex(subject);
     if (!existing) return;
@@ -635,7 +680,7 @@ export class RegistryRepository implements Target, Mounter {
       size: existing.byteLength,
     };
     if (updated === "empty") {
-      await this.delete(old);
+      await this.deleteOnly(old);
       return;
     }
     const desc: Descriptor = {
