@@ -9,9 +9,14 @@ import { openLayout } from "../../src/content/layout/index.ts";
 import { MemoryStore } from "../../src/content/memory/index.ts";
 import { publish, type Target } from "../../src/content/target.ts";
 import { bytesStream, digestOf } from "../../src/content/verify.ts";
+import { SkiffError } from "../../src/errors.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
+import { parsePlatform } from "../../src/oci/platform.ts";
+import { parseReference } from "../../src/oci/reference.ts";
+import { createIndex, indexSources } from "../../src/ops/index-create.ts";
 import { pushManifestBytes } from "../../src/ops/manifest-push.ts";
 import { cleanup, MT, REF_NAME, tempDir } from "../fixtures/layout-builder.ts";
+import { FakeRepository, opener, platformLayout, walkAll } from "./index-helpers.ts";
 
 afterAll(cleanup);
 
@@ -86,5 +91,37 @@ describe("publish into a store that keeps no books", () => {
     };
     await publish(store, manifest, { tags: ["a", "b"] });
     expect(tagged).toEqual(["a", "b"]);
+  });
+});
+
+/** A repository whose registry refuses every cross-repository mount. */
+class RefusingMounts extends FakeRepository {
+  mounts = 0;
+  async mount(): Promise<boolean> {
+    this.mounts++;
+    throw new SkiffError("REGISTRY", "mount refused");
+  }
+}
+
+describe("mount or upload, one path for every verb", () => {
+  test("index create from another repository of the registry uploads what a refused mount did not bring", async () => {
+    const repos = new Map<string, FakeRepository>();
+    const source = new FakeRepository("localhost:5000/src");
+    const target = new RefusingMounts("localhost:5000/app");
+    repos.set(source.name, source);
+    repos.set(target.name, target);
+    const a = platformLayout(parsePlatform("linux/amd64"), { a: "a" });
+    await source.seed(await openLayout(a.builder.dir), a.desc, "v1");
+    const ref = parseReference("localhost:5000/app:multi", { tagList: true });
+    const result = await createIndex({
+      target: ref,
+      tags: ref.tags,
+      sources: indexSources(["localhost:5000/src:v1"], ref),
+      open: opener(repos),
+      created: null,
+    });
+    expect(target.mounts).toBeGreaterThan(0);
+    expect((await walkAll(target, result.desc)).length).toBeGreaterThan(2);
+    expect(target.tagMap.get("multi")?.digest).toBe(result.desc.digest);
   });
 });
