@@ -6,7 +6,7 @@
  */
 import type { Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
-import type { Descriptor } from "../oci/descriptor.ts";
+import { type Descriptor, plainDescriptor } from "../oci/descriptor.ts";
 import type { Platform } from "../oci/platform.ts";
 import type { Reference } from "../oci/reference.ts";
 import { type PushOptions, type PushResult, pushArtifact } from "./push.ts";
@@ -22,11 +22,6 @@ export interface AttachOptions extends Omit<PushOptions, "tags" | "subject" | "i
 /** What attach made: the referrer manifest and the subject it points at. */
 export interface AttachResult extends PushResult {
   subject: Descriptor;
-}
-
-/** The subject as a manifest refers to it: media type, digest and size only. */
-export function subjectDescriptor(desc: Descriptor): Descriptor {
-  return { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
 }
 
 /**
@@ -54,7 +49,7 @@ export async function attachArtifact(
   }
   const resolveOptions = options.platform ? { platform: options.platform } : {};
   const resolved = await resolveReference(target, subject, resolveOptions);
-  const subjectDesc = subjectDescriptor(resolved.desc);
+  const subjectDesc = plainDescriptor(resolved.desc);
   const { platform: _platform, ...pushOptions } = options;
   const result = await pushArtifact(target, { ...pushOptions, subject: subjectDesc, imageSpec: "v1.1" });
   return { ...result, subject: subjectDesc };

@@ -13,7 +13,7 @@ import { LayoutDirectory } from "../content/layout/index.ts";
 import { fetchManifest } from "../content/manifests.ts";
 import { publish, type ReferrerLister, type TagLister, type Target } from "../content/target.ts";
 import { asSkiffError, SkiffError } from "../errors.ts";
-import type { Descriptor } from "../oci/descriptor.ts";
+import { type Descriptor, entryDescriptor } from "../oci/descriptor.ts";
 import { checkTag } from "../oci/reference.ts";
 import { copyArtifact, findReferrers, type GraphCopyOptions } from "./copy.ts";
 
@@ -134,7 +134,7 @@ async function copyTags(
     } else {
       try {
         referrers = (await copyArtifact(source, destination, root, graphOptions)).length;
-        await publish(destination, tagDescriptor(root), { tags: [tag] });
+        await publish(destination, entryDescriptor(root), { tags: [tag] });
       } catch (error) {
         const e = asSkiffError(error);
         throw new SkiffError(
@@ -150,13 +150,6 @@ async function copyTags(
     onEvent({ type: "tag-done", copy });
   }
   return { copies, dryRun: Boolean(options.dryRun) };
-}
-
-function tagDescriptor(desc: Descriptor): Descriptor {
-  const out: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  if (desc.platform) out.platform = desc.platform;
-  if (desc.artifactType) out.artifactType = desc.artifactType;
-  return out;
 }
 
 /** How backup writes: a layout directory, or a tar file (chosen by the `.tar` extension, as ORAS does). */

@@ -6,7 +6,7 @@
  */
 
 import { ignoreEvents, type Listener } from "../content/events.ts";
-import { fetchManifest, isWalkable } from "../content/manifests.ts";
+import { descendIndex, fetchManifest, walkManifests } from "../content/manifests.ts";
 import {
   type Fetcher,
   isMounter,
@@ -17,15 +17,12 @@ import {
   type Target,
 } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
-import type { Descriptor } from "../oci/descriptor.ts";
-import { isIndex, type Manifest } from "../oci/manifest.ts";
+import { type Descriptor, entryDescriptor } from "../oci/descriptor.ts";
+import { MAX_REFERRER_DEPTH } from "../oci/manifest.ts";
 import type { Platform } from "../oci/platform.ts";
 import { checkTag, formatReference, isRegistryReference, type Reference } from "../oci/reference.ts";
 import { copyGraph } from "./copy-graph.ts";
-import { MAX_INDEX_DEPTH, type ResolvedReference, resolveReference } from "./resolve.ts";
-
-/** How deep referrers of referrers are followed; a chain this long is a loop or an attack. */
-export const MAX_REFERRER_DEPTH = 64;
+import { type ResolvedReference, resolveReference } from "./resolve.ts";
 
 /** How one graph (and, with `recursive`, its referrers) is copied. */
 export interface GraphCopyOptions {
@@ -78,15 +75,6 @@ export function mountFrom(
   return (desc) => destination.mount(desc, from).catch(() => false);
 }
 
-/** The descriptor an `index.json` entry or a tag gets: what identifies the manifest, nothing more. */
-function entryDescriptor(desc: Descriptor, manifest?: Manifest): Descriptor {
-  const out: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  if (desc.platform) out.platform = desc.platform;
-  const artifactType = desc.artifactType ?? manifest?.artifactType;
-  if (artifactType) out.artifactType = artifactType;
-  return out;
-}
-
 /**
  * A fetcher that names the manifest that listed a descriptor when the source does not have it,
  * so "blob X is missing" also says where it was expected to be used.
@@ -120,34 +108,22 @@ function explainingFetcher(source: Fetcher, parents: Map<string, string>, where:
   return ranged;
 }
 
-/** Copies the graph under `root` (leaves first); refuses graphs nested deeper than MAX_INDEX_DEPTH. */
+/** Copies the graph under `root` (leaves first), remembering which manifest listed each child. */
 async function copyOneGraph(
   source: Target,
   destination: Target,
   root: Descriptor,
   options: GraphCopyOptions,
 ): Promise<void> {
-  const where = source.where;
-  const depth = new Map<string, number>([[root.digest, 0]]);
   const parents = new Map<string, string>();
-  const fetcher = explainingFetcher(source, parents, where);
+  const fetcher = explainingFetcher(source, parents, source.where);
   await copyGraph(fetcher, destination, root, {
     concurrency: options.concurrency ?? 3,
     listener: options.listener ?? ignoreEvents,
-    sourceName: where,
+    sourceName: source.where,
     ...(options.mount ? { mount: options.mount } : {}),
     selectChildren: (parent, children) => {
-      const level = (depth.get(parent.digest) ?? 0) + 1;
-      if (level > MAX_INDEX_DEPTH) {
-        throw new SkiffError(
-          "INVALID_MANIFEST",
-          `the graph under ${root.digest} in ${where} nests deeper than ${MAX_INDEX_DEPTH} levels (at ${parent.digest})`,
-        );
-      }
-      for (const child of children) {
-        if (!depth.has(child.digest)) depth.set(child.digest, level);
-        if (!parents.has(child.digest)) parents.set(child.digest, parent.digest);
-      }
+      for (const child of children) if (!parents.has(child.digest)) parents.set(child.digest, parent.digest);
       return children;
     },
   });
@@ -156,19 +132,10 @@ async function copyOneGraph(
 /** The manifests and indexes under `root` (itself included), following nested indexes. */
 async function manifestsUnder(source: Fetcher, root: Descriptor, where: string): Promise<Descriptor[]> {
   const out: Descriptor[] = [];
-  const seen = new Set<string>();
-  const visit = async (desc: Descriptor, level: number): Promise<void> => {
-    if (seen.has(desc.digest)) return;
-    seen.add(desc.digest);
-    out.push(desc);
-    if (!isWalkable(desc) || level >= MAX_INDEX_DEPTH) return;
-    const { manifest } = await fetchManifest(source, desc, where);
-    if (!isIndex(manifest)) return;
-    for (const child of manifest.manifests) {
-      if (isWalkable(child)) await visit(child, level + 1);
-    }
-  };
-  await visit(root, 0);
+  await walkManifests(source, root, where, (node, descend) => {
+    out.push(node.desc);
+    return descendIndex(node, descend);
+  });
   return out;
 }
 
@@ -283,8 +250,9 @@ export async function copyReference(
     ...options,
     ...(mount ? { mount } : {}),
   });
-  await publish(destination, entryDescriptor(resolved.desc, manifest), { tags });
-  const desc = entryDescriptor(resolved.desc, manifest);
+  const entry = entryDescriptor(resolved.desc, resolved.desc.artifactType ?? manifest.artifactType);
+  await publish(destination, entry, { tags });
+  const desc = { ...entry };
   delete desc.platform;
   if (manifest.annotations && Object.keys(manifest.annotations).length > 0) {
     desc.annotations = { ...manifest.annotations };

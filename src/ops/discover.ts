@@ -5,6 +5,7 @@
  */
 import type { ReferrerLister } from "../content/target.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
+import { MAX_REFERRER_DEPTH } from "../oci/manifest.ts";
 
 /** One referrer and the referrers of it, as deep as asked. */
 export interface ReferrerNode {
@@ -21,9 +22,6 @@ export interface DiscoverOptions {
   onReferrer?: (referrer: Descriptor, subject: Descriptor) => void;
 }
 
-/** Referrer graphs are built by people; a chain this long is a loop or an attack. */
-export const MAX_DISCOVER_DEPTH = 64;
-
 function byDigest(a: Descriptor, b: Descriptor): number {
   return a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0;
 }
@@ -39,7 +37,7 @@ export async function discoverReferrers(
   options: DiscoverOptions = {},
 ): Promise<ReferrerNode[]> {
   const limit =
-    options.depth && options.depth > 0 ? Math.min(options.depth, MAX_DISCOVER_DEPTH) : MAX_DISCOVER_DEPTH;
+    options.depth && options.depth > 0 ? Math.min(options.depth, MAX_REFERRER_DEPTH) : MAX_REFERRER_DEPTH;
   const walk = async (desc: Descriptor, level: number, path: Set<string>): Promise<ReferrerNode[]> => {
     const found = (await target.referrers(desc, options.artifactType)).sort(byDigest);
     const nodes: ReferrerNode[] = [];

@@ -9,12 +9,12 @@
  */
 import { resolve as resolvePath } from "node:path";
 import { ignoreEvents, type Listener } from "../content/events.ts";
-import { fetchManifest, platformOf } from "../content/manifests.ts";
+import { fetchManifest, platformOf, walkManifests } from "../content/manifests.ts";
 import { fetchFromAny, MemoryStore } from "../content/memory/index.ts";
 import { type Fetcher, isBlobDescriber, type PublishPlan, publish, type Target } from "../content/target.ts";
 import { bytesStream, digestOf } from "../content/verify.ts";
 import { SkiffError } from "../errors.ts";
-import type { Descriptor } from "../oci/descriptor.ts";
+import { type Descriptor, orderedDescriptor, plainDescriptor, sortedMap } from "../oci/descriptor.ts";
 import { isDigest } from "../oci/digest.ts";
 import { isIndex, MAX_MANIFEST_BYTES, type Manifest } from "../oci/manifest.ts";
 import {
@@ -38,8 +38,7 @@ import {
 import { formatCreated, isRfc3339 } from "./annotations.ts";
 import { mountFrom } from "./copy.ts";
 import { copyGraph } from "./copy-graph.ts";
-import { orderedDescriptor } from "./push.ts";
-import { MAX_INDEX_DEPTH, resolveReference } from "./resolve.ts";
+import { resolveReference } from "./resolve.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Sources
@@ -276,7 +275,7 @@ export async function resolveSource(
   let platform = source.platform ?? desc.platform;
   if (!platform && !isIndex(fetched.manifest)) {
     try {
-      platform = await platformOf(fetchFromAny(memory, store), plain(desc), name);
+      platform = await platformOf(fetchFromAny(memory, store), plainDescriptor(desc), name);
     } catch (error) {
       const problem = error instanceof Error ? error.message : String(error);
       throw new SkiffError(
@@ -285,7 +284,7 @@ export async function resolveSource(
       );
     }
   }
-  const entry: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+  const entry = plainDescriptor(desc);
   if (source.annotations && Object.keys(source.annotations).length > 0)
     entry.annotations = source.annotations;
   if (platform) entry.platform = platform;
@@ -325,10 +324,6 @@ function sourceError(error: unknown, source: IndexSource): unknown {
   return error;
 }
 
-function plain(desc: Descriptor): Descriptor {
-  return { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Checks
 
@@ -352,32 +347,27 @@ export interface EntryCheckOptions {
  * The platforms an entry brings into the index: its own, or for a nested index without one, those
  * of the manifests inside it (descriptor, else config), so two entries cannot hide the same platform.
  */
-export async function platformsOf(
-  store: Fetcher,
-  entry: Descriptor,
-  where: string,
-  path: string[] = [],
-): Promise<Platform[]> {
-  if (entry.platform) return [entry.platform];
-  if (!isIndexMediaType(entry.mediaType)) {
-    if (!isImageManifestMediaType(entry.mediaType)) return [];
-    const found = await platformOf(store, entry, where).catch(() => undefined);
-    return found ? [found] : [];
-  }
-  if (path.includes(entry.digest) || path.length >= MAX_INDEX_DEPTH) {
-    throw new SkiffError(
-      "INVALID_MANIFEST",
-      `index ${entry.digest} in ${where} nests too deep or contains itself`,
-    );
-  }
-  const { manifest } = await fetchManifest(store, entry, where);
-  if (!isIndex(manifest)) return [];
+export async function platformsOf(store: Fetcher, entry: Descriptor, where: string): Promise<Platform[]> {
   const out: Platform[] = [];
-  for (const child of manifest.manifests) {
-    if (isManifestMediaType(child.mediaType)) {
-      out.push(...(await platformsOf(store, child, where, [...path, entry.digest])));
+  const add = async (desc: Descriptor): Promise<void> => {
+    if (desc.platform) out.push(desc.platform);
+    else if (isImageManifestMediaType(desc.mediaType)) {
+      const found = await platformOf(store, desc, where).catch(() => undefined);
+      if (found) out.push(found);
     }
+  };
+  if (entry.platform || !isIndexMediaType(entry.mediaType)) {
+    await add(entry);
+    return out;
   }
+  await walkManifests(store, entry, where, async ({ manifest }, descend) => {
+    if (!isIndex(manifest)) return;
+    for (const child of manifest.manifests) {
+      if (!isManifestMediaType(child.mediaType)) continue;
+      if (!child.platform && isIndexMediaType(child.mediaType)) await descend(child);
+      else await add(child);
+    }
+  });
   return out;
 }
 
@@ -501,18 +491,6 @@ export interface BuiltIndex {
   json: Record<string, unknown>;
 }
 
-/** Annotations with keys in sorted order (byte-stable output); undefined when empty. */
-export function sortedAnnotations(
-  map: Record<string, string> | undefined,
-): Record<string, string> | undefined {
-  if (!map) return undefined;
-  const keys = Object.keys(map).sort();
-  if (keys.length === 0) return undefined;
-  const out: Record<string, string> = {};
-  for (const key of keys) out[key] = map[key]!;
-  return out;
-}
-
 /** Encodes an index object (fields in the order given), checking the 4 MiB manifest limit. */
 export function encodeIndex(json: Record<string, unknown>): BuiltIndex {
   const bytes = new TextEncoder().encode(JSON.stringify(json));
@@ -538,8 +516,8 @@ export function composeIndex(
   const json: Record<string, unknown> = { schemaVersion: 2, mediaType: MediaType.ociIndex };
   if (fields.artifactType) json.artifactType = fields.artifactType;
   json.manifests = entries.map(orderedDescriptor);
-  if (fields.subject) json.subject = plain(fields.subject);
-  const annotations = sortedAnnotations(fields.annotations);
+  if (fields.subject) json.subject = plainDescriptor(fields.subject);
+  const annotations = sortedMap(fields.annotations);
   if (annotations) json.annotations = annotations;
   return encodeIndex(json);
 }
@@ -577,14 +555,14 @@ export async function publishIndex(
   for (const graph of graphs) {
     if (placeKey(graph.ref) === placeKey(targetRef)) continue;
     const mount = mountFrom(graph.ref, targetRef, target);
-    await copyGraph(graph.store, target, plain(graph.desc), {
+    await copyGraph(graph.store, target, plainDescriptor(graph.desc), {
       concurrency: options.concurrency ?? 3,
       listener,
       sourceName: graph.name,
       ...(mount ? { mount } : {}),
     });
   }
-  const desc = plain(built.desc);
+  const desc = plainDescriptor(built.desc);
   listener({ type: "status", prompt: "Packed", desc, text: desc.mediaType });
   if (!(await target.exists(desc))) {
     listener({ type: "start", desc });
@@ -668,7 +646,7 @@ async function resolveSubject(
       `subject "${subject.text}" is ${desc.mediaType}, not a manifest or index`,
     );
   }
-  return { store, desc: plain(desc) };
+  return { store, desc: plainDescriptor(desc) };
 }
 
 /** Checks the tags an index will get. */

@@ -9,7 +9,7 @@ import { ignoreEvents } from "../content/events.ts";
 import { fetchManifest, platformOf } from "../content/manifests.ts";
 import type { Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
-import { type Descriptor, isObject } from "../oci/descriptor.ts";
+import { type Descriptor, isObject, orderedDescriptor, sortedMap } from "../oci/descriptor.ts";
 import { isDigest } from "../oci/digest.ts";
 import { decodeJson, type ImageIndex, isIndex } from "../oci/manifest.ts";
 import { isIndexMediaType, MediaType } from "../oci/media-types.ts";
@@ -30,10 +30,8 @@ import {
   publishIndex,
   type ResolvedSource,
   resolveSource,
-  sortedAnnotations,
   sourceCheck,
 } from "./index-create.ts";
-import { orderedDescriptor } from "./push.ts";
 import { resolveReference } from "./resolve.ts";
 
 export interface UpdateIndexOptions
@@ -226,7 +224,7 @@ export async function updateIndex(options: UpdateIndexOptions): Promise<UpdateRe
   ];
   if (Object.keys(options.annotations ?? {}).length > 0) {
     const existing = isObject(raw.annotations) ? (raw.annotations as Record<string, string>) : {};
-    json.annotations = sortedAnnotations({ ...existing, ...options.annotations });
+    json.annotations = sortedMap({ ...existing, ...options.annotations });
   }
   const built = encodeIndex(json);
 

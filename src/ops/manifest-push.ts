@@ -8,7 +8,7 @@ import { ignoreEvents, type Listener } from "../content/events.ts";
 import { isManifestPusher, publish, type Target } from "../content/target.ts";
 import { bytesStream, digestOf } from "../content/verify.ts";
 import { SkiffError } from "../errors.ts";
-import type { Descriptor } from "../oci/descriptor.ts";
+import { type Descriptor, plainDescriptor } from "../oci/descriptor.ts";
 import { decodeJson, MAX_MANIFEST_BYTES, parseManifest } from "../oci/manifest.ts";
 import { isManifestMediaType, isValidMediaType } from "../oci/media-types.ts";
 
@@ -86,7 +86,7 @@ export async function pushManifestBytes(
     );
   }
   const listener = options.listener ?? ignoreEvents;
-  const plain: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+  const plain = plainDescriptor(desc);
   let pushed = false;
   if (await target.exists(plain)) {
     listener({ type: "skip", desc: plain, reason: "exists" });

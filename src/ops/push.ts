@@ -10,8 +10,8 @@ import { fetchFromAny, MemoryStore } from "../content/memory/index.ts";
 import { publish, type Target } from "../content/target.ts";
 import { digestOf, readAll } from "../content/verify.ts";
 import { SkiffError } from "../errors.ts";
-import type { Descriptor } from "../oci/descriptor.ts";
-import { encodeManifest, type ImageManifest, MAX_MANIFEST_BYTES } from "../oci/manifest.ts";
+import { type Descriptor, orderedDescriptor, sortedMap } from "../oci/descriptor.ts";
+import { artifactTypeOf, encodeManifest, type ImageManifest, MAX_MANIFEST_BYTES } from "../oci/manifest.ts";
 import { Annotation, emptyJson, isValidMediaType, MediaType } from "../oci/media-types.ts";
 import type { Platform } from "../oci/platform.ts";
 import { checkTag } from "../oci/reference.ts";
@@ -299,26 +299,6 @@ export function platformConfig(platform: Platform): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(config));
 }
 
-function sorted(record: Record<string, string>): Record<string, string> | undefined {
-  const keys = Object.keys(record).sort();
-  if (keys.length === 0) return undefined;
-  const out: Record<string, string> = {};
-  for (const key of keys) out[key] = record[key]!;
-  return out;
-}
-
-/** Orders a descriptor's fields as the spec lists them (so manifests are byte-stable). */
-export function orderedDescriptor(desc: Descriptor): Descriptor {
-  const out: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  if (desc.urls) out.urls = desc.urls;
-  const annotations = desc.annotations ? sorted(desc.annotations) : undefined;
-  if (annotations) out.annotations = annotations;
-  if (desc.data !== undefined) out.data = desc.data;
-  if (desc.platform) out.platform = desc.platform;
-  if (desc.artifactType) out.artifactType = desc.artifactType;
-  return out;
-}
-
 /** A manifest built in memory: its bytes, its descriptor, and the parsed form. */
 export interface BuiltManifest {
   manifest: ImageManifest;
@@ -341,7 +321,7 @@ export function buildManifest(plan: ArtifactPlan, config: Descriptor, layers: De
   manifest.layers = layers.map(orderedDescriptor);
   if (plan.imageSpec === "v1.1" && manifest.layers.length === 0) manifest.layers = [{ ...emptyJson }];
   if (plan.subject) manifest.subject = orderedDescriptor(plan.subject);
-  const annotations = sorted(plan.manifestAnnotations);
+  const annotations = sortedMap(plan.manifestAnnotations);
   if (annotations) manifest.annotations = annotations;
   const bytes = encodeManifest(manifest);
   if (bytes.byteLength > MAX_MANIFEST_BYTES) {
@@ -357,7 +337,7 @@ export function buildManifest(plan: ArtifactPlan, config: Descriptor, layers: De
     size: bytes.byteLength,
   };
   if (annotations) desc.annotations = annotations;
-  desc.artifactType = manifest.artifactType ?? config.mediaType;
+  desc.artifactType = artifactTypeOf(manifest);
   return { manifest, bytes, desc };
 }
 

@@ -1,6 +1,12 @@
 /** The two small files of an OCI image layout: `oci-layout` and `index.json`. */
 import { SkiffError } from "../../errors.ts";
-import { type Descriptor, isObject, parseDescriptor } from "../../oci/descriptor.ts";
+import {
+  type Descriptor,
+  entryDescriptor,
+  isObject,
+  parseDescriptor,
+  withoutRefName,
+} from "../../oci/descriptor.ts";
 import { Annotation, MediaType } from "../../oci/media-types.ts";
 import type { PublishPlan } from "../target.ts";
 
@@ -187,27 +193,11 @@ export function publishedEntries(
   const names = new Set([...tags, ...moved]);
   if (names.size > 0) {
     kept = kept.filter((item) => !(item.digest === root.digest && rawRefName(item) === undefined));
-    const { mediaType, digest, size, platform, artifactType } = root;
     for (const tag of names) {
-      kept.push(
-        descriptorJson({
-          mediaType,
-          digest,
-          size,
-          ...(platform ? { platform } : {}),
-          ...(artifactType ? { artifactType } : {}),
-          annotations: { [Annotation.refName]: tag },
-        }),
-      );
+      kept.push(descriptorJson({ ...entryDescriptor(root), annotations: { [Annotation.refName]: tag } }));
     }
   } else if (!kept.some((item) => item.digest === root.digest)) {
-    const untagged = { ...root };
-    if (untagged.annotations) {
-      const { [Annotation.refName]: _tag, ...rest } = untagged.annotations;
-      if (Object.keys(rest).length > 0) untagged.annotations = rest;
-      else delete untagged.annotations;
-    }
-    kept.push(descriptorJson(untagged));
+    kept.push(descriptorJson(withoutRefName(root)));
   }
   const unchanged = kept.length === raw.length && kept.every((item, i) => item === raw[i]);
   return unchanged ? false : kept;

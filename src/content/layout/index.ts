@@ -5,7 +5,7 @@ import { LayoutArchive } from "./archive.ts";
 import { LayoutDirectory } from "./directory.ts";
 
 export { LayoutArchive } from "./archive.ts";
-export { blobName, LayoutBase, MAX_GRAPH_DEPTH, withoutRefName } from "./base.ts";
+export { blobName, LayoutBase } from "./base.ts";
 export { type IndexMutation, LayoutDirectory } from "./directory.ts";
 export { matchTag, refNameOf } from "./index-file.ts";
 

@@ -5,7 +5,7 @@
  */
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { parseDigest } from "../../oci/digest.ts";
-import { type Manifest, parseManifest } from "../../oci/manifest.ts";
+import { parseManifest } from "../../oci/manifest.ts";
 import { MediaType } from "../../oci/media-types.ts";
 
 /** The fallback tag for a subject digest: `sha256:abc...` -> `sha256-abc...`. */
@@ -13,16 +13,6 @@ export function referrersTag(subjectDigest: string): string {
   const { algorithm, encoded } = parseDigest(subjectDigest);
   // Tags are at most 128 characters: a sha512 tag is cut (as the distribution spec says).
   return `${algorithm}-${encoded}`.slice(0, 128);
-}
-
-/** The descriptor a referrers list shows for a manifest: type, digest, size, artifactType, annotations. */
-export function referrerDescriptor(desc: Descriptor, manifest: Manifest): Descriptor {
-  const out: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  const type = manifest.artifactType ?? ("config" in manifest ? manifest.config.mediaType : undefined);
-  if (type) out.artifactType = type;
-  if (manifest.annotations && Object.keys(manifest.annotations).length > 0)
-    out.annotations = manifest.annotations;
-  return out;
 }
 
 /** The manifests of a referrers index (from the API or the fallback tag), optionally of one type. */

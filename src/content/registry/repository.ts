@@ -11,6 +11,7 @@ import {
   detectManifestMediaType,
   MAX_MANIFEST_BYTES,
   parseManifest,
+  referrerDescriptor,
 } from "../../oci/manifest.ts";
 import { isManifestMediaType, MediaType, manifestAccept } from "../../oci/media-types.ts";
 import { isValidTag } from "../../oci/reference.ts";
@@ -31,7 +32,6 @@ import { parseContentRange, resumableBody } from "./download.ts";
 import { firstPagePath, nextPageUrl } from "./pagination.ts";
 import {
   addToReferrersIndex,
-  referrerDescriptor,
   referrersFromIndex,
   referrersTag,
   removeFromReferrersIndex,
