@@ -1,12 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import { parseContentRange } from "../../src/content/registry/download.ts";
+
 import {
   addToReferrersIndex,
   referrersFromIndex,
   referrersTag,
   removeFromReferrersIndex,
 } from "../../src/content/registry/referrers.ts";
-import { checkDeclaredMediaType, contentMediaType } from "../../src/content/registry/repository.ts";
+import {
+  checkDeclaredMediaType,
+  contentMediaType,
+  parseContentRange,
+} from "../../src/content/registry/served.ts";
 import {
   configuredChunkSize,
   parseByteSize,

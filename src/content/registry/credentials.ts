@@ -22,6 +22,7 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { SkiffError } from "../../errors.ts";
+import type { RemoteSettings } from "../open.ts";
 import { scrubSecrets } from "./debug.ts";
 
 /** Credentials for one registry. */
@@ -378,4 +379,24 @@ export function eraseCredential(path: string, registry: string): boolean {
     }
   }
   return removed;
+}
+
+/**
+ * The credential the remote flags give (`--identity-token`; `--password` alone is an identity
+ * token, as in ORAS; `--username` with `--password`), else the one the registry configs hold.
+ */
+export function credentialFor(settings: RemoteSettings, registry: string): Credential | undefined {
+  const s = settings;
+  if (s.identityToken) return { identityToken: s.identityToken, source: "--identity-token" };
+  if (s.password !== undefined && s.username === undefined) {
+    return { identityToken: s.password, source: "--password" };
+  }
+  if (s.username !== undefined) {
+    if (s.password === undefined) {
+      throw new SkiffError("USAGE", "--username needs a password: pass -p/--password or --password-stdin");
+    }
+    return { username: s.username, password: s.password, source: "--username/--password" };
+  }
+  const paths = s.registryConfigs && s.registryConfigs.length > 0 ? s.registryConfigs : [defaultConfigPath()];
+  return credentialsFromConfigs(paths, registry);
 }
