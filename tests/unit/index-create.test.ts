@@ -10,14 +10,10 @@ import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { parseManifest } from "../../src/oci/manifest.ts";
 import { parsePlatform } from "../../src/oci/platform.ts";
 import { parseReference, type Reference } from "../../src/oci/reference.ts";
-import {
-  cachedOpener,
-  composeIndex,
-  createIndex,
-  indexSources,
-  parseSourceReference,
-  withCreated,
-} from "../../src/ops/index-create.ts";
+import { withCreated } from "../../src/ops/image-index/checks.ts";
+import { composeIndex } from "../../src/ops/image-index/compose.ts";
+import { createIndex } from "../../src/ops/image-index/create.ts";
+import { cachedOpener, indexSources, parseSourceReference } from "../../src/ops/image-index/sources.ts";
 import { resolveReference } from "../../src/ops/resolve.ts";
 import { cleanup, LayoutBuilder, MT, REF_NAME, sha256, tempDir } from "../fixtures/layout-builder.ts";
 import { blobJson, FakeRepository, indexJson, opener, platformLayout, walkAll } from "./index-helpers.ts";

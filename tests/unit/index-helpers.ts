@@ -16,7 +16,7 @@ import { isIndex, successors } from "../../src/oci/manifest.ts";
 import { isManifestMediaType } from "../../src/oci/media-types.ts";
 import type { Platform } from "../../src/oci/platform.ts";
 import type { Reference } from "../../src/oci/reference.ts";
-import type { OpenPlace } from "../../src/ops/index-create.ts";
+import type { OpenPlace } from "../../src/ops/image-index/sources.ts";
 import { LayoutBuilder } from "../fixtures/layout-builder.ts";
 
 /** A registry repository in memory: manifests by digest and by tag, blobs in a MemoryStore. */

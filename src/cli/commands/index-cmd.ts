@@ -7,7 +7,8 @@ import type { Command } from "commander";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { type Reference, referenceName } from "../../oci/reference.ts";
-import type { IndexResult, OpenPlace } from "../../ops/index-create.ts";
+import type { IndexResult } from "../../ops/image-index/create.ts";
+import type { OpenPlace } from "../../ops/image-index/sources.ts";
 import { hostPlatform } from "../../runtime/index.ts";
 import type { Console } from "../io.ts";
 import {
@@ -181,7 +182,7 @@ function commandPath(command: Command): string {
 /** Opens each place once, with the remote flags; writers may create a missing layout directory. */
 async function placeOpener(flags: Flags, console: Console): Promise<OpenPlace> {
   const { openTarget } = await import("../../content/open.ts");
-  const { cachedOpener } = await import("../../ops/index-create.ts");
+  const { cachedOpener } = await import("../../ops/image-index/sources.ts");
   return cachedOpener((ref, forWriting) => openTarget(ref, openOptions(flags, "", console, forWriting)));
 }
 
@@ -255,7 +256,8 @@ async function runCreate(
   flags: Flags,
   console: Console,
 ): Promise<void> {
-  const { createIndex, indexSources } = await import("../../ops/index-create.ts");
+  const { createIndex } = await import("../../ops/image-index/create.ts");
+  const { indexSources } = await import("../../ops/image-index/sources.ts");
   const format = parseFormat(flags as { format?: string; template?: string });
   const output = checkOutputFlags(flags, format);
   const ref = referenceArgument(targetText, flags, "", true);
@@ -305,8 +307,8 @@ async function runCreate(
 }
 
 async function runUpdate(indexText: string, flags: Flags, console: Console): Promise<void> {
-  const { indexSources } = await import("../../ops/index-create.ts");
-  const { updateIndex } = await import("../../ops/index-update.ts");
+  const { indexSources } = await import("../../ops/image-index/sources.ts");
+  const { updateIndex } = await import("../../ops/image-index/update.ts");
   const format = parseFormat(flags as { format?: string; template?: string });
   const output = checkOutputFlags(flags, format);
   const ref = referenceArgument(indexText, flags, "", true);

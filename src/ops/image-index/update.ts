@@ -2,37 +2,25 @@
  * index update: a new version of an existing index with entries removed (`--remove`), the entries
  * of other indexes merged in (`--merge`), sources added (`--add`), and its artifact type and
  * annotations changed. Same source rules and checks as index create (shared code in
- * index-create.ts). Fields skiff does not know are kept as they are.
+ * this folder). Fields skiff does not know are kept as they are.
  */
 
-import { ignoreEvents } from "../content/events.ts";
-import { fetchManifest, platformOf } from "../content/manifests.ts";
-import type { Target } from "../content/target.ts";
-import { SkiffError } from "../errors.ts";
-import { type Descriptor, isObject, orderedDescriptor, sortedMap } from "../oci/descriptor.ts";
-import { isDigest } from "../oci/digest.ts";
-import { decodeJson, type ImageIndex, isIndex } from "../oci/manifest.ts";
-import { isIndexMediaType, MediaType } from "../oci/media-types.ts";
-import { formatPlatform } from "../oci/platform.ts";
-import { formatReference, type Reference, withDigest } from "../oci/reference.ts";
-import {
-  type CheckedEntry,
-  type CreateIndexOptions,
-  checkEntries,
-  checkIndexFields,
-  checkTags,
-  encodeIndex,
-  type GraphToCopy,
-  type IndexResult,
-  type IndexSource,
-  openForWriting,
-  parseSourceReference,
-  publishIndex,
-  type ResolvedSource,
-  resolveSource,
-  sourceCheck,
-} from "./index-create.ts";
-import { resolveReference } from "./resolve.ts";
+import { ignoreEvents } from "../../content/events.ts";
+import { fetchManifest, platformOf } from "../../content/manifests.ts";
+import type { Target } from "../../content/target.ts";
+import { SkiffError } from "../../errors.ts";
+import { type Descriptor, isObject, orderedDescriptor, sortedMap } from "../../oci/descriptor.ts";
+import { isDigest } from "../../oci/digest.ts";
+import { decodeJson, type ImageIndex, isIndex } from "../../oci/manifest.ts";
+import { isIndexMediaType, MediaType } from "../../oci/media-types.ts";
+import { formatPlatform } from "../../oci/platform.ts";
+import { formatReference, type Reference, withDigest } from "../../oci/reference.ts";
+import { resolveReference } from "../resolve.ts";
+import { type CheckedEntry, checkEntries, checkIndexFields, checkTags, sourceCheck } from "./checks.ts";
+import { encodeIndex, type GraphToCopy, publishIndex } from "./compose.ts";
+import { type CreateIndexOptions, type IndexResult, openForWriting } from "./create.ts";
+import { type ResolvedSource, resolveSource } from "./entries.ts";
+import { type IndexSource, parseSourceReference } from "./sources.ts";
 
 export interface UpdateIndexOptions
   extends Pick<
