@@ -12,10 +12,10 @@ import { digestOf, readAll } from "../content/verify.ts";
 import { SkiffError } from "../errors.ts";
 import { type Descriptor, orderedDescriptor, sortedMap } from "../oci/descriptor.ts";
 import { artifactTypeOf, encodeManifest, type ImageManifest, MAX_MANIFEST_BYTES } from "../oci/manifest.ts";
-import { Annotation, emptyJson, isValidMediaType, MediaType } from "../oci/media-types.ts";
+import { emptyJson, isValidMediaType, MediaType } from "../oci/media-types.ts";
 import type { Platform } from "../oci/platform.ts";
 import { checkTag } from "../oci/reference.ts";
-import { type Annotations, emptyAnnotations, formatCreated, isRfc3339 } from "./annotations.ts";
+import { type Annotations, emptyAnnotations, withCreated } from "./annotations.ts";
 import { copyGraph } from "./copy-graph.ts";
 
 /** oras-go's default config media type for image-spec v1.0 artifacts. */
@@ -251,19 +251,7 @@ export function planArtifact(options: ArtifactOptions): ArtifactPlan {
     );
   }
 
-  const manifestAnnotations = { ...annotations.manifest };
-  const userCreated = manifestAnnotations[Annotation.created];
-  if (userCreated !== undefined) {
-    if (!isRfc3339(userCreated)) {
-      throw new SkiffError(
-        "USAGE",
-        `annotation ${Annotation.created}="${userCreated}" is not an RFC 3339 date-time`,
-        "e.g. 2024-05-01T12:00:00Z",
-      );
-    }
-  } else if (options.created !== null) {
-    manifestAnnotations[Annotation.created] = options.created ?? formatCreated(new Date());
-  }
+  const manifestAnnotations = withCreated(annotations.manifest, options.created);
 
   let config: ArtifactPlan["config"];
   if (options.artifactPlatform) config = { kind: "platform", platform: options.artifactPlatform };

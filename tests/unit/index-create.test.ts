@@ -10,7 +10,7 @@ import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { parseManifest } from "../../src/oci/manifest.ts";
 import { parsePlatform } from "../../src/oci/platform.ts";
 import { parseReference, type Reference } from "../../src/oci/reference.ts";
-import { withCreated } from "../../src/ops/image-index/checks.ts";
+import { withCreated } from "../../src/ops/annotations.ts";
 import { composeIndex } from "../../src/ops/image-index/compose.ts";
 import { createIndex } from "../../src/ops/image-index/create.ts";
 import { cachedOpener, indexSources, parseSourceReference } from "../../src/ops/image-index/sources.ts";

@@ -5,14 +5,12 @@ import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { isIndex } from "../../oci/manifest.ts";
 import {
-  Annotation,
   isImageManifestMediaType,
   isIndexMediaType,
   isManifestMediaType,
   isValidMediaType,
 } from "../../oci/media-types.ts";
 import { formatPlatform, type Platform, samePlatform } from "../../oci/platform.ts";
-import { formatCreated, isRfc3339 } from "../annotations.ts";
 import type { ResolvedSource } from "./entries.ts";
 
 /** An entry the checks look at, with a label for messages and where its content lives. */
@@ -141,31 +139,6 @@ export function checkIndexFields(
   for (const key of Object.keys(annotations)) {
     if (key === "") throw new SkiffError("USAGE", "an annotation key is empty");
   }
-}
-
-/**
- * Index annotations with `org.opencontainers.image.created`: the user's value (RFC 3339 checked),
- * else `created` (a date; `null` omits it; undefined is now).
- */
-export function withCreated(
-  annotations: Record<string, string>,
-  created: string | null | undefined,
-  now: () => Date = () => new Date(),
-): Record<string, string> {
-  const out = { ...annotations };
-  const given = out[Annotation.created];
-  if (given !== undefined) {
-    if (!isRfc3339(given)) {
-      throw new SkiffError(
-        "USAGE",
-        `annotation ${Annotation.created}="${given}" is not an RFC 3339 date-time`,
-        "e.g. 2024-05-01T12:00:00Z",
-      );
-    }
-  } else if (created !== null) {
-    out[Annotation.created] = created ?? formatCreated(now());
-  }
-  return out;
 }
 
 /** Checks the tags an index will get. */
