@@ -12,7 +12,7 @@ import type { Platform } from "../oci/platform.ts";
 import type { Fetcher } from "./target.ts";
 import { fetchBytes } from "./verify.ts";
 
-export interface FetchedManifest {
+interface FetchedManifest {
   desc: Descriptor;
   bytes: Uint8Array;
   manifest: Manifest;
@@ -70,7 +70,7 @@ export interface ManifestNode {
 /** Walks into a child manifest of the node being visited (a no-op for one already walked). */
 export type Descend = (child: Descriptor) => Promise<void>;
 
-export interface WalkOptions {
+interface WalkOptions {
   /** Digests already walked, shared between walks that must visit each manifest once. */
   seen?: Set<string>;
 }

@@ -19,7 +19,7 @@ export interface Fetcher {
  * Stores content; the store verifies digest and size before the content becomes visible: by
  * hashing, unless the stream is marked verified for that descriptor (a registry: by `?digest=`).
  */
-export interface Pusher {
+interface Pusher {
   push(desc: Descriptor, content: ReadableStream<Uint8Array>): Promise<void>;
 }
 
@@ -28,12 +28,12 @@ export interface Storage extends Fetcher, Pusher {
 }
 
 /** Resolves a tag or digest (never tagless: see ops/resolve.ts) to the manifest descriptor. */
-export interface Resolver {
+interface Resolver {
   resolve(reference: string): Promise<Descriptor>;
 }
 
 /** Points a tag at a manifest that the target already holds. */
-export interface Tagger {
+interface Tagger {
   tag(desc: Descriptor, tag: string): Promise<void>;
 }
 
@@ -69,7 +69,7 @@ export interface RangeFetcher {
  * A store that keeps an interrupted blob under a name per digest and, on the next push of that
  * blob, asks `open` only for the bytes it lacks (resume across runs).
  */
-export interface ResumingPusher {
+interface ResumingPusher {
   pushFrom(desc: Descriptor, open: (offset: number) => Promise<Opened>): Promise<void>;
 }
 
@@ -144,14 +144,12 @@ export const isRangeFetcher = (source: unknown): source is RangeFetcher =>
 export const isResumingPusher = (target: unknown): target is ResumingPusher =>
   has<ResumingPusher>(target, "pushFrom");
 export const isMounter = (target: unknown): target is Mounter => has<Mounter>(target, "mount");
-export const isReferrerLister = (target: unknown): target is ReferrerLister =>
-  has<ReferrerLister>(target, "referrers");
 export const isEntryLister = (target: unknown): target is EntryLister => has<EntryLister>(target, "entries");
 export const isBlobDescriber = (target: unknown): target is BlobDescriber =>
   has<BlobDescriber>(target, "describeBlob");
 export const isManifestPusher = (target: unknown): target is ManifestPusher =>
   has<ManifestPusher>(target, "pushManifest");
-export const isPublisher = (target: unknown): target is Publisher => has<Publisher>(target, "publish");
+const isPublisher = (target: unknown): target is Publisher => has<Publisher>(target, "publish");
 
 /**
  * Names `root`, which `target` holds: the store's own bookkeeping when it is a {@link Publisher},

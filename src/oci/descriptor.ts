@@ -69,11 +69,6 @@ export function parseDescriptor(value: unknown, where: string): Descriptor {
   return descriptor;
 }
 
-/** The descriptor with only the fields that identify content (for comparisons and events). */
-export function sameContent(a: Descriptor, b: Descriptor): boolean {
-  return a.digest === b.digest && a.size === b.size;
-}
-
 /** Only what identifies content: media type, digest and size (a subject, a pushed manifest). */
 export function plainDescriptor(desc: Descriptor): Descriptor {
   return { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };

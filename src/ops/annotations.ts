@@ -9,9 +9,9 @@ import { isObject } from "../oci/descriptor.ts";
 import { Annotation } from "../oci/media-types.ts";
 
 /** Annotation-file key for the manifest's own annotations. */
-export const MANIFEST_KEY = "$manifest";
+const MANIFEST_KEY = "$manifest";
 /** Annotation-file key for the config descriptor's annotations. */
-export const CONFIG_KEY = "$config";
+const CONFIG_KEY = "$config";
 
 /** Annotations sorted by where they go. */
 export interface Annotations {
@@ -63,7 +63,7 @@ export function parseAnnotationFile(bytes: Uint8Array, source: string): Annotati
 }
 
 /** Reads and parses an annotation file. */
-export async function readAnnotationFile(path: string): Promise<Annotations> {
+async function readAnnotationFile(path: string): Promise<Annotations> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);

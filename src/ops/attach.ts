@@ -13,14 +13,14 @@ import { type PushOptions, type PushResult, pushArtifact } from "./push.ts";
 import { resolveReference } from "./resolve.ts";
 
 /** Options of {@link attachArtifact}; `artifactType` is required (ORAS). */
-export interface AttachOptions extends Omit<PushOptions, "tags" | "subject" | "imageSpec"> {
+interface AttachOptions extends Omit<PushOptions, "tags" | "subject" | "imageSpec"> {
   artifactType: string;
   /** Attach to this platform's manifest when the subject is an index. */
   platform?: Platform;
 }
 
 /** What attach made: the referrer manifest and the subject it points at. */
-export interface AttachResult extends PushResult {
+interface AttachResult extends PushResult {
   subject: Descriptor;
 }
 

@@ -35,7 +35,7 @@ export type TagEvent =
   | { type: "tar-start"; path: string }
   | { type: "tar-done"; path: string; size: number };
 
-export interface TagCopyOptions {
+interface TagCopyOptions {
   /** Tags to copy; none: every tag of the source (referrers fallback tags excluded). */
   tags?: string[];
   /** Copy referrers too (skiff's default for both backup and restore: true). */
@@ -153,7 +153,7 @@ async function copyTags(
 }
 
 /** How backup writes: a layout directory, or a tar file (chosen by the `.tar` extension, as ORAS does). */
-export type BackupFormat = "directory" | "tar";
+type BackupFormat = "directory" | "tar";
 
 /** `.tar` (any case) means a tar archive; compressed names are refused (skiff writes plain tar only). */
 export function backupFormat(output: string): BackupFormat {
@@ -168,7 +168,7 @@ export function backupFormat(output: string): BackupFormat {
   return lower.endsWith(".tar") ? "tar" : "directory";
 }
 
-export interface BackupResult extends TagCopyResult {
+interface BackupResult extends TagCopyResult {
   output: string;
   format: BackupFormat;
   /** Size of the tar written (tar format only, not in a dry run). */
@@ -236,7 +236,7 @@ export async function backup(
   }
 }
 
-export interface RestoreResult extends TagCopyResult {
+interface RestoreResult extends TagCopyResult {
   input: string;
 }
 
@@ -305,7 +305,7 @@ async function* layoutTar(dir: string): AsyncGenerator<Uint8Array> {
  * Writes the layout directory `dir` as a tar archive at `output`: to a temporary name in the same
  * directory, fsynced, then renamed over `output`. Returns the archive's size.
  */
-export async function writeLayoutTar(dir: string, output: string): Promise<number> {
+async function writeLayoutTar(dir: string, output: string): Promise<number> {
   const temp = join(dirname(output), `.${basename(output)}.${randomSuffix()}.tmp`);
   let size: number;
   try {

@@ -11,7 +11,7 @@ import { bytesStream, tap } from "../content/verify.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { MAX_MANIFEST_DEPTH, successors } from "../oci/manifest.ts";
 
-export interface CopyGraphOptions {
+interface CopyGraphOptions {
   /** Transfers at once (ORAS: 3 for pull and cp, 5 for push). */
   concurrency?: number;
   listener?: Listener;

@@ -35,7 +35,7 @@ export interface GraphCopyOptions {
   mount?: (desc: Descriptor) => Promise<boolean>;
 }
 
-export interface CopyOptions extends GraphCopyOptions {
+interface CopyOptions extends GraphCopyOptions {
   /** `--platform`: copy (and tag) only the matching manifest of an index. */
   platform?: Platform;
   /**
@@ -45,7 +45,7 @@ export interface CopyOptions extends GraphCopyOptions {
   tags?: string[];
 }
 
-export interface CopyResult {
+interface CopyResult {
   /** How the source reference was resolved (tag, digest or tagless; after `--platform`). */
   source: ResolvedReference;
   /** The copied root, with `artifactType` and the manifest's annotations (for `--format`). */
@@ -144,7 +144,7 @@ async function manifestsUnder(source: Fetcher, root: Descriptor, where: string):
  * `visit` is called for every referrer (with its subject) in an order where a subject always comes
  * before its referrers.
  */
-export async function walkReferrers(
+async function walkReferrers(
   source: Target & ReferrerLister,
   subjects: Descriptor[],
   visit: (referrer: Descriptor, subject: Descriptor) => Promise<void>,

@@ -8,7 +8,7 @@ import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import type { Reference } from "../oci/reference.ts";
 
-export interface DeleteOptions {
+interface DeleteOptions {
   /** Asked before deleting; false cancels. Default: delete without asking. */
   confirm?: (desc: Descriptor) => Promise<boolean>;
 }

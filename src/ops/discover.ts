@@ -13,7 +13,7 @@ export interface ReferrerNode {
   referrers: ReferrerNode[];
 }
 
-export interface DiscoverOptions {
+interface DiscoverOptions {
   /** Only referrers of this artifact type, at every level (ORAS). */
   artifactType?: string;
   /** Levels to follow: 1 lists direct referrers only; undefined or 0 follows all. */

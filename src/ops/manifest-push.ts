@@ -12,7 +12,7 @@ import { type Descriptor, plainDescriptor } from "../oci/descriptor.ts";
 import { decodeJson, MAX_MANIFEST_BYTES, parseManifest } from "../oci/manifest.ts";
 import { isManifestMediaType, isValidMediaType } from "../oci/media-types.ts";
 
-export interface ManifestPushOptions {
+interface ManifestPushOptions {
   /** `--media-type`; default: the manifest's own `mediaType`. */
   mediaType?: string;
   /** Tags to point at the manifest after it is stored. */
@@ -22,7 +22,7 @@ export interface ManifestPushOptions {
   listener?: Listener;
 }
 
-export interface ManifestPushResult {
+interface ManifestPushResult {
   desc: Descriptor;
   /** False when the target already had the manifest. */
   pushed: boolean;
@@ -30,7 +30,7 @@ export interface ManifestPushResult {
 }
 
 /** The media type to push `bytes` as: `--media-type`, else the document's `mediaType`. */
-export function manifestMediaType(bytes: Uint8Array, flag: string | undefined, source: string): string {
+function manifestMediaType(bytes: Uint8Array, flag: string | undefined, source: string): string {
   const json = decodeJson(bytes, source);
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new SkiffError("INVALID_MANIFEST", `${source} is not a JSON object`);

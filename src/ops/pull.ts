@@ -34,7 +34,7 @@ export interface PullOptions {
   listener?: Listener;
 }
 
-export interface PullResult {
+interface PullResult {
   resolved: ResolvedReference;
   /** Files and directories written, in the order they completed. */
   files: WrittenFile[];
@@ -120,7 +120,7 @@ async function checkTitleClashes(
 }
 
 /** The titled layers that pulling `root` would write (all platforms of an index), in order. */
-export async function listPullFiles(
+async function listPullFiles(
   source: Fetcher,
   root: Descriptor,
   where: string,
@@ -138,7 +138,7 @@ export async function listPullFiles(
   return files;
 }
 
-export interface PullStream {
+interface PullStream {
   resolved: ResolvedReference;
   file: Descriptor;
   content: ReadableStream<Uint8Array>;

@@ -22,10 +22,10 @@ import { copyGraph } from "./copy-graph.ts";
 export const UNKNOWN_CONFIG_MEDIA_TYPE = "application/vnd.unknown.config.v1+json";
 
 /** `--image-spec`: v1.1 writes `artifactType` and the empty config; v1.0 puts the type in the config. */
-export type ImageSpec = "v1.1" | "v1.0";
+type ImageSpec = "v1.1" | "v1.0";
 
 /** A `FILE[:mediaType]` argument. */
-export interface FileArgument {
+interface FileArgument {
   path: string;
   mediaType?: string;
 }
@@ -115,7 +115,7 @@ export function fileTitle(path: string, disablePathValidation = false): string {
 }
 
 /** Everything that decides the artifact's content. */
-export interface ArtifactOptions {
+interface ArtifactOptions {
   /** Layers, in order. */
   files?: FileArgument[];
   /** `--artifact-type` (v1.1: the manifest's `artifactType`; v1.0: the config media type). */
@@ -143,7 +143,7 @@ export interface ArtifactOptions {
 }
 
 /** A checked plan: what will be packed and how, before any file is read. */
-export interface ArtifactPlan {
+interface ArtifactPlan {
   imageSpec: ImageSpec;
   /** The manifest's `artifactType` (v1.1 only). */
   artifactType?: string;
@@ -288,7 +288,7 @@ export function platformConfig(platform: Platform): Uint8Array {
 }
 
 /** A manifest built in memory: its bytes, its descriptor, and the parsed form. */
-export interface BuiltManifest {
+interface BuiltManifest {
   manifest: ImageManifest;
   bytes: Uint8Array;
   /** With `artifactType` and the manifest's annotations, as ORAS reports them. */

@@ -17,7 +17,7 @@ import {
   withDigest,
 } from "../oci/reference.ts";
 
-export interface ResolveOptions {
+interface ResolveOptions {
   /** `--platform`: pick the matching child of an index, or check that a manifest matches. */
   platform?: Platform;
 }
@@ -34,7 +34,7 @@ export interface ResolvedReference {
 }
 
 /** A manifest that could be meant, with what people need to tell candidates apart. */
-export interface Candidate {
+interface Candidate {
   desc: Descriptor;
   platform?: Platform;
   /** The tag of the `index.json` entry it came from. */
@@ -44,7 +44,7 @@ export interface Candidate {
 }
 
 /** The reference text that selects exactly `digest` in the place `ref` names. */
-export function selectingReference(ref: Reference, digest: string): string {
+function selectingReference(ref: Reference, digest: string): string {
   return displayReference(withDigest(ref, digest));
 }
 

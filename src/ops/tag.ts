@@ -11,7 +11,7 @@ import { checkTag, type Reference } from "../oci/reference.ts";
 import { limiter } from "./copy-graph.ts";
 import { resolveReference } from "./resolve.ts";
 
-export interface TagOptions {
+interface TagOptions {
   /** Tags written at once (ORAS: 5). */
   concurrency?: number;
   /** Gets a `status` event `Tagged` per tag, as each is written. */

@@ -16,7 +16,7 @@ import { resumeInto } from "./partial.ts";
 import { checkTitle, ensureDirInside, isInside, realRoot } from "./safe-path.ts";
 import { placeTree, stagingName, unpackToStaging } from "./unpack.ts";
 
-export interface FileOutputOptions {
+interface FileOutputOptions {
   /** `-k`: never replace an existing file or directory (FILE_EXISTS instead). */
   keepOldFiles?: boolean;
   /** `-T`: titles may leave the output directory (absolute paths, `..`). */

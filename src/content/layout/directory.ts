@@ -52,7 +52,7 @@ async function createExclusively(path: string, bytes: Uint8Array): Promise<void>
 }
 
 /** Which changes an `index.json` update makes; returns false to leave the file untouched. */
-export type IndexMutation = (raw: Record<string, unknown>[]) => Record<string, unknown>[] | false;
+type IndexMutation = (raw: Record<string, unknown>[]) => Record<string, unknown>[] | false;
 
 export class LayoutDirectory extends LayoutBase implements Publisher {
   readonly writable = true;

@@ -10,7 +10,7 @@ import {
 import { Annotation, MediaType } from "../../oci/media-types.ts";
 import type { PublishPlan } from "../target.ts";
 
-export const LAYOUT_VERSION = "1.0.0";
+const LAYOUT_VERSION = "1.0.0";
 export const OCI_LAYOUT_FILE = "oci-layout";
 export const INDEX_FILE = "index.json";
 
@@ -118,7 +118,7 @@ export function rawRefName(raw: Record<string, unknown>): string | undefined {
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Entries in skiff's stable order: by ref name (untagged first), then digest. */
-export function sortRawEntries(raw: Record<string, unknown>[]): Record<string, unknown>[] {
+function sortRawEntries(raw: Record<string, unknown>[]): Record<string, unknown>[] {
   return [...raw].sort(
     (a, b) =>
       compare(rawRefName(a) ?? "", rawRefName(b) ?? "") || compare(String(a.digest), String(b.digest)),
@@ -141,7 +141,7 @@ export function serializeLayoutIndex(
 }
 
 /** The raw JSON of a descriptor as it is stored in `index.json`. */
-export function descriptorJson(desc: Descriptor): Record<string, unknown> {
+function descriptorJson(desc: Descriptor): Record<string, unknown> {
   const out: Record<string, unknown> = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
   if (desc.urls) out.urls = desc.urls;
   if (desc.annotations && Object.keys(desc.annotations).length > 0) out.annotations = desc.annotations;

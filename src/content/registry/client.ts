@@ -34,10 +34,10 @@ import {
 import { IdleWatch, idleTimeoutMs, watchedBody, watchedUpload } from "./idle.ts";
 import { isRetryableStatus, MAX_RETRY_AFTER_MS, parseRetryAfter, retrying } from "./retry.ts";
 
-export type Method = "GET" | "HEAD" | "PUT" | "POST" | "PATCH" | "DELETE";
+type Method = "GET" | "HEAD" | "PUT" | "POST" | "PATCH" | "DELETE";
 
 /** One request to the registry. */
-export interface RequestSpec {
+interface RequestSpec {
   method: Method;
   /** A path (`/v2/...`, with query) on the registry, or an absolute URL (an upload `Location`). */
   url: string;

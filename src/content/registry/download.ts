@@ -10,9 +10,9 @@ import { backoffDelay, MAX_RETRIES, sleep } from "./retry.ts";
 import { parseContentRange } from "./served.ts";
 
 /** Opens the blob again from `offset` (a `Range` request); the response may be 206 or 200. */
-export type Reopen = (offset: number) => Promise<Response>;
+type Reopen = (offset: number) => Promise<Response>;
 
-export interface ResumableOptions {
+interface ResumableOptions {
   /** How many times the body may be reopened (default 5). */
   maxResumes?: number;
   /** Names the blob in errors. */

@@ -6,7 +6,7 @@
 import { SkiffError } from "../../errors.ts";
 
 /** One entry of a distribution error body. */
-export interface RegistryErrorEntry {
+interface RegistryErrorEntry {
   code: string;
   message?: string;
   detail?: unknown;
@@ -183,7 +183,7 @@ const TLS_TEXT =
   /certificate|invalid peer|UnknownIssuer|self[- ]signed|NotValidForName|unable to verify|issuer/i;
 
 /** True for errors that say the TLS certificate did not verify. */
-export function isTlsVerifyError(error: unknown): boolean {
+function isTlsVerifyError(error: unknown): boolean {
   const code = errorCode(error);
   if (code && TLS_CODES.test(code)) return true;
   return TLS_TEXT.test(errorText(error));

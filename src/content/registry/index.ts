@@ -12,11 +12,8 @@ import { clientFor, type RegistryClient } from "./client.ts";
 import { jsonPages } from "./pagination.ts";
 import { RegistryRepository } from "./repository.ts";
 
-export type { RemoteSettings } from "../open.ts";
-export { RegistryRepository } from "./repository.ts";
-
 /** How a repository is opened. */
-export interface OpenRegistryOptions {
+interface OpenRegistryOptions {
   /** The command will write: tokens are asked with pull and push from the start. */
   forWriting?: boolean;
 }

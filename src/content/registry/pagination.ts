@@ -8,7 +8,7 @@ import type { RegistryClient } from "./client.ts";
 import type { ErrorContext } from "./errors.ts";
 
 /** Tags and repositories asked for per page: 1000, or `SKIFF_PAGE_SIZE` (tests use small pages). */
-export function pageSize(env: Record<string, string | undefined> = process.env): number {
+function pageSize(env: Record<string, string | undefined> = process.env): number {
   const size = Number(env.SKIFF_PAGE_SIZE);
   return Number.isSafeInteger(size) && size > 0 ? size : 1000;
 }
@@ -18,7 +18,7 @@ const MAX_LISTING_BYTES = 32 * 1024 * 1024;
 const MAX_PAGES = 100_000;
 
 /** How {@link jsonPages} asks for a listing and names it in errors. */
-export interface ListingRequest {
+interface ListingRequest {
   scopes: readonly string[];
   /** The listing, for size errors: `tags of host/repo`. */
   what: string;
@@ -58,7 +58,7 @@ export async function* jsonPages(
 }
 
 /** One link of a `Link` header. */
-export interface Link {
+interface Link {
   url: string;
   params: Record<string, string>;
 }

@@ -72,7 +72,7 @@ export function removeFromReferrersIndex(
 }
 
 /** What the referrers books need of their repository. */
-export interface BookedRepository {
+interface BookedRepository {
   readonly client: RegistryClient;
   readonly repository: string;
   readonly name: string;

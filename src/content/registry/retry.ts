@@ -78,9 +78,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** How one attempt ended: with a value or an error. */
-export type Outcome<T> = { value: T } | { error: unknown };
+type Outcome<T> = { value: T } | { error: unknown };
 
-export interface RetryOptions<T> {
+interface RetryOptions<T> {
   /**
    * Whether `outcome` is worth another attempt: undefined to stop there, else the `Retry-After`
    * the answer carried (null when none), which {@link retryDelay} turns into the wait.

@@ -24,7 +24,7 @@ export interface CheckedEntry {
   sourceText?: string;
 }
 
-export interface EntryCheckOptions {
+interface EntryCheckOptions {
   allowDuplicatePlatforms?: boolean;
   allowMissingPlatform?: boolean;
 }
@@ -33,7 +33,7 @@ export interface EntryCheckOptions {
  * The platforms an entry brings into the index: its own, or for a nested index without one, those
  * of the manifests inside it (descriptor, else config), so two entries cannot hide the same platform.
  */
-export async function platformsOf(store: Fetcher, entry: Descriptor, where: string): Promise<Platform[]> {
+async function platformsOf(store: Fetcher, entry: Descriptor, where: string): Promise<Platform[]> {
   const out: Platform[] = [];
   const add = async (desc: Descriptor): Promise<void> => {
     if (desc.platform) out.push(desc.platform);

@@ -12,7 +12,7 @@ import { copyGraph } from "../copy-graph.ts";
 import { placeKey } from "./sources.ts";
 
 /** An index built in memory. */
-export interface BuiltIndex {
+interface BuiltIndex {
   desc: Descriptor;
   bytes: Uint8Array;
   /** The JSON object that was encoded. */
@@ -58,7 +58,7 @@ export interface GraphToCopy {
   name: string;
 }
 
-export interface PublishOptions {
+interface PublishOptions {
   concurrency?: number;
   listener?: Listener;
 }

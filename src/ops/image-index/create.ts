@@ -13,7 +13,7 @@ import type { Target } from "../../content/target.ts";
 import { SkiffError } from "../../errors.ts";
 import { type Descriptor, plainDescriptor } from "../../oci/descriptor.ts";
 import { isManifestMediaType } from "../../oci/media-types.ts";
-import { formatReference, type Reference, withDigest } from "../../oci/reference.ts";
+import { type Reference, withDigest } from "../../oci/reference.ts";
 import { withCreated } from "../annotations.ts";
 import { resolveReference } from "../resolve.ts";
 import { checkEntries, checkIndexFields, checkTags, sourceCheck } from "./checks.ts";
@@ -157,9 +157,4 @@ export async function createIndex(options: CreateIndexOptions): Promise<IndexRes
     tags,
     published: publish,
   };
-}
-
-/** `host/repo@digest` or `PATH@digest`, for messages. */
-export function pinnedText(ref: Reference, digest: string): string {
-  return formatReference(withDigest(ref, digest));
 }

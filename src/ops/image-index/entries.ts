@@ -25,7 +25,7 @@ function sourceName(source: IndexSource): string {
 }
 
 /** The artifact type an index entry shows: the manifest's, else a non-image config's media type. */
-export function entryArtifactType(manifest: Manifest): string | undefined {
+function entryArtifactType(manifest: Manifest): string | undefined {
   if (manifest.artifactType) return manifest.artifactType;
   if (isIndex(manifest)) return undefined;
   const type = manifest.config.mediaType;

@@ -67,7 +67,7 @@ export function parseSourceReference(text: string, target: Reference): Reference
 }
 
 /** Per-source settings from the command line. */
-export interface SourceSettings {
+interface SourceSettings {
   /** `--platform-for SOURCE=os/arch[/variant][:os.version]`, repeatable. */
   platformFor?: readonly string[];
   /** `--annotation-for SOURCE=KEY=VALUE`, repeatable. */

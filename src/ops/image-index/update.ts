@@ -22,7 +22,7 @@ import { type CreateIndexOptions, type IndexResult, openForWriting } from "./cre
 import { type ResolvedSource, resolveSource } from "./entries.ts";
 import { type IndexSource, parseSourceReference } from "./sources.ts";
 
-export interface UpdateIndexOptions
+interface UpdateIndexOptions
   extends Pick<
     CreateIndexOptions,
     "open" | "allowDuplicatePlatforms" | "allowMissingPlatform" | "publish" | "concurrency" | "listener"
@@ -46,7 +46,7 @@ export interface UpdateIndexOptions
 }
 
 /** What `index update` made, plus the index it replaced. */
-export interface UpdateResult extends IndexResult {
+interface UpdateResult extends IndexResult {
   previous: Descriptor;
 }
 
