@@ -7,7 +7,7 @@ export const ExitCode = {
 } as const;
 
 /** Stable error codes, so tests and scripts can tell failures apart without parsing prose. */
-export type ErrorCode =
+type ErrorCode =
   | "USAGE"
   | "INVALID_REFERENCE"
   | "INVALID_DIGEST"

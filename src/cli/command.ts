@@ -7,7 +7,7 @@
  * program.ts, which prints them and turns them into the exit code.
  */
 import type { Command, CommandUnknownOpts, OptionValues } from "@commander-js/extra-typings";
-import type { Listener } from "../ops/events.ts";
+import type { Listener } from "../content/events.ts";
 import type { Console } from "./io.ts";
 import type { OutputFormat } from "./output/format.ts";
 import { type ChosenListener, chooseListener } from "./output/progress.ts";
@@ -105,7 +105,7 @@ export function sideFlags<S extends Side, Values extends OptionValues>(
 }
 
 /** How a command shows the progress of its op. */
-export interface ProgressSettings {
+interface ProgressSettings {
   verb: Verb;
   format: OutputFormat;
   /** `--debug` and `--no-tty` (`tty: false`): status lines instead of progress bars. */

@@ -3,7 +3,7 @@
  * deletes, which references it takes and which op deletes; the flags, the question before
  * deleting and the output are the same.
  */
-import type { Target } from "../content/target.ts";
+import type { Store } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { type ParsedReference, parseReference } from "../oci/reference.ts";
@@ -13,7 +13,7 @@ import { commonFlags, openOptions, remoteFlags } from "./flags.ts";
 import { printDeletion } from "./output/deletion.ts";
 import { confirm } from "./prompt.ts";
 
-export interface DeleteCommand {
+interface DeleteCommand {
   what: "blob" | "manifest";
   summary: string;
   description: string;
@@ -25,7 +25,7 @@ export interface DeleteCommand {
   /** The question before deleting. */
   question(desc: Descriptor): string;
   /** The op, loaded when the command runs. */
-  load(): Promise<(target: Target, ref: ParsedReference, options: DeleteOptions) => Promise<DeleteResult>>;
+  load(): Promise<(target: Store, ref: ParsedReference, options: DeleteOptions) => Promise<DeleteResult>>;
 }
 
 export function deleteCommand(spec: DeleteCommand): RegisterSubcommand {

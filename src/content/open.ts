@@ -2,7 +2,7 @@ import { SkiffError } from "../errors.ts";
 import type { Reference } from "../oci/reference.ts";
 import { openLayout } from "./layout/index.ts";
 import { openRegistry } from "./registry/index.ts";
-import type { Target } from "./target.ts";
+import type { Store } from "./target.ts";
 
 /** How to reach and authenticate to one registry (from the CLI's remote flags). */
 export interface RemoteSettings {
@@ -33,7 +33,7 @@ export interface OpenTargetOptions {
 }
 
 /** Opens the place a reference names: a layout directory or tar, or a registry repository. */
-export async function openTarget(ref: Reference, options: OpenTargetOptions = {}): Promise<Target> {
+export async function openTarget(ref: Reference, options: OpenTargetOptions = {}): Promise<Store> {
   if (ref.kind === "layout") {
     const target = await openLayout(ref.path, { create: options.forWriting ?? false });
     if (options.forWriting && !target.writable) {

@@ -1,5 +1,5 @@
 import { SkiffError } from "../errors.ts";
-import { type Descriptor, isObject, parseDescriptor, parseStringMap } from "./descriptor.ts";
+import { type Descriptor, isObject, parseDescriptor, parseStringMap, plainDescriptor } from "./descriptor.ts";
 import {
   isImageManifestMediaType,
   isIndexMediaType,
@@ -11,6 +11,12 @@ import { type Platform, parsePlatformObject } from "./platform.ts";
 
 /** Manifests are the only content held whole in memory; this caps them (ORAS's limit). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** How deep manifests may nest (indexes in indexes, a followed subject); deeper graphs are hostile. */
+export const MAX_MANIFEST_DEPTH = 32;
+
+/** How long a chain of referrers of referrers may be; longer is a loop or an attack. */
+export const MAX_REFERRER_DEPTH = 64;
 
 /** An OCI image manifest or Docker v2 schema 2 manifest. */
 export interface ImageManifest {
@@ -37,6 +43,21 @@ export type Manifest = ImageManifest | ImageIndex;
 
 export function isIndex(manifest: Manifest): manifest is ImageIndex {
   return "manifests" in manifest;
+}
+
+/** The artifact type of a manifest as referrers lists show it: its own, else its config's media type. */
+export function artifactTypeOf(manifest: Manifest): string | undefined {
+  return manifest.artifactType ?? (isIndex(manifest) ? undefined : manifest.config.mediaType);
+}
+
+/** The descriptor a referrers list shows for a manifest: plain, its artifact type and annotations. */
+export function referrerDescriptor(desc: Descriptor, manifest: Manifest): Descriptor {
+  const out = plainDescriptor(desc);
+  const type = artifactTypeOf(manifest);
+  if (type) out.artifactType = type;
+  if (manifest.annotations && Object.keys(manifest.annotations).length > 0)
+    out.annotations = manifest.annotations;
+  return out;
 }
 
 function invalid(source: string, problem: string): never {

@@ -20,7 +20,7 @@ export interface LayoutReference {
 
 export type Reference = RegistryReference | LayoutReference;
 
-export interface ParseReferenceOptions {
+interface ParseReferenceOptions {
   /** `--oci-layout`: the argument is `PATH[:tag|@digest]`. */
   layout?: boolean;
   /** `--oci-layout-path DIR`: the layout is DIR and the whole argument is the tag or digest. */
@@ -33,6 +33,15 @@ export interface ParseReferenceOptions {
 export type ParsedReference = Reference & { tags: string[] };
 
 export const LAYOUT_SCHEME = "oci-layout://";
+
+export function isRegistryReference(ref: Reference): ref is RegistryReference {
+  return ref.kind === "registry";
+}
+
+/** A reference as a user types it: layouts with their `oci-layout://` scheme. */
+export function displayReference(ref: Reference): string {
+  return isRegistryReference(ref) ? formatReference(ref) : `${LAYOUT_SCHEME}${formatReference(ref)}`;
+}
 
 const COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
 const REPOSITORY = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);

@@ -1,4 +1,5 @@
-import { fetchManifest, isWalkable } from "../content/manifests.ts";
+import { ignoreEvents, type Listener } from "../content/events.ts";
+import { fetchManifest, isWalkable, tooDeep } from "../content/manifests.ts";
 import {
   type Fetcher,
   isRangeFetcher,
@@ -8,10 +9,9 @@ import {
 } from "../content/target.ts";
 import { bytesStream, tap } from "../content/verify.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
-import { successors } from "../oci/manifest.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
+import { MAX_MANIFEST_DEPTH, successors } from "../oci/manifest.ts";
 
-export interface CopyGraphOptions {
+interface CopyGraphOptions {
   /** Transfers at once (ORAS: 3 for pull and cp, 5 for push). */
   concurrency?: number;
   listener?: Listener;
@@ -72,7 +72,7 @@ class CopyStopped extends Error {
 
 /**
  * Copies the graph under `root` from `source` to `destination`: children before parents,
- * each digest once, content the destination has skipped after one check, at most
+ * each digest once, manifests nested at most MAX_MANIFEST_DEPTH deep, content the destination has skipped after one check, at most
  * `concurrency` transfers at once. The root is not tagged; callers do that. When one part
  * fails, no new transfer starts, transfers in flight are stopped, and the first error is thrown
  * only after every one of them has settled (so no partial write outlives the call).
@@ -116,11 +116,12 @@ export async function copyGraph(
     if (rejected) throw rejected.reason;
   };
 
-  const copyNode = (desc: Descriptor): Promise<void> => {
+  const copyNode = (desc: Descriptor, depth: number): Promise<void> => {
     let promise = started.get(desc.digest);
     if (!promise) {
       promise = (async () => {
         if (stopped()) throw new CopyStopped();
+        if (depth > MAX_MANIFEST_DEPTH && isWalkable(desc)) throw tooDeep(root, desc, where);
         // A manifest already at the destination implies its whole graph is there: writers store children first.
         if (await destination.exists(desc)) {
           listener({ type: "skip", desc, reason: "exists" });
@@ -133,7 +134,7 @@ export async function copyGraph(
             children = children.filter((child) => child !== manifest.subject);
           }
           if (options.selectChildren) children = await options.selectChildren(desc, children);
-          await allSettled(children.map(copyNode));
+          await allSettled(children.map((child) => copyNode(child, depth + 1)));
           await transfer(desc, async () => ({ stream: bytesStream(bytes), offset: 0 }), false);
           return;
         }
@@ -159,7 +160,7 @@ export async function copyGraph(
   };
 
   try {
-    await copyNode(root);
+    await copyNode(root, 0);
   } catch (error) {
     throw failure ? failure.error : error;
   }

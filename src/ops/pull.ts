@@ -2,8 +2,10 @@
  * Pull: resolve a reference, then copy its graph into a file store (titled layers become files,
  * directory layers are unpacked). The graph copy is the shared engine in copy-graph.ts.
  */
+
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import { FileOutput, isDirectoryLayer, titleOf, type WrittenFile } from "../content/files/output.ts";
-import { fetchManifest, isWalkable } from "../content/manifests.ts";
+import { isWalkable, walkManifests } from "../content/manifests.ts";
 import type { Fetcher, Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
@@ -12,8 +14,7 @@ import { isIndexMediaType, MediaType } from "../oci/media-types.ts";
 import type { Platform } from "../oci/platform.ts";
 import type { Reference } from "../oci/reference.ts";
 import { copyGraph } from "./copy-graph.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
-import { MAX_INDEX_DEPTH, type ResolvedReference, resolveReference } from "./resolve.ts";
+import { type ResolvedReference, resolveReference } from "./resolve.ts";
 
 export interface PullOptions {
   /** Output directory (`-o`, default `.`); created when missing. */
@@ -33,7 +34,7 @@ export interface PullOptions {
   listener?: Listener;
 }
 
-export interface PullResult {
+interface PullResult {
   resolved: ResolvedReference;
   /** Files and directories written, in the order they completed. */
   files: WrittenFile[];
@@ -57,37 +58,23 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
   });
   if (isIndexMediaType(resolved.desc.mediaType)) {
     // Every platform's files land in one directory: refuse clashing titles before downloading anything.
-    await checkTitleClashes(
-      source,
-      resolved.desc,
-      `${source.kind} ${source.name}`,
-      options.includeSubject ?? false,
-    );
+    await checkTitleClashes(source, resolved.desc, source.where, options.includeSubject ?? false);
   }
   const skipped: Descriptor[] = [];
   // Status lines are about files: manifests and dropped configs are walked silently.
   const forward: Listener = (event) => {
     if (event.type === "skip" || event.type === "restored" || output.isPlanned(event.desc)) listener(event);
   };
-  const depth = new Map<string, number>([[resolved.desc.digest, 0]]);
   await copyGraph(source, output, resolved.desc, {
     concurrency: options.concurrency ?? 3,
     listener: forward,
     includeSubject: options.includeSubject ?? false,
-    sourceName: `${source.kind} ${source.name}`,
+    sourceName: source.where,
     selectChildren: async (parent, children) => {
-      const level = (depth.get(parent.digest) ?? 0) + 1;
-      if (level > MAX_INDEX_DEPTH) {
-        throw new SkiffError(
-          "INVALID_MANIFEST",
-          `the graph under ${resolved.desc.digest} nests deeper than ${MAX_INDEX_DEPTH} levels (at ${parent.digest})`,
-        );
-      }
       const kept: Descriptor[] = [];
       for (const child of children) {
         if (isWalkable(child)) {
           // Index children, and the subject with --include-subject.
-          if (!depth.has(child.digest)) depth.set(child.digest, level);
           kept.push(child);
           continue;
         }
@@ -133,36 +120,25 @@ async function checkTitleClashes(
 }
 
 /** The titled layers that pulling `root` would write (all platforms of an index), in order. */
-export async function listPullFiles(
+async function listPullFiles(
   source: Fetcher,
   root: Descriptor,
   where: string,
   options: { includeSubject?: boolean } = {},
 ): Promise<Descriptor[]> {
   const files: Descriptor[] = [];
-  const seen = new Set<string>();
-  const visit = async (desc: Descriptor, level: number): Promise<void> => {
-    if (seen.has(desc.digest)) return;
-    seen.add(desc.digest);
-    if (level > MAX_INDEX_DEPTH) {
-      throw new SkiffError(
-        "INVALID_MANIFEST",
-        `the graph in ${where} nests deeper than ${MAX_INDEX_DEPTH} levels`,
-      );
-    }
-    const { manifest } = await fetchManifest(source, desc, where);
+  await walkManifests(source, root, where, async ({ manifest }, descend) => {
     const children = isIndex(manifest) ? manifest.manifests : [manifest.config, ...manifest.layers];
     for (const child of children) {
-      if (isWalkable(child)) await visit(child, level + 1);
+      if (isWalkable(child)) await descend(child);
       else if (!isIndex(manifest) && titleOf(child) !== undefined) files.push(child);
     }
-    if (options.includeSubject && manifest.subject) await visit(manifest.subject, level + 1);
-  };
-  await visit(root, 0);
+    if (options.includeSubject && manifest.subject) await descend(manifest.subject);
+  });
   return files;
 }
 
-export interface PullStream {
+interface PullStream {
   resolved: ResolvedReference;
   file: Descriptor;
   content: ReadableStream<Uint8Array>;

@@ -2,19 +2,22 @@
  * The one resolver every command uses: a reference (tag, digest, or nothing at all on a layout)
  * plus an optional platform becomes exactly one manifest descriptor, or a clear error.
  */
-import { fetchManifest, isWalkable, platformOf } from "../content/manifests.ts";
-import { type Fetcher, isEntryLister, type Target } from "../content/target.ts";
+import { fetchManifest, isWalkable, platformOf, walkManifests } from "../content/manifests.ts";
+import { type EntryLister, type Fetcher, isEntryLister, type Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
-import type { Descriptor } from "../oci/descriptor.ts";
+import { type Descriptor, withoutRefName } from "../oci/descriptor.ts";
 import { isIndex } from "../oci/manifest.ts";
 import { Annotation, isIndexMediaType, isManifestMediaType } from "../oci/media-types.ts";
 import { formatPlatform, type Platform, platformMatches } from "../oci/platform.ts";
-import { formatReference, LAYOUT_SCHEME, type Reference, withDigest } from "../oci/reference.ts";
+import {
+  displayReference,
+  formatReference,
+  isRegistryReference,
+  type Reference,
+  withDigest,
+} from "../oci/reference.ts";
 
-/** How deep indexes may nest inside indexes; deeper graphs are refused as hostile. */
-export const MAX_INDEX_DEPTH = 32;
-
-export interface ResolveOptions {
+interface ResolveOptions {
   /** `--platform`: pick the matching child of an index, or check that a manifest matches. */
   platform?: Platform;
 }
@@ -31,7 +34,7 @@ export interface ResolvedReference {
 }
 
 /** A manifest that could be meant, with what people need to tell candidates apart. */
-export interface Candidate {
+interface Candidate {
   desc: Descriptor;
   platform?: Platform;
   /** The tag of the `index.json` entry it came from. */
@@ -41,13 +44,8 @@ export interface Candidate {
 }
 
 /** The reference text that selects exactly `digest` in the place `ref` names. */
-export function selectingReference(ref: Reference, digest: string): string {
-  const pinned = formatReference(withDigest(ref, digest));
-  return ref.kind === "layout" ? `${LAYOUT_SCHEME}${pinned}` : pinned;
-}
-
-function displayName(ref: Reference): string {
-  return ref.kind === "layout" ? `${LAYOUT_SCHEME}${formatReference(ref)}` : formatReference(ref);
+function selectingReference(ref: Reference, digest: string): string {
+  return displayReference(withDigest(ref, digest));
 }
 
 /**
@@ -60,7 +58,7 @@ export async function resolveReference(
   ref: Reference,
   options: ResolveOptions = {},
 ): Promise<ResolvedReference> {
-  const where = displayName(ref);
+  const where = displayReference(ref);
   let root: Descriptor;
   let how: ResolvedReference["how"];
   if (ref.digest) {
@@ -70,7 +68,7 @@ export async function resolveReference(
     root = await target.resolve(ref.tag);
     how = "tag";
   } else {
-    if (ref.kind === "registry" || !isEntryLister(target)) {
+    if (isRegistryReference(ref) || !isEntryLister(target)) {
       throw new SkiffError(
         "INVALID_REFERENCE",
         `${where} has no tag or digest`,
@@ -85,11 +83,11 @@ export async function resolveReference(
 }
 
 async function resolveTagless(
-  target: Target & { entries(): Promise<Descriptor[]> },
+  target: Target & EntryLister,
   ref: Reference,
   platform: Platform | undefined,
 ): Promise<{ desc: Descriptor; root: Descriptor }> {
-  const where = displayName(ref);
+  const where = displayReference(ref);
   const entries = await target.entries();
   const known = uniqueByDigest(entries.filter((e) => isManifestMediaType(e.mediaType)));
   if (known.length === 0) {
@@ -102,9 +100,9 @@ async function resolveTagless(
   }
   const digests = new Set(known.map((e) => e.digest));
   if (!platform) {
-    if (known.length === 1) return { desc: stripRefName(known[0]!), root: stripRefName(known[0]!) };
+    if (known.length === 1) return { desc: withoutRefName(known[0]!), root: withoutRefName(known[0]!) };
     const subject = await onlySubject(target, known, digests, where);
-    if (subject) return { desc: stripRefName(subject), root: stripRefName(subject) };
+    if (subject) return { desc: withoutRefName(subject), root: withoutRefName(subject) };
     const candidates = known.map((entry) => candidateOf(entry));
     throw await ambiguous(
       `${where} has ${known.length} manifests in index.json and no tag was given`,
@@ -138,7 +136,7 @@ async function resolveTagless(
   }
   if (candidates.length === 1) {
     const only = candidates[0]!;
-    return { desc: stripRefName(only.desc), root: stripRefName(only.parent ?? only.desc) };
+    return { desc: withoutRefName(only.desc), root: withoutRefName(only.parent ?? only.desc) };
   }
   const wanted = formatPlatform(platform);
   if (candidates.length === 0) {
@@ -205,35 +203,22 @@ async function matchingChildren(
   index: Descriptor,
   platform: Platform,
   where: string,
-  path: string[] = [],
 ): Promise<Candidate[]> {
-  guardDepth(index, path, where);
-  const { manifest } = await fetchManifest(fetcher, index, where);
-  if (!isIndex(manifest)) return matchManifest(fetcher, index, platform, where);
   const out: Candidate[] = [];
-  for (const child of manifest.manifests) {
-    if (!isManifestMediaType(child.mediaType)) continue;
-    if (isIndexMediaType(child.mediaType)) {
-      out.push(...(await matchingChildren(fetcher, child, platform, where, [...path, index.digest])));
-    } else if (child.platform) {
-      if (platformMatches(platform, child.platform)) out.push(candidateOf(child));
-    } else {
-      out.push(...(await matchManifest(fetcher, child, platform, where)));
+  await walkManifests(fetcher, index, where, async ({ desc, manifest }, descend) => {
+    if (!isIndex(manifest)) {
+      out.push(...(await matchManifest(fetcher, desc, platform, where)));
+      return;
     }
-  }
+    for (const child of manifest.manifests) {
+      if (!isManifestMediaType(child.mediaType)) continue;
+      if (isIndexMediaType(child.mediaType)) await descend(child);
+      else if (child.platform) {
+        if (platformMatches(platform, child.platform)) out.push(candidateOf(child));
+      } else out.push(...(await matchManifest(fetcher, child, platform, where)));
+    }
+  });
   return out;
-}
-
-function guardDepth(index: Descriptor, path: string[], where: string): void {
-  if (path.includes(index.digest)) {
-    throw new SkiffError("INVALID_MANIFEST", `index ${index.digest} in ${where} contains itself`);
-  }
-  if (path.length >= MAX_INDEX_DEPTH) {
-    throw new SkiffError(
-      "INVALID_MANIFEST",
-      `indexes in ${where} nest deeper than ${MAX_INDEX_DEPTH} levels (at ${index.digest})`,
-    );
-  }
 }
 
 /**
@@ -302,15 +287,6 @@ export async function selectPlatform(
 
 function refNameOf(desc: Descriptor): string | undefined {
   return desc.annotations?.[Annotation.refName];
-}
-
-function stripRefName(desc: Descriptor): Descriptor {
-  if (!refNameOf(desc)) return desc;
-  const { [Annotation.refName]: _tag, ...annotations } = desc.annotations!;
-  const out: Descriptor = { ...desc };
-  if (Object.keys(annotations).length > 0) out.annotations = annotations;
-  else delete out.annotations;
-  return out;
 }
 
 function candidateOf(desc: Descriptor): Candidate {

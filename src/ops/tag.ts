@@ -2,15 +2,16 @@
  * tag: points more tags at the manifest a reference names (a tag, a digest, or a tagless layout
  * reference), in a registry or a layout.
  */
+
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import type { Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { checkTag, type Reference } from "../oci/reference.ts";
 import { limiter } from "./copy-graph.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
 import { resolveReference } from "./resolve.ts";
 
-export interface TagOptions {
+interface TagOptions {
   /** Tags written at once (ORAS: 5). */
   concurrency?: number;
   /** Gets a `status` event `Tagged` per tag, as each is written. */

@@ -169,6 +169,13 @@ describe("cp -r", () => {
     expect(digests.sort()).toEqual([arm.digest, referrers.sbom, referrers.sbomSig].sort());
   });
 
+  test("a referrer copied on its own, by digest, lands in the destination's fallback index (as with ORAS)", async () => {
+    await ok(["cp", `${host}/signed:v1`, `${host}/lone-referrer:v1`]);
+    expect(await fallbackReferrers("lone-referrer", index.digest)).toEqual([]);
+    await ok(["cp", `${host}/signed@${referrers.sig}`, `${host}/lone-referrer`]);
+    expect(await fallbackReferrers("lone-referrer", index.digest)).toEqual([referrers.sig]);
+  });
+
   test("a second cp -r reports Exists and keeps the fallback indexes as they are", async () => {
     const out = await ok(["cp", "-r", "--no-tty", `${host}/signed:v1`, `${host}/signed-copy`]);
     expect(out).not.toMatch(/^Copying /m);

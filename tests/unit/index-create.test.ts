@@ -1,22 +1,19 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TransferEvent } from "../../src/content/events.ts";
 import { openLayout } from "../../src/content/layout/index.ts";
+import { publishedEntries } from "../../src/content/layout/index-file.ts";
+import type { PublishPlan } from "../../src/content/target.ts";
 import { SkiffError } from "../../src/errors.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { parseManifest } from "../../src/oci/manifest.ts";
 import { parsePlatform } from "../../src/oci/platform.ts";
 import { parseReference, type Reference } from "../../src/oci/reference.ts";
-import type { TransferEvent } from "../../src/ops/events.ts";
-import {
-  cachedOpener,
-  composeIndex,
-  createIndex,
-  indexSources,
-  layoutEntries,
-  parseSourceReference,
-  withCreated,
-} from "../../src/ops/index-create.ts";
+import { withCreated } from "../../src/ops/annotations.ts";
+import { composeIndex } from "../../src/ops/image-index/compose.ts";
+import { createIndex } from "../../src/ops/image-index/create.ts";
+import { cachedOpener, indexSources, parseSourceReference } from "../../src/ops/image-index/sources.ts";
 import { resolveReference } from "../../src/ops/resolve.ts";
 import { cleanup, LayoutBuilder, MT, REF_NAME, sha256, tempDir } from "../fixtures/layout-builder.ts";
 import { blobJson, FakeRepository, indexJson, opener, platformLayout, walkAll } from "./index-helpers.ts";
@@ -167,6 +164,10 @@ describe("composeIndex", () => {
     expect(built.desc.artifactType).toBe("application/vnd.example.set");
   });
 });
+
+/** The index.json entries after publishing (index create and update publish through the layout). */
+const layoutEntries = (raw: Record<string, unknown>[], desc: Descriptor, plan: PublishPlan) =>
+  publishedEntries(raw, desc, plan) || raw;
 
 describe("layoutEntries", () => {
   const desc: Descriptor = { mediaType: MT.index, digest: sha256("new"), size: 3 };

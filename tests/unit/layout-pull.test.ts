@@ -10,13 +10,13 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import type { TransferEvent } from "../../src/content/events.ts";
 import { openLayout } from "../../src/content/layout/index.ts";
 import { readAll } from "../../src/content/verify.ts";
 import { SkiffError } from "../../src/errors.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { parsePlatform } from "../../src/oci/platform.ts";
 import { parseReference } from "../../src/oci/reference.ts";
-import type { TransferEvent } from "../../src/ops/events.ts";
 import { type PullOptions, pull, pullToStream } from "../../src/ops/pull.ts";
 import {
   cleanup,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { TransferEvent } from "../../src/content/events.ts";
 import { openLayout } from "../../src/content/layout/index.ts";
 import { digestOf } from "../../src/content/verify.ts";
 import { SkiffError } from "../../src/errors.ts";
@@ -18,7 +19,6 @@ import {
   parseAnnotationFlags,
   sourceDateEpoch,
 } from "../../src/ops/annotations.ts";
-import type { TransferEvent } from "../../src/ops/events.ts";
 import {
   buildManifest,
   cleanPath,

@@ -11,13 +11,8 @@ import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import {
-  clientFor,
-  isLocalhost,
-  parseHeaderFlag,
-  parseResolve,
-  RegistryClient,
-} from "../../src/content/registry/client.ts";
+import { clientFor, RegistryClient } from "../../src/content/registry/client.ts";
+import { isLocalhost, parseHeaderFlag, parseResolve } from "../../src/content/registry/hosts.ts";
 import { RegistryRepository } from "../../src/content/registry/repository.ts";
 import { readAll } from "../../src/content/verify.ts";
 import { SkiffError } from "../../src/errors.ts";

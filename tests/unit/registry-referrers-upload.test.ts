@@ -1,13 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import { parseContentRange } from "../../src/content/registry/download.ts";
+
 import {
   addToReferrersIndex,
-  referrerDescriptor,
   referrersFromIndex,
   referrersTag,
   removeFromReferrersIndex,
 } from "../../src/content/registry/referrers.ts";
-import { checkDeclaredMediaType, contentMediaType } from "../../src/content/registry/repository.ts";
+import {
+  checkDeclaredMediaType,
+  contentMediaType,
+  parseContentRange,
+} from "../../src/content/registry/served.ts";
 import {
   configuredChunkSize,
   parseByteSize,
@@ -16,7 +19,7 @@ import {
 } from "../../src/content/registry/upload.ts";
 import { readAll } from "../../src/content/verify.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
-import { parseManifest } from "../../src/oci/manifest.ts";
+import { parseManifest, referrerDescriptor } from "../../src/oci/manifest.ts";
 
 const hex = "a".repeat(64);
 const index = "application/vnd.oci.image.index.v1+json";

@@ -6,7 +6,8 @@ import { writeFile } from "node:fs/promises";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import type { Reference } from "../../oci/reference.ts";
-import type { IndexResult, OpenPlace } from "../../ops/index-create.ts";
+import type { IndexResult } from "../../ops/image-index/create.ts";
+import type { OpenPlace } from "../../ops/image-index/sources.ts";
 import { hostPlatform } from "../../runtime/index.ts";
 import {
   type CommandUnknownOpts,
@@ -131,7 +132,8 @@ Examples:
   ${invocation} create -o index.json localhost:5000/app linux-amd64 linux-arm64`,
     )
     .action(async (targetText, sourceTexts, flags) => {
-      const { createIndex, indexSources } = await import("../../ops/index-create.ts");
+      const { createIndex } = await import("../../ops/image-index/create.ts");
+      const { indexSources } = await import("../../ops/image-index/sources.ts");
       const format = parseFormat(flags);
       const output = checkOutputFlags(flags.output, format);
       const ref = referenceArgument(targetText, flags, true);
@@ -211,8 +213,8 @@ Examples:
     -a org.opencontainers.image.version=1.2`,
     )
     .action(async (indexText, flags) => {
-      const { indexSources } = await import("../../ops/index-create.ts");
-      const { updateIndex } = await import("../../ops/index-update.ts");
+      const { indexSources } = await import("../../ops/image-index/sources.ts");
+      const { updateIndex } = await import("../../ops/image-index/update.ts");
       const format = parseFormat(flags);
       const output = checkOutputFlags(flags.output, format);
       const ref = referenceArgument(indexText, flags, true);
@@ -248,7 +250,7 @@ function commandPath(command: CommandUnknownOpts): string {
 /** Opens each place once, with the remote flags; writers may create a missing layout directory. */
 async function placeOpener(flags: Parameters<typeof openOptions>[0], console: Console): Promise<OpenPlace> {
   const { openTarget } = await import("../../content/open.ts");
-  const { cachedOpener } = await import("../../ops/index-create.ts");
+  const { cachedOpener } = await import("../../ops/image-index/sources.ts");
   return cachedOpener((ref, forWriting) => openTarget(ref, openOptions(flags, console, forWriting)));
 }
 

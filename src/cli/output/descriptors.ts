@@ -25,7 +25,7 @@ export function jsonText(value: unknown, pretty: boolean): string {
 }
 
 /** The bytes of a JSON document, re-indented with `--pretty`. */
-export function prettyBytes(bytes: Uint8Array, pretty: boolean): Uint8Array {
+function prettyBytes(bytes: Uint8Array, pretty: boolean): Uint8Array {
   if (!pretty) return bytes;
   return new TextEncoder().encode(
     `${JSON.stringify(JSON.parse(new TextDecoder().decode(bytes)), null, 2)}\n`,

@@ -4,8 +4,8 @@
  * progress, plain status lines or silence for a command.
  */
 import process from "node:process";
+import { ignoreEvents, type Listener, type TransferEvent } from "../../content/events.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
-import { ignoreEvents, type Listener, type TransferEvent } from "../../ops/events.ts";
 import type { Console } from "../io.ts";
 import { type FormatName, isStructured, type OutputFormat } from "./format.ts";
 import { printable } from "./printable.ts";

@@ -2,11 +2,12 @@
  * ORAS-style plain status lines (`Uploaded  a948904f2f0f hello.txt`) for runs without a terminal,
  * and the closing lines of push, pull and copy.
  */
+
+import type { Listener, TransferEvent } from "../../content/events.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { shortDigest } from "../../oci/digest.ts";
 import { Annotation } from "../../oci/media-types.ts";
 import { formatReference, type Reference } from "../../oci/reference.ts";
-import type { Listener, TransferEvent } from "../../ops/events.ts";
 import type { Console } from "../io.ts";
 import { printable } from "./printable.ts";
 

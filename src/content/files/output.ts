@@ -8,7 +8,7 @@ import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { parseDigest } from "../../oci/digest.ts";
 import { Annotation, isManifestMediaType } from "../../oci/media-types.ts";
-import { ignoreEvents, type Listener } from "../../ops/events.ts";
+import { ignoreEvents, type Listener } from "../events.ts";
 import type { Opened, Storage } from "../target.ts";
 import { verifiedOnce } from "../verify.ts";
 import { writeStreamToFile } from "./disk.ts";
@@ -16,7 +16,7 @@ import { resumeInto } from "./partial.ts";
 import { checkTitle, ensureDirInside, isInside, realRoot } from "./safe-path.ts";
 import { placeTree, stagingName, unpackToStaging } from "./unpack.ts";
 
-export interface FileOutputOptions {
+interface FileOutputOptions {
   /** `-k`: never replace an existing file or directory (FILE_EXISTS instead). */
   keepOldFiles?: boolean;
   /** `-T`: titles may leave the output directory (absolute paths, `..`). */

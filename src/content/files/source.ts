@@ -36,7 +36,7 @@ export function fileError(error: unknown, path: string, what = "file"): SkiffErr
 }
 
 /** What to add: a path on disk, published under `title` with an optional media type. */
-export interface AddFileOptions {
+interface AddFileOptions {
   /** The `org.opencontainers.image.title` annotation; omitted when undefined (e.g. a config). */
   title?: string;
   /** Media type; default `application/vnd.oci.image.layer.v1.tar`, tar+gzip for directories. */
@@ -140,7 +140,7 @@ export class FileSource implements Fetcher {
 }
 
 /** A copy of `record` with keys in sorted order (so JSON is the same whatever the input order). */
-export function sortedRecord(record: Record<string, string>): Record<string, string> {
+function sortedRecord(record: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of Object.keys(record).sort()) out[key] = record[key]!;
   return out;

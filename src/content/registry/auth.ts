@@ -11,12 +11,12 @@ import { type Credential, hasSecret } from "./credentials.ts";
 import { loginHint, registryError } from "./errors.ts";
 
 /** Sends a request to the token endpoint (no registry authorization added). */
-export type TokenRequest = (
+type TokenRequest = (
   url: URL,
   init: { method: "GET" | "POST"; headers: Record<string, string>; body?: string },
 ) => Promise<Response>;
 
-export interface AuthorizerOptions {
+interface AuthorizerOptions {
   /** The registry host as the user wrote it, for messages. */
   registry: string;
   /** Credentials for this registry, looked up the first time they are needed (may run a helper). */

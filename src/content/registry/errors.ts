@@ -6,7 +6,7 @@
 import { SkiffError } from "../../errors.ts";
 
 /** One entry of a distribution error body. */
-export interface RegistryErrorEntry {
+interface RegistryErrorEntry {
   code: string;
   message?: string;
   detail?: unknown;
@@ -183,7 +183,7 @@ const TLS_TEXT =
   /certificate|invalid peer|UnknownIssuer|self[- ]signed|NotValidForName|unable to verify|issuer/i;
 
 /** True for errors that say the TLS certificate did not verify. */
-export function isTlsVerifyError(error: unknown): boolean {
+function isTlsVerifyError(error: unknown): boolean {
   const code = errorCode(error);
   if (code && TLS_CODES.test(code)) return true;
   return TLS_TEXT.test(errorText(error));
@@ -261,4 +261,28 @@ export function networkError(error: unknown, registry: string, https: boolean): 
     return new SkiffError("NETWORK", `cannot reach ${registry}: timed out`, undefined, { cause: error });
   }
   return new SkiffError("NETWORK", `cannot talk to ${registry}: ${text}`, undefined, { cause: error });
+}
+
+/** Reads at most `limit` bytes of a response body as text. */
+export async function readCapped(response: Response, limit: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (total < limit) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.byteLength;
+  }
+  await reader.cancel().catch(() => {});
+  const bytes = new Uint8Array(Math.min(total, limit));
+  let offset = 0;
+  for (const chunk of chunks) {
+    const part = chunk.subarray(0, bytes.byteLength - offset);
+    bytes.set(part, offset);
+    offset += part.byteLength;
+    if (offset >= bytes.byteLength) break;
+  }
+  return new TextDecoder().decode(bytes);
 }

@@ -76,3 +76,42 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     );
   });
 }
+
+/** How one attempt ended: with a value or an error. */
+type Outcome<T> = { value: T } | { error: unknown };
+
+interface RetryOptions<T> {
+  /**
+   * Whether `outcome` is worth another attempt: undefined to stop there, else the `Retry-After`
+   * the answer carried (null when none), which {@link retryDelay} turns into the wait.
+   */
+  again(outcome: Outcome<T>): { retryAfter: string | null } | undefined;
+  /** Called before each wait, e.g. to close a response body and write a `--debug` line. */
+  onRetry?(outcome: Outcome<T>, delay: number): Promise<void> | void;
+  /** Stops the wait early. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The one retry loop of registry requests: runs `attempt`, and while `again` says an outcome is
+ * worth another try, waits {@link retryDelay} and runs it again, at most MAX_RETRIES times. Then
+ * the last outcome is returned or thrown.
+ */
+export async function retrying<T>(attempt: () => Promise<T>, options: RetryOptions<T>): Promise<T> {
+  for (let retry = 0; ; retry++) {
+    let outcome: Outcome<T>;
+    try {
+      outcome = { value: await attempt() };
+    } catch (error) {
+      outcome = { error };
+    }
+    const wanted = retry < MAX_RETRIES ? options.again(outcome) : undefined;
+    if (!wanted) {
+      if ("error" in outcome) throw outcome.error;
+      return outcome.value;
+    }
+    const delay = retryDelay(retry, wanted.retryAfter);
+    await options.onRetry?.(outcome, delay);
+    await sleep(delay, options.signal);
+  }
+}

@@ -1,7 +1,7 @@
 import type { Descriptor } from "../oci/descriptor.ts";
 
 /**
- * What the graph engine and the verbs report while they work. Nothing under src/ prints:
+ * What the graph engine, the stores and the verbs report while they work. Nothing under src/ prints:
  * the CLI turns these into status lines, JSON or progress bars.
  */
 export type TransferEvent =

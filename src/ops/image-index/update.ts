@@ -2,40 +2,27 @@
  * index update: a new version of an existing index with entries removed (`--remove`), the entries
  * of other indexes merged in (`--merge`), sources added (`--add`), and its artifact type and
  * annotations changed. Same source rules and checks as index create (shared code in
- * index-create.ts). Fields skiff does not know are kept as they are.
+ * this folder). Fields skiff does not know are kept as they are.
  */
-import { fetchManifest, platformOf } from "../content/manifests.ts";
-import type { Target } from "../content/target.ts";
-import { SkiffError } from "../errors.ts";
-import { type Descriptor, isObject } from "../oci/descriptor.ts";
-import { isDigest } from "../oci/digest.ts";
-import { decodeJson, type ImageIndex, isIndex } from "../oci/manifest.ts";
-import { isIndexMediaType, MediaType } from "../oci/media-types.ts";
-import { formatPlatform } from "../oci/platform.ts";
-import { formatReference, type Reference, withDigest } from "../oci/reference.ts";
-import { ignoreEvents } from "./events.ts";
-import {
-  type CheckedEntry,
-  type CreateIndexOptions,
-  checkEntries,
-  checkIndexFields,
-  checkTags,
-  encodeIndex,
-  type GraphToCopy,
-  type IndexResult,
-  type IndexSource,
-  openForWriting,
-  parseSourceReference,
-  publishIndex,
-  type ResolvedSource,
-  resolveSource,
-  sortedAnnotations,
-  sourceCheck,
-} from "./index-create.ts";
-import { orderedDescriptor } from "./push.ts";
-import { resolveReference } from "./resolve.ts";
 
-export interface UpdateIndexOptions
+import { ignoreEvents } from "../../content/events.ts";
+import { fetchManifest, platformOf } from "../../content/manifests.ts";
+import type { Target } from "../../content/target.ts";
+import { SkiffError } from "../../errors.ts";
+import { type Descriptor, isObject, orderedDescriptor, sortedMap } from "../../oci/descriptor.ts";
+import { isDigest } from "../../oci/digest.ts";
+import { decodeJson, type ImageIndex, isIndex } from "../../oci/manifest.ts";
+import { isIndexMediaType, MediaType } from "../../oci/media-types.ts";
+import { formatPlatform } from "../../oci/platform.ts";
+import { formatReference, type Reference, withDigest } from "../../oci/reference.ts";
+import { resolveReference } from "../resolve.ts";
+import { type CheckedEntry, checkEntries, checkIndexFields, checkTags, sourceCheck } from "./checks.ts";
+import { encodeIndex, type GraphToCopy, publishIndex } from "./compose.ts";
+import { type CreateIndexOptions, type IndexResult, openForWriting } from "./create.ts";
+import { type ResolvedSource, resolveSource } from "./entries.ts";
+import { type IndexSource, parseSourceReference } from "./sources.ts";
+
+interface UpdateIndexOptions
   extends Pick<
     CreateIndexOptions,
     "open" | "allowDuplicatePlatforms" | "allowMissingPlatform" | "publish" | "concurrency" | "listener"
@@ -59,7 +46,7 @@ export interface UpdateIndexOptions
 }
 
 /** What `index update` made, plus the index it replaced. */
-export interface UpdateResult extends IndexResult {
+interface UpdateResult extends IndexResult {
   previous: Descriptor;
 }
 
@@ -225,7 +212,7 @@ export async function updateIndex(options: UpdateIndexOptions): Promise<UpdateRe
   ];
   if (Object.keys(options.annotations ?? {}).length > 0) {
     const existing = isObject(raw.annotations) ? (raw.annotations as Record<string, string>) : {};
-    json.annotations = sortedAnnotations({ ...existing, ...options.annotations });
+    json.annotations = sortedMap({ ...existing, ...options.annotations });
   }
   const built = encodeIndex(json);
 
