@@ -9,7 +9,7 @@ import process from "node:process";
 import type { OpenTargetOptions, RemoteSettings } from "../content/open.ts";
 import { SkiffError } from "../errors.ts";
 import { type Platform, parsePlatform } from "../oci/platform.ts";
-import { type ParsedReference, parseReference } from "../oci/reference.ts";
+import { LAYOUT_SCHEME, type ParsedReference, parseReference } from "../oci/reference.ts";
 import { hostPlatform } from "../runtime/index.ts";
 import { type FlagGroup, type FlagValues, flagGroup } from "./command.ts";
 import type { Console } from "./io.ts";
@@ -122,6 +122,23 @@ export function referenceArgument(text: string, flags: LayoutValues, tagList = f
     ...(flags.ociLayout ? { layout: true } : {}),
     ...(flags.ociLayoutPath !== undefined ? { layoutPath: flags.ociLayoutPath } : {}),
   });
+}
+
+/**
+ * Refuses a reference with neither tag nor digest where ORAS needs one: on a registry, and for a
+ * layout given with `--oci-layout PATH` (ORAS's form). skiff's own `oci-layout://PATH` stays
+ * tagless where the command can use a layout's only manifest.
+ */
+export function requireTagOrDigest(ref: ParsedReference, text: string, flags: LayoutValues): void {
+  if (ref.tag || ref.digest) return;
+  if (ref.kind === "layout" && (text.startsWith(LAYOUT_SCHEME) || flags.ociLayoutPath !== undefined)) return;
+  throw new SkiffError(
+    "USAGE",
+    `"${text}": no tag or digest specified`,
+    ref.kind === "layout"
+      ? `add :TAG or @DIGEST, or write oci-layout://${ref.path} to use the layout's only manifest`
+      : `add :TAG or @DIGEST, e.g. ${text}:latest`,
+  );
 }
 
 /**

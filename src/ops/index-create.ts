@@ -226,13 +226,12 @@ function sourceName(source: IndexSource): string {
   return source.text;
 }
 
-/** The artifact type an index entry shows: the manifest's, else a non-image config's media type. */
+/**
+ * The artifact type an index entry shows: the manifest's own `artifactType` (as ORAS; a config
+ * media type is not copied up, so the index's digest is the one ORAS makes).
+ */
 export function entryArtifactType(manifest: Manifest): string | undefined {
-  if (manifest.artifactType) return manifest.artifactType;
-  if (isIndex(manifest)) return undefined;
-  const type = manifest.config.mediaType;
-  const plain: string[] = [MediaType.ociConfig, MediaType.dockerConfig, MediaType.ociEmpty];
-  return plain.includes(type) ? undefined : type;
+  return manifest.artifactType || undefined;
 }
 
 /**
@@ -277,11 +276,14 @@ export async function resolveSource(
     try {
       platform = await platformOf(fetchFromAny(memory, store), plain(desc), name);
     } catch (error) {
-      const problem = error instanceof Error ? error.message : String(error);
-      throw new SkiffError(
-        "INVALID_INPUT",
-        `cannot read the platform of source "${name}" from its config: ${problem}`,
-      );
+      // A config that is not JSON (an artifact's own config format) has no platform: not an error.
+      if (!(error instanceof SkiffError && error.code === "INVALID_MANIFEST")) {
+        const problem = error instanceof Error ? error.message : String(error);
+        throw new SkiffError(
+          "INVALID_INPUT",
+          `cannot read the platform of source "${name}" from its config: ${problem}`,
+        );
+      }
     }
   }
   const entry: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
@@ -325,7 +327,12 @@ function sourceError(error: unknown, source: IndexSource): unknown {
   if (error.code === "NOT_FOUND" || error.code === "AMBIGUOUS" || error.code === "NO_MATCH") {
     // A source has no --platform of its own: the way out is the digest the listing shows.
     const hint = error.hint?.replace(", or add --platform os/arch[/variant][:os.version]:", ":");
-    return new SkiffError(error.code, `source "${name}": ${error.message}`, hint, { cause: error });
+    // "could not find" is the phrase ORAS prints and scripts look for.
+    const message =
+      error.code === "NOT_FOUND"
+        ? `could not find "${name}": ${error.message}`
+        : `source "${name}": ${error.message}`;
+    return new SkiffError(error.code, message, hint, { cause: error });
   }
   return error;
 }
@@ -442,13 +449,23 @@ export async function checkEntries(
   }
 }
 
+/**
+ * True for a container image: a manifest with an image config (which must name os and
+ * architecture). Artifacts, whose config is empty or their own, have no platform to require.
+ */
+export function isContainerImage(manifest: Manifest): boolean {
+  if (isIndex(manifest) || manifest.artifactType) return false;
+  const type = manifest.config.mediaType;
+  return type === MediaType.ociConfig || type === MediaType.dockerConfig;
+}
+
 /** The check item of a resolved source. */
 export function sourceCheck(resolved: ResolvedSource): CheckedEntry {
   return {
     label: `source "${resolved.source.text}"`,
     entry: resolved.entry,
     store: resolved.store,
-    requirePlatform: true,
+    requirePlatform: isContainerImage(resolved.manifest),
     sourceText: resolved.source.text,
   };
 }
@@ -461,7 +478,7 @@ export function checkIndexFields(
   if (artifactType !== undefined && !isValidMediaType(artifactType)) {
     throw new SkiffError(
       "USAGE",
-      `invalid artifact type "${artifactType}"`,
+      `--artifact-type "${artifactType}": invalid media type`,
       'expected a media type such as "application/vnd.example.thing.v1+json"',
     );
   }
@@ -800,9 +817,6 @@ export async function createIndex(options: CreateIndexOptions): Promise<IndexRes
   const listener = options.listener ?? ignoreEvents;
   const tags = [...(options.tags ?? [])];
   checkTags(tags);
-  if (options.sources.length === 0) {
-    throw new SkiffError("USAGE", "an index needs at least one source", "e.g. index create TARGET SOURCE...");
-  }
   const annotations = withCreated(options.annotations ?? {}, options.created);
   checkIndexFields(options.artifactType, annotations);
   const publish = options.publish ?? true;
