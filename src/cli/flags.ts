@@ -239,8 +239,18 @@ export function referrersFlag(flags: FlagValues<typeof referrerFlags>): boolean 
 
 /** Refuses stdin for content (`what`, given as `-`) when the password or token comes from stdin too. */
 export function refuseSecondStdin(flags: RemoteValues, what: string): void {
-  if (flags.passwordStdin || flags.identityTokenStdin) {
-    throw new SkiffError("USAGE", `${what} and the password cannot both come from stdin`);
+  const secret = flags.passwordStdin
+    ? "`--password-stdin` read password"
+    : flags.identityTokenStdin
+      ? "`--identity-token-stdin` read identity token"
+      : undefined;
+  if (secret) {
+    // ORAS's words, which scripts may look for.
+    throw new SkiffError(
+      "USAGE",
+      `\`-\` read file from input and ${secret} from input cannot be both used`,
+      `${what} and the ${flags.passwordStdin ? "password" : "identity token"} cannot both come from stdin: log in first (skiff login), or give the file by name`,
+    );
   }
 }
 

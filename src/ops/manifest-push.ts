@@ -33,6 +33,11 @@ interface ManifestPutter {
   putManifest(desc: Descriptor, bytes: Uint8Array, reference: string): Promise<void>;
 }
 
+/** A layout directory: adds an untagged `index.json` entry. */
+interface EntryAdder {
+  addEntry(desc: Descriptor): Promise<void>;
+}
+
 /** See ops/attach.ts. */
 interface ReferrersIndexUpdater {
   addReferrer(subject: Descriptor, referrer: Descriptor): Promise<void>;
@@ -61,7 +66,7 @@ export function manifestMediaType(bytes: Uint8Array, flag: string | undefined, s
   if (declared === undefined || declared === "") {
     throw new SkiffError(
       "USAGE",
-      `cannot tell the media type of ${source}: it has no mediaType field`,
+      `media type is not specified via --media-type nor in ${source} (it has no mediaType field)`,
       "pass --media-type, e.g. --media-type application/vnd.oci.image.manifest.v1+json",
     );
   }
@@ -120,6 +125,11 @@ export async function pushManifestBytes(
     );
   }
   const tags = [...new Set(options.tags ?? [])];
+  // Untagged in a layout: an index.json entry all the same, so the manifest is a root (as ORAS).
+  const entries = target as Partial<EntryAdder>;
+  if (tags.length === 0 && target.kind === "layout" && typeof entries.addEntry === "function") {
+    await entries.addEntry(plain);
+  }
   for (const tag of tags) {
     await target.tag(plain, tag);
     listener({ type: "status", prompt: "Tagged", desc: plain, text: tag });

@@ -50,7 +50,7 @@ Examples:
       const { writeStreamToFile } = await import("../../../content/files/disk.ts");
       const ref = referenceArgument(text, flags);
       if (!ref.digest) {
-        throw new SkiffError("USAGE", `"${text}" has no digest`, "blob fetch needs NAME@sha256:...");
+        throw new SkiffError("USAGE", `"${text}": no digest specified`, "blob fetch needs NAME@sha256:...");
       }
       const { output } = flags;
       if (output === undefined && !flags.descriptor) {
