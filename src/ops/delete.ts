@@ -3,12 +3,13 @@
  * Deleting a referrer from a registry without the referrers API also takes it out of the subject's
  * fallback index.
  */
-import { isEntryLister, type Target } from "../content/target.ts";
+import type { Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { parseManifest } from "../oci/manifest.ts";
-import { Annotation, isManifestMediaType } from "../oci/media-types.ts";
+import { isManifestMediaType } from "../oci/media-types.ts";
 import type { Reference } from "../oci/reference.ts";
+import { layoutTagEntry } from "./resolve.ts";
 
 export interface DeleteOptions {
   /** Asked before deleting; false cancels. Default: delete without asking. */
@@ -34,14 +35,6 @@ function isNotFound(error: unknown): boolean {
   return error instanceof SkiffError && error.code === "NOT_FOUND";
 }
 
-/** What a layout deletes by tag: its `index.json` entry, ref name included (what ORAS prints). */
-async function layoutEntry(target: Target, tag: string | undefined, desc: Descriptor): Promise<Descriptor> {
-  if (target.kind !== "layout" || tag === undefined || !isEntryLister(target)) return desc;
-  const entries = await target.entries();
-  const entry = entries.find((e) => e.digest === desc.digest && e.annotations?.[Annotation.refName] === tag);
-  return entry ?? desc;
-}
-
 /** Deletes the manifest `ref` names (by tag or digest) and, on registries, every tag pointing at it. */
 export async function deleteManifest(
   target: Target,
@@ -59,7 +52,7 @@ export async function deleteManifest(
     if (isNotFound(error)) return { outcome: "missing" };
     throw error;
   }
-  if (!ref.digest) desc = await layoutEntry(target, ref.tag, desc);
+  if (!ref.digest) desc = await layoutTagEntry(target, ref.tag, desc);
   if (options.confirm && !(await options.confirm(desc))) return { outcome: "cancelled", desc };
   const remover = target as Partial<ReferrerRemover>;
   let subject: Descriptor | undefined;

@@ -189,6 +189,32 @@ describe("manifest fetch", () => {
     expect(json.content).toEqual(JSON.parse(stored));
   });
 
+  test("a layout tag's descriptor is its index.json entry, ref name included", async () => {
+    const dir = layout();
+    const tagged = await ok(["manifest", "fetch", "--oci-layout", `${dir}:multi`, "--descriptor"]);
+    expect(JSON.parse(tagged.stdout)).toEqual({
+      mediaType: MT.index,
+      digest: multi.digest,
+      size: multi.size,
+      annotations: { [REF_NAME]: "multi" },
+    });
+    const picked = await ok([
+      "manifest",
+      "fetch",
+      "--oci-layout",
+      `${dir}:multi`,
+      "--platform",
+      "linux/arm64",
+      "--descriptor",
+    ]);
+    expect(JSON.parse(picked.stdout)).toEqual({
+      mediaType: MT.manifest,
+      digest: arm64.digest,
+      size: arm64.size,
+      platform: arm64.platform,
+    });
+  });
+
   test("no tag or digest: refused on a registry and with --oci-layout PATH; oci-layout://PATH stays tagless", async () => {
     expectRefused(await skiff(["manifest", "fetch", repo]), "no tag or digest specified");
     expectRefused(await skiff(["manifest", "fetch-config", repo]), "no tag or digest specified");

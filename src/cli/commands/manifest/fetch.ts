@@ -78,7 +78,7 @@ Examples:
     .action(async (text, flags) => {
       const { openTarget } = await import("../../../content/open.ts");
       const { fetchManifest } = await import("../../../content/manifests.ts");
-      const { resolveReference } = await import("../../../ops/resolve.ts");
+      const { layoutTagEntry, resolveReference } = await import("../../../ops/resolve.ts");
       const format = parseFormat(flags);
       checkFetchFlags(flags, format);
       const mediaTypes = (flags.mediaType ?? []).flatMap((value) => value.split(",")).filter(Boolean);
@@ -94,8 +94,10 @@ Examples:
       const target = await openTarget(ref, openOptions(flags, console));
       const platform = platformFlag(flags);
       if (mediaTypes.length > 0) narrowMediaTypes(target, mediaTypes);
-      const { desc, root } = await resolveReference(target, ref, platform ? { platform } : {});
-      if (mediaTypes.length > 0) checkMediaType(root, mediaTypes, text);
+      const resolved = await resolveReference(target, ref, platform ? { platform } : {});
+      if (mediaTypes.length > 0) checkMediaType(resolved.root, mediaTypes, text);
+      // A layout tag's descriptor is its index.json entry, ref name included (as ORAS prints it).
+      const desc = platform ? resolved.desc : await layoutTagEntry(target, ref.tag, resolved.desc);
       await printFetched(console, format, flags, {
         ref,
         desc,
