@@ -121,7 +121,8 @@ afterAll(async () => {
 describe("manifest index create makes ORAS's index", () => {
   test("no sources: an empty index, with the digests ORAS prints", async () => {
     const dir = layout();
-    const empty = await skiff("manifest", "index", "create", "--oci-layout", `${dir}:empty`);
+    // `pack` is ORAS's other name for create.
+    const empty = await skiff("manifest", "index", "pack", "--oci-layout", `${dir}:empty`);
     expect(empty.exitCode, empty.stderr).toBe(0);
     expect(digestLine(empty.stdout)).toBe(EMPTY_INDEX);
     const typed = await skiff(

@@ -189,6 +189,13 @@ describe("manifest fetch", () => {
     expect(json.content).toEqual(JSON.parse(stored));
   });
 
+  test("ORAS's aliases: manifest show, blob get", async () => {
+    const shown = await ok(["manifest", "show", "--descriptor", `${repo}:foobar`]);
+    expect(JSON.parse(shown.stdout).digest).toBe(foobar.digest);
+    const got = await ok(["blob", "get", "--output", "-", `${repo}@${fooBlob.digest}`]);
+    expect(got.stdout).toBe("foo");
+  });
+
   test("a layout tag's descriptor is its index.json entry, ref name included", async () => {
     const dir = layout();
     const tagged = await ok(["manifest", "fetch", "--oci-layout", `${dir}:multi`, "--descriptor"]);

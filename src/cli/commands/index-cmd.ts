@@ -92,6 +92,7 @@ Examples:
   withFlags(
     group
       .command("create")
+      .alias("pack")
       .summary("Create an image index from manifests and indexes in layouts and registries, and push it")
       .description(
         "Create an image index whose entries are the given manifests and indexes (from the target's own repository or layout, other layouts, or any registry), copy everything they reference into the target, and push the index there, tagged when tags are given. Each entry carries its source's platform, os.version included, so pull --platform linux/arm64/v8:el8 can choose among them.",

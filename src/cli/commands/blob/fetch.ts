@@ -24,6 +24,7 @@ export const registerBlobFetch: RegisterSubcommand = (group, console) => {
   withFlags(
     group
       .command("fetch")
+      .alias("get")
       .summary("Fetch a blob by digest from a registry, OCI layout or layout tar")
       .description(
         "Download one blob (a layer, a config, any content) by digest from a registry, an OCI layout directory or a layout tar, checked against its digest, into a file or to stdout; --descriptor prints its descriptor (media type, digest, size) instead or as well.",

@@ -44,7 +44,7 @@ export const registerManifestFetch: RegisterSubcommand = (group, console) => {
   withFlags(
     group
       .command("fetch")
-      .alias("get")
+      .aliases(["get", "show"])
       .summary("Fetch a manifest or index from a registry, OCI layout or layout tar")
       .description(
         "Print, or write to a file, the manifest or index a reference points to, as stored (so its digest is the one you asked for; --pretty indents it). --platform resolves an index to that platform's manifest, --descriptor prints the descriptor instead, --media-type accepts only the given types, and an oci-layout://PATH reference needs no tag when the layout holds one manifest.",
