@@ -341,9 +341,18 @@ describe("blob", () => {
     );
   });
 
-  test("fetch and delete need a digest", async () => {
+  test("fetch and delete need a digest; fetch needs one place for the blob", async () => {
     expectRefused(await skiff(["blob", "fetch", "--descriptor", repo]), "no digest specified");
     expectRefused(await skiff(["blob", "delete", repo]), "no digest specified");
+    const ref = `${repo}@${fooBlob.digest}`;
+    expectRefused(
+      await skiff(["blob", "fetch", ref]),
+      "either `--output` or `--descriptor` must be provided",
+    );
+    expectRefused(
+      await skiff(["blob", "fetch", ref, "--output", "-", "--descriptor"]),
+      "`--output -` cannot be used with `--descriptor` at the same time",
+    );
   });
 
   test("delete --oci-layout: after a yes, with --descriptor, missing with --force", async () => {

@@ -55,7 +55,18 @@ Examples:
       }
       const { output } = flags;
       if (output === undefined && !flags.descriptor) {
-        throw new SkiffError("USAGE", "give -o FILE (or -o - for stdout), or --descriptor");
+        throw new SkiffError(
+          "USAGE",
+          "either `--output` or `--descriptor` must be provided",
+          "give -o FILE (or -o - for stdout), or --descriptor",
+        );
+      }
+      if (output === "-" && flags.descriptor) {
+        throw new SkiffError(
+          "USAGE",
+          "`--output -` cannot be used with `--descriptor` at the same time",
+          "stdout carries one of them: write the blob to a file with -o FILE",
+        );
       }
       const target = await openTarget(ref, openOptions(flags, console));
       const desc = await describeBlob(target, ref.digest);
