@@ -59,7 +59,7 @@ Examples:
       if (isIndex(manifest)) {
         throw new SkiffError(
           "USAGE",
-          `${desc.digest} in ${where} is an index, which has no config`,
+          `${desc.digest} in ${where} is not an image manifest and does not have a config: it is an index`,
           "select one platform's manifest with --platform os/arch[/variant][:os.version]",
         );
       }
