@@ -9,7 +9,7 @@ import process from "node:process";
 import type { OpenTargetOptions, RemoteSettings } from "../content/open.ts";
 import { SkiffError } from "../errors.ts";
 import { type Platform, parsePlatform } from "../oci/platform.ts";
-import { type ParsedReference, parseReference } from "../oci/reference.ts";
+import { LAYOUT_SCHEME, type ParsedReference, parseReference } from "../oci/reference.ts";
 import { hostPlatform } from "../runtime/index.ts";
 import { type FlagGroup, type FlagValues, flagGroup } from "./command.ts";
 import type { Console } from "./io.ts";
@@ -125,6 +125,23 @@ export function referenceArgument(text: string, flags: LayoutValues, tagList = f
 }
 
 /**
+ * Refuses a reference with neither tag nor digest where ORAS needs one: on a registry, and for a
+ * layout given with `--oci-layout PATH` (ORAS's form). skiff's own `oci-layout://PATH` stays
+ * tagless where the command can use a layout's only manifest.
+ */
+export function requireTagOrDigest(ref: ParsedReference, text: string, flags: LayoutValues): void {
+  if (ref.tag || ref.digest) return;
+  if (ref.kind === "layout" && (text.startsWith(LAYOUT_SCHEME) || flags.ociLayoutPath !== undefined)) return;
+  throw new SkiffError(
+    "USAGE",
+    `"${text}": no tag or digest specified`,
+    ref.kind === "layout"
+      ? `add :TAG or @DIGEST, or write oci-layout://${ref.path} to use the layout's only manifest`
+      : `add :TAG or @DIGEST, e.g. ${text}:latest`,
+  );
+}
+
+/**
  * The repository argument of backup and restore: `host/repo[:t1,t2]` or `oci-layout://PATH[:t1,t2]`;
  * no digest (tags are what a backup records).
  */
@@ -222,8 +239,18 @@ export function referrersFlag(flags: FlagValues<typeof referrerFlags>): boolean 
 
 /** Refuses stdin for content (`what`, given as `-`) when the password or token comes from stdin too. */
 export function refuseSecondStdin(flags: RemoteValues, what: string): void {
-  if (flags.passwordStdin || flags.identityTokenStdin) {
-    throw new SkiffError("USAGE", `${what} and the password cannot both come from stdin`);
+  const secret = flags.passwordStdin
+    ? "`--password-stdin` read password"
+    : flags.identityTokenStdin
+      ? "`--identity-token-stdin` read identity token"
+      : undefined;
+  if (secret) {
+    // ORAS's words, which scripts may look for.
+    throw new SkiffError(
+      "USAGE",
+      `\`-\` read file from input and ${secret} from input cannot be both used`,
+      `${what} and the ${flags.passwordStdin ? "password" : "identity token"} cannot both come from stdin: log in first (skiff login), or give the file by name`,
+    );
   }
 }
 

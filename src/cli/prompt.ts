@@ -4,15 +4,20 @@ import { SkiffError } from "../errors.ts";
 import type { Console } from "./io.ts";
 
 /**
- * Writes `prompt` on stderr and reads one line from stdin. With `hidden` on a terminal, the
- * typed characters are not echoed. End of input gives what was read so far.
+ * Writes `prompt` (on stderr unless `show` says otherwise) and reads one line from stdin. With
+ * `hidden` on a terminal, the typed characters are not echoed. End of input gives what was read so far.
  */
-export function readLine(console: Console, prompt: string, hidden = false): Promise<string> {
+export function readLine(
+  console: Console,
+  prompt: string,
+  hidden = false,
+  show: (text: string) => void = (text) => console.err(text),
+): Promise<string> {
   const stdin = process.stdin;
   const raw = hidden && Boolean(stdin.isTTY) && typeof stdin.setRawMode === "function";
   // Echo goes off before the prompt shows, so an answer typed at once is never echoed.
   if (raw) stdin.setRawMode(true);
-  console.err(prompt);
+  show(prompt);
   return new Promise((resolve, reject) => {
     let text = "";
     const cleanup = () => {
@@ -57,8 +62,11 @@ export function readLine(console: Console, prompt: string, hidden = false): Prom
   });
 }
 
-/** Asks `question [y/N]` and reads the answer from stdin (ORAS's confirmation): true for y or yes. */
+/**
+ * Asks `question [y/N]` on stdout, as ORAS does (the commands that ask print nothing else there),
+ * and reads the answer from stdin: true for y or yes; no input is no.
+ */
 export async function confirm(console: Console, question: string): Promise<boolean> {
-  const answer = await readLine(console, `${question} [y/N] `);
+  const answer = await readLine(console, `${question} [y/N] `, false, (text) => console.out(text));
   return /^\s*y(es)?\s*$/i.test(answer);
 }

@@ -84,7 +84,7 @@ export function parseAnnotationFlags(values: readonly string[]): Record<string, 
     if (eq <= 0) {
       throw new SkiffError(
         "USAGE",
-        `invalid annotation "${value}": expected KEY=VALUE`,
+        `annotation value doesn't match the required format: "${value}" is not KEY=VALUE`,
         'e.g. -a "key=value"',
       );
     }

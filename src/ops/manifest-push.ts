@@ -52,7 +52,7 @@ function manifestMediaType(bytes: Uint8Array, flag: string | undefined, source: 
   if (declared === undefined || declared === "") {
     throw new SkiffError(
       "USAGE",
-      `cannot tell the media type of ${source}: it has no mediaType field`,
+      `media type is not specified via --media-type nor in ${source} (it has no mediaType field)`,
       "pass --media-type, e.g. --media-type application/vnd.oci.image.manifest.v1+json",
     );
   }

@@ -389,3 +389,18 @@ async function ambiguous(
     `pass one of them by digest, or add --platform os/arch[/variant][:os.version]:\n${lines.join("\n")}`,
   );
 }
+
+/**
+ * What a layout tag names, as ORAS shows it: the `index.json` entry itself, its ref name
+ * annotation included (resolving gives the descriptor without it). `desc` when there is none.
+ */
+export async function layoutTagEntry(
+  target: Target,
+  tag: string | undefined,
+  desc: Descriptor,
+): Promise<Descriptor> {
+  if (tag === undefined || !isEntryLister(target)) return desc;
+  const entries = await target.entries();
+  const entry = entries.find((e) => e.digest === desc.digest && e.annotations?.[Annotation.refName] === tag);
+  return entry ?? desc;
+}

@@ -34,7 +34,7 @@ describe("usage errors", () => {
       stdout: "",
       stderr: [
         "Error: unknown option '--bogus'",
-        "Usage: skiff blob fetch [options] <reference>",
+        "Usage: skiff blob fetch|get [options] <reference>",
         "Run 'skiff blob fetch --help' for the options and examples.",
         "",
       ].join("\n"),

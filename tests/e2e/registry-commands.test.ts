@@ -276,7 +276,10 @@ for (const mode of MODES) {
       const digest = sha256(text);
       await ok(["manifest", "push", ...f, r().ref(repo, "doomed"), "-"], { stdin: text });
       const declined = await ok(["manifest", "delete", ...f, r().ref(repo, "doomed")], { stdin: "n\n" });
-      expect(declined.stderr).toContain(`Are you sure you want to delete the manifest "${digest}"`);
+      // The question and the cancellation are on stdout, as with ORAS.
+      expect(declined.stdout).toBe(
+        `Are you sure you want to delete the manifest "${digest}" and all tags associated with it? [y/N] Operation cancelled.\n`,
+      );
       expect(
         (
           await r().fetch(`/v2/${repo}/manifests/${digest}`, {
@@ -286,7 +289,7 @@ for (const mode of MODES) {
         ).status,
       ).toBe(200);
       const confirmed = await ok(["manifest", "delete", ...f, r().ref(repo, "doomed")], { stdin: "y\n" });
-      expect(confirmed.stdout).toBe(`Deleted ${r().ref(repo, "doomed")}\n`);
+      expect(confirmed.stdout).toEndWith(`[y/N] Deleted [registry] ${r().ref(repo, "doomed")}\n`);
       expect(
         (
           await r().fetch(`/v2/${repo}/manifests/${digest}`, {
@@ -320,7 +323,7 @@ for (const mode of MODES) {
       writeFileSync(file, content);
       await ok(["blob", "push", ...f, r().ref(`${repo}-blobs`), file]);
       const ref = r().ref(`${repo}-blobs`, sha256(content));
-      expect((await ok(["blob", "delete", ...f, "-f", ref])).stdout).toBe(`Deleted ${ref}\n`);
+      expect((await ok(["blob", "delete", ...f, "-f", ref])).stdout).toBe(`Deleted [registry] ${ref}\n`);
       expect((await r().fetch(`/v2/${repo}-blobs/blobs/${sha256(content)}`, { method: "HEAD" })).status).toBe(
         404,
       );

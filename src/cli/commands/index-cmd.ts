@@ -24,6 +24,7 @@ import {
   parseConcurrency,
   referenceArgument,
   reproducibility,
+  requireTagOrDigest,
   TARGET_FLAGS,
 } from "../flags.ts";
 import type { Console } from "../io.ts";
@@ -59,7 +60,7 @@ const entryFlags = flagGroup((command) =>
     .option("--annotation-for <SOURCE=KEY=VALUE>", "annotation on one source's entry (repeatable)", collect)
     .option("--allow-duplicate-platforms", "allow two entries with the same platform")
     .option("--allow-missing-platform", "allow manifest entries without a platform")
-    .option("--artifact-type <type>", "the index's artifactType")
+    .option("--artifact-type <type>", "the index's artifactType (empty: none; update: removes it)")
     .option("-a, --annotation <key=value>", "index annotation (repeatable)", collect)
     .option(
       "--annotation-file <path>",
@@ -92,17 +93,20 @@ Examples:
   withFlags(
     group
       .command("create")
+      .alias("pack")
       .summary("Create an image index from manifests and indexes in layouts and registries, and push it")
       .description(
         "Create an image index whose entries are the given manifests and indexes (from the target's own repository or layout, other layouts, or any registry), copy everything they reference into the target, and push the index there, tagged when tags are given. Each entry carries its source's platform, os.version included, so pull --platform linux/arm64/v8:el8 can choose among them.",
       )
       .argument("<target>", "where the index goes: host/repo[:tag1,tag2], or oci-layout://PATH[:tags]")
-      .argument("<sources...>", "manifests and indexes to list (see below)")
+      .argument("[sources...]", "manifests and indexes to list (see below); none makes an empty index")
       .option("--subject <SOURCE>", "make the index a referrer of this manifest (same forms as SOURCE)")
       .option(
-        "--no-created",
-        "do not add the org.opencontainers.image.created annotation (default: SOURCE_DATE_EPOCH if set, else now)",
-      ),
+        "--created",
+        "add the org.opencontainers.image.created annotation: SOURCE_DATE_EPOCH if set, else now",
+      )
+      // No annotation is added unless asked (as ORAS); --no-created stays accepted for old scripts.
+      .addOption(group.createOption("--no-created", "add no created annotation (the default)").hideHelp()),
     entryFlags,
     formatFlags(),
     ...TARGET_FLAGS,
@@ -147,7 +151,7 @@ Examples:
       const { index, settings } = await entrySettings(flags);
       const sources = indexSources(sourceTexts, ref, settings);
       const subject = flags.subject === undefined ? undefined : indexSources([flags.subject], ref)[0];
-      const { created } = await reproducibility(flags);
+      const created = flags.created === true ? (await reproducibility(flags)).created : null;
       const options: Parameters<typeof createIndex>[0] = {
         target: ref,
         tags: ref.tags,
@@ -160,7 +164,8 @@ Examples:
         publish: output === undefined,
         concurrency: parseConcurrency(flags.concurrency, 3),
       };
-      if (flags.artifactType !== undefined) options.artifactType = flags.artifactType;
+      // An empty --artifact-type is no artifact type, as in ORAS.
+      if (flags.artifactType) options.artifactType = flags.artifactType;
       if (subject) options.subject = subject;
       const progress = { verb: "push", format, flags, outputToStdout: output === "-" } as const;
       const result = await withProgress(console, progress, (listener) =>
@@ -193,7 +198,7 @@ Examples:
     .addHelpText(
       "after",
       `
-Entries are removed first, then merged, then added. The tags named in INDEX move to the updated
+Entries are removed first, then added, then merged. The tags named in INDEX move to the updated
 index (other tags stay on the old one). In a layout, untagged index.json entries of the old index
 point at the new one; INDEX without a tag (a layout with one root) moves its tags too.
 A Docker manifest list stays one, and refuses annotations and an artifact type.
@@ -214,10 +219,18 @@ Examples:
     )
     .action(async (indexText, flags) => {
       const { indexSources } = await import("../../ops/image-index/sources.ts");
-      const { updateIndex } = await import("../../ops/image-index/update.ts");
+      const { requestsChange, updateIndex } = await import("../../ops/image-index/update.ts");
       const format = parseFormat(flags);
       const output = checkOutputFlags(flags.output, format);
+      if (output !== undefined && flags.tag !== undefined) {
+        throw new SkiffError(
+          "USAGE",
+          "--tag, --output cannot be used at the same time",
+          "-o writes the index without pushing it, so there is nothing to tag",
+        );
+      }
       const ref = referenceArgument(indexText, flags, true);
+      requireTagOrDigest(ref, indexText, flags);
       const { index, settings } = await entrySettings(flags);
       const options: Parameters<typeof updateIndex>[0] = {
         index: ref,
@@ -234,6 +247,11 @@ Examples:
         concurrency: parseConcurrency(flags.concurrency, 3),
       };
       if (flags.artifactType !== undefined) options.artifactType = flags.artifactType;
+      if (!requestsChange(options)) {
+        // As ORAS: not an error, and nothing is read or written.
+        console.out("Nothing to update as no change is requested\n");
+        return;
+      }
       const progress = { verb: "push", format, flags, outputToStdout: output === "-" } as const;
       const result = await withProgress(console, progress, (listener) =>
         updateIndex({ ...options, listener }),

@@ -75,9 +75,29 @@ export function printPushed(
 }
 
 /**
+ * Refuses the flag combinations of `manifest fetch` and `fetch-config` that ORAS refuses: one
+ * stdout cannot carry two things, and `--descriptor`/`--pretty` are shapes of their own.
+ */
+export function checkFetchFlags(flags: DocumentFlags & { format?: string }, format: OutputFormat): void {
+  const conflict = (message: string) => new SkiffError("USAGE", message, "leave one of them out");
+  if (flags.output === "-" && isStructured(format)) {
+    throw conflict(`\`--output -\` cannot be used with \`--format ${flags.format}\` at the same time`);
+  }
+  if (flags.output === "-" && flags.descriptor) {
+    throw conflict("`--descriptor` cannot be used with `--output -` at the same time");
+  }
+  if (flags.format !== undefined && flags.descriptor) {
+    throw conflict("--format, --descriptor cannot be used at the same time");
+  }
+  if (flags.format !== undefined && flags.pretty) {
+    throw conflict("--format, --pretty cannot be used at the same time");
+  }
+}
+
+/**
  * What `manifest fetch` and `fetch-config` print: the descriptor (without fetching), the document
- * into a file (and the descriptor), or the document on stdout: as stored, re-indented with
- * `--pretty`, or as `content` in JSON and templates.
+ * into a file (and the descriptor, or the JSON or template result), or the document on stdout: as
+ * stored, re-indented with `--pretty`, or as `content` in JSON and templates.
  */
 export async function printFetched(
   console: Console,
@@ -97,7 +117,8 @@ export async function printFetched(
   if (output !== undefined && output !== "-") {
     await writeOutputFile(output, bytes);
     if (flags.descriptor) console.out(jsonText(plainDescriptor(desc), pretty));
-    return;
+    // With a format, the result goes to stdout as well (as ORAS).
+    if (!isStructured(format)) return;
   }
   if (isStructured(format)) {
     let content: unknown;

@@ -82,7 +82,7 @@ export abstract class LayoutBase implements Store, TagLister, ReferrerLister, De
     if (entry) return withoutRefName(entry);
     const size = await this.blobSize(digest);
     if (size === undefined) {
-      throw new SkiffError("NOT_FOUND", `${digest} not found in ${this.where}`);
+      throw new SkiffError("NOT_FOUND", `${digest} in ${this.where}: not found`);
     }
     if (size > MAX_MANIFEST_BYTES) {
       throw new SkiffError(
@@ -123,7 +123,8 @@ export abstract class LayoutBase implements Store, TagLister, ReferrerLister, De
       const tags = [...new Set(entries.map(refNameOf).filter((t): t is string => t !== undefined))].sort();
       throw new SkiffError(
         "NOT_FOUND",
-        `tag "${tag}" not found in ${this.where}`,
+        // "...: not found", the tail ORAS prints and scripts look for.
+        `tag "${tag}" in ${this.where}: not found`,
         tags.length > 0
           ? `tags in this layout: ${tags.slice(0, 20).join(", ")}${tags.length > 20 ? ", ..." : ""}`
           : "this layout has no tags: pass no tag to resolve its only entry, or @DIGEST",

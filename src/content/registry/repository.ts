@@ -40,6 +40,8 @@ export class RegistryRepository
   private manifestBytes = 0;
   private readonly books: ReferrerBooks;
   private writing: boolean;
+  /** `Accept` of manifest requests by tag or digest. */
+  private accept = manifestAccept;
 
   constructor(
     readonly client: RegistryClient,
@@ -65,6 +67,14 @@ export class RegistryRepository
 
   get where(): string {
     return `registry ${this.name}`;
+  }
+
+  /**
+   * Asks for manifests by tag or digest only as these media types (`manifest fetch --media-type`):
+   * the registry then answers "not found" for a manifest of another type.
+   */
+  acceptManifestTypes(mediaTypes: readonly string[]): void {
+    this.accept = mediaTypes.join(", ");
   }
 
   /** Scopes for reading; once the repository is written to, the push scope too (one token for all). */
@@ -171,8 +181,7 @@ export class RegistryRepository
    */
   async getManifest(reference: string, preferred?: string): Promise<{ desc: Descriptor; bytes: Uint8Array }> {
     const what = isDigest(reference) ? `manifest ${reference}` : `tag "${reference}"`;
-    const accept =
-      preferred && isManifestMediaType(preferred) ? `${preferred}, ${manifestAccept}` : manifestAccept;
+    const accept = preferred && isManifestMediaType(preferred) ? `${preferred}, ${this.accept}` : this.accept;
     const { response, bytes } = await this.client.sendForBytes(
       {
         method: "GET",
@@ -293,7 +302,7 @@ export class RegistryRepository
     const response = await this.client.send({
       method: "HEAD",
       url: `/v2/${this.repository}/manifests/${reference}`,
-      headers: { Accept: manifestAccept },
+      headers: { Accept: this.accept },
       scopes: this.readScopes,
     });
     if (response.status === 404) {

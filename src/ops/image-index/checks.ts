@@ -3,12 +3,13 @@ import { platformOf, walkManifests } from "../../content/manifests.ts";
 import type { Fetcher } from "../../content/target.ts";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
-import { isIndex } from "../../oci/manifest.ts";
+import { isIndex, type Manifest } from "../../oci/manifest.ts";
 import {
   isImageManifestMediaType,
   isIndexMediaType,
   isManifestMediaType,
   isValidMediaType,
+  MediaType,
 } from "../../oci/media-types.ts";
 import { formatPlatform, type Platform, samePlatform } from "../../oci/platform.ts";
 import type { ResolvedSource } from "./entries.ts";
@@ -113,13 +114,23 @@ export async function checkEntries(
   }
 }
 
+/**
+ * True for a container image: a manifest with an image config (which must name os and
+ * architecture). Artifacts, whose config is empty or their own, have no platform to require.
+ */
+function isContainerImage(manifest: Manifest): boolean {
+  if (isIndex(manifest) || manifest.artifactType) return false;
+  const type = manifest.config.mediaType;
+  return type === MediaType.ociConfig || type === MediaType.dockerConfig;
+}
+
 /** The check item of a resolved source. */
 export function sourceCheck(resolved: ResolvedSource): CheckedEntry {
   return {
     label: `source "${resolved.source.text}"`,
     entry: resolved.entry,
     store: resolved.store,
-    requirePlatform: true,
+    requirePlatform: isContainerImage(resolved.manifest),
     sourceText: resolved.source.text,
   };
 }
@@ -132,7 +143,7 @@ export function checkIndexFields(
   if (artifactType !== undefined && !isValidMediaType(artifactType)) {
     throw new SkiffError(
       "USAGE",
-      `invalid artifact type "${artifactType}"`,
+      `--artifact-type "${artifactType}": invalid media type`,
       'expected a media type such as "application/vnd.example.thing.v1+json"',
     );
   }

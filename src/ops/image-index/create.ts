@@ -110,9 +110,6 @@ export async function createIndex(options: CreateIndexOptions): Promise<IndexRes
   const listener = options.listener ?? ignoreEvents;
   const tags = [...(options.tags ?? [])];
   checkTags(tags);
-  if (options.sources.length === 0) {
-    throw new SkiffError("USAGE", "an index needs at least one source", "e.g. index create TARGET SOURCE...");
-  }
   const annotations = withCreated(options.annotations ?? {}, options.created);
   checkIndexFields(options.artifactType, annotations);
   const publish = options.publish ?? true;

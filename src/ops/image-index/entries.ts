@@ -6,7 +6,7 @@ import { isBlobDescriber, type Target } from "../../content/target.ts";
 import { SkiffError } from "../../errors.ts";
 import { type Descriptor, orderedDescriptor, plainDescriptor } from "../../oci/descriptor.ts";
 import { isIndex, type Manifest } from "../../oci/manifest.ts";
-import { isManifestMediaType, MediaType } from "../../oci/media-types.ts";
+import { isManifestMediaType } from "../../oci/media-types.ts";
 import { resolveReference } from "../resolve.ts";
 import type { IndexSource, OpenPlace } from "./sources.ts";
 
@@ -24,13 +24,12 @@ function sourceName(source: IndexSource): string {
   return source.text;
 }
 
-/** The artifact type an index entry shows: the manifest's, else a non-image config's media type. */
+/**
+ * The artifact type an index entry shows: the manifest's own `artifactType` (as ORAS; a config
+ * media type is not copied up, so the index's digest is the one ORAS makes).
+ */
 function entryArtifactType(manifest: Manifest): string | undefined {
-  if (manifest.artifactType) return manifest.artifactType;
-  if (isIndex(manifest)) return undefined;
-  const type = manifest.config.mediaType;
-  const plain: string[] = [MediaType.ociConfig, MediaType.dockerConfig, MediaType.ociEmpty];
-  return plain.includes(type) ? undefined : type;
+  return manifest.artifactType || undefined;
 }
 
 /**
@@ -75,11 +74,14 @@ export async function resolveSource(
     try {
       platform = await platformOf(fetchFromAny(memory, store), plainDescriptor(desc), name);
     } catch (error) {
-      const problem = error instanceof Error ? error.message : String(error);
-      throw new SkiffError(
-        "INVALID_INPUT",
-        `cannot read the platform of source "${name}" from its config: ${problem}`,
-      );
+      // A config that is not JSON (an artifact's own config format) has no platform: not an error.
+      if (!(error instanceof SkiffError && error.code === "INVALID_MANIFEST")) {
+        const problem = error instanceof Error ? error.message : String(error);
+        throw new SkiffError(
+          "INVALID_INPUT",
+          `cannot read the platform of source "${name}" from its config: ${problem}`,
+        );
+      }
     }
   }
   const entry = plainDescriptor(desc);
@@ -117,7 +119,12 @@ export function sourceError(error: unknown, source: IndexSource): unknown {
   if (error.code === "NOT_FOUND" || error.code === "AMBIGUOUS" || error.code === "NO_MATCH") {
     // A source has no --platform of its own: the way out is the digest the listing shows.
     const hint = error.hint?.replace(", or add --platform os/arch[/variant][:os.version]:", ":");
-    return new SkiffError(error.code, `source "${name}": ${error.message}`, hint, { cause: error });
+    // "could not find" is the phrase ORAS prints and scripts look for.
+    const message =
+      error.code === "NOT_FOUND"
+        ? `could not find "${name}": ${error.message}`
+        : `source "${name}": ${error.message}`;
+    return new SkiffError(error.code, message, hint, { cause: error });
   }
   return error;
 }

@@ -24,6 +24,7 @@ export const registerBlobFetch: RegisterSubcommand = (group, console) => {
   withFlags(
     group
       .command("fetch")
+      .alias("get")
       .summary("Fetch a blob by digest from a registry, OCI layout or layout tar")
       .description(
         "Download one blob (a layer, a config, any content) by digest from a registry, an OCI layout directory or a layout tar, checked against its digest, into a file or to stdout; --descriptor prints its descriptor (media type, digest, size) instead or as well.",
@@ -50,11 +51,22 @@ Examples:
       const { writeStreamToFile } = await import("../../../content/files/disk.ts");
       const ref = referenceArgument(text, flags);
       if (!ref.digest) {
-        throw new SkiffError("USAGE", `"${text}" has no digest`, "blob fetch needs NAME@sha256:...");
+        throw new SkiffError("USAGE", `"${text}": no digest specified`, "blob fetch needs NAME@sha256:...");
       }
       const { output } = flags;
       if (output === undefined && !flags.descriptor) {
-        throw new SkiffError("USAGE", "give -o FILE (or -o - for stdout), or --descriptor");
+        throw new SkiffError(
+          "USAGE",
+          "either `--output` or `--descriptor` must be provided",
+          "give -o FILE (or -o - for stdout), or --descriptor",
+        );
+      }
+      if (output === "-" && flags.descriptor) {
+        throw new SkiffError(
+          "USAGE",
+          "`--output -` cannot be used with `--descriptor` at the same time",
+          "stdout carries one of them: write the blob to a file with -o FILE",
+        );
       }
       const target = await openTarget(ref, openOptions(flags, console));
       const desc = await describeBlob(target, ref.digest);

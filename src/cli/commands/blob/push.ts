@@ -47,7 +47,11 @@ Examples:
         throw new SkiffError("USAGE", `--size must be a whole number of bytes, got "${flags.size}"`);
       }
       if (file === "-" && flags.size === undefined) {
-        throw new SkiffError("USAGE", "--size must be given when the blob is read from stdin");
+        throw new SkiffError(
+          "USAGE",
+          "`--size` must be provided if the blob is read from stdin",
+          "the upload is checked against it: --size BYTES, and the digest as NAME@sha256:...",
+        );
       }
       const ref = referenceArgument(text, flags);
       if (ref.tag)

@@ -8,9 +8,10 @@ import {
   platformFlag,
   platformFlags,
   referenceArgument,
+  requireTagOrDigest,
   TARGET_FLAGS,
 } from "../../flags.ts";
-import { printFetched } from "../../output/descriptors.ts";
+import { checkFetchFlags, printFetched } from "../../output/descriptors.ts";
 import { parseFormat } from "../../output/format.ts";
 
 export const registerManifestFetchConfig: RegisterSubcommand = (group, console) => {
@@ -20,7 +21,7 @@ export const registerManifestFetchConfig: RegisterSubcommand = (group, console) 
       .alias("get-config")
       .summary("Fetch the config of a manifest from a registry, OCI layout or layout tar")
       .description(
-        "Print, or write to a file, the config blob a manifest points to: an image's OS, architecture and history, or an artifact's config. An index has no config: --platform first picks one of its manifests. Layout references need no tag when the layout holds one manifest.",
+        "Print, or write to a file, the config blob a manifest points to: an image's OS, architecture and history, or an artifact's config. An index has no config: --platform first picks one of its manifests. An oci-layout://PATH reference needs no tag when the layout holds one manifest.",
       )
       .argument("<reference>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
       .option("-o, --output <file>", "write the config to this file (- for stdout)")
@@ -47,7 +48,9 @@ Examples:
       const { fetchBytes } = await import("../../../content/verify.ts");
       const { resolveReference } = await import("../../../ops/resolve.ts");
       const format = parseFormat(flags);
+      checkFetchFlags(flags, format);
       const ref = referenceArgument(text, flags);
+      requireTagOrDigest(ref, text, flags);
       const where = `${ref.kind} ${referenceName(ref)}`;
       const target = await openTarget(ref, openOptions(flags, console));
       const platform = platformFlag(flags);
@@ -56,7 +59,7 @@ Examples:
       if (isIndex(manifest)) {
         throw new SkiffError(
           "USAGE",
-          `${desc.digest} in ${where} is an index, which has no config`,
+          `${desc.digest} in ${where} is not an image manifest and does not have a config: it is an index`,
           "select one platform's manifest with --platform os/arch[/variant][:os.version]",
         );
       }

@@ -1,29 +1,63 @@
+import type { Target } from "../../../content/target.ts";
+import { SkiffError } from "../../../errors.ts";
+import type { Descriptor } from "../../../oci/descriptor.ts";
 import { referenceName } from "../../../oci/reference.ts";
 import { type RegisterSubcommand, withFlags } from "../../command.ts";
 import {
+  collect,
   formatFlags,
   openOptions,
   platformFlag,
   platformFlags,
   referenceArgument,
+  requireTagOrDigest,
   TARGET_FLAGS,
 } from "../../flags.ts";
-import { printFetched } from "../../output/descriptors.ts";
+import { checkFetchFlags, printFetched } from "../../output/descriptors.ts";
 import { parseFormat } from "../../output/format.ts";
+
+/** A registry repository whose manifest requests can ask for some media types only. */
+interface ManifestTypeNarrower {
+  acceptManifestTypes(mediaTypes: readonly string[]): void;
+}
+
+/**
+ * `--media-type`: the registry is asked for these types only (so it answers "not found" for
+ * others, as with ORAS), and what it sends is checked too, for registries that ignore `Accept`.
+ */
+function narrowMediaTypes(target: Target, mediaTypes: readonly string[]): void {
+  const narrower = target as Partial<ManifestTypeNarrower>;
+  narrower.acceptManifestTypes?.(mediaTypes);
+}
+
+function checkMediaType(root: Descriptor, mediaTypes: readonly string[], text: string): void {
+  if (!mediaTypes.includes(root.mediaType)) {
+    throw new SkiffError(
+      "NOT_FOUND",
+      `${text}: not found as ${mediaTypes.join(" or ")}: the manifest is ${root.mediaType}`,
+      "leave out --media-type, or name the media type the manifest has",
+    );
+  }
+}
 
 export const registerManifestFetch: RegisterSubcommand = (group, console) => {
   withFlags(
     group
       .command("fetch")
-      .alias("get")
+      .aliases(["get", "show"])
       .summary("Fetch a manifest or index from a registry, OCI layout or layout tar")
       .description(
-        "Print, or write to a file, the manifest or index a reference points to, as stored (so its digest is the one you asked for; --pretty indents it). --platform resolves an index to that platform's manifest, --descriptor prints the descriptor instead, and a layout reference needs no tag when the layout holds one manifest.",
+        "Print, or write to a file, the manifest or index a reference points to, as stored (so its digest is the one you asked for; --pretty indents it). --platform resolves an index to that platform's manifest, --descriptor prints the descriptor instead, --media-type accepts only the given types, and an oci-layout://PATH reference needs no tag when the layout holds one manifest.",
       )
       .argument("<reference>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
       .option("-o, --output <file>", "write the manifest to this file (- for stdout)")
       .option("--pretty", "indent the JSON")
-      .option("--descriptor", "print the manifest's descriptor instead of its content"),
+      .option("--descriptor", "print the manifest's descriptor instead of its content")
+      .option(
+        "--media-type <types>",
+        "accept only these manifest media types (comma-separated, repeatable; registries only)",
+        collect,
+      ),
     platformFlags("fetch this platform's manifest of an index: os/arch[/variant][:os.version]"),
     formatFlags(),
     ...TARGET_FLAGS,
@@ -37,19 +71,33 @@ Examples:
   # The linux/arm64/v8 el8 manifest of an index, into a file
   skiff manifest fetch --platform linux/arm64/v8:el8 -o manifest.json localhost:5000/app:1.2
   # The descriptor (media type, digest, size) of the only manifest of a layout tar
-  skiff manifest fetch --descriptor --oci-layout ./app.tar
+  skiff manifest fetch --descriptor oci-layout://./app.tar
   # The annotations of a manifest in a layout directory
   skiff manifest fetch --format go-template='{{json .content.annotations}}' oci-layout://./out:v1`,
     )
     .action(async (text, flags) => {
       const { openTarget } = await import("../../../content/open.ts");
       const { fetchManifest } = await import("../../../content/manifests.ts");
-      const { resolveReference } = await import("../../../ops/resolve.ts");
+      const { layoutTagEntry, resolveReference } = await import("../../../ops/resolve.ts");
       const format = parseFormat(flags);
+      checkFetchFlags(flags, format);
+      const mediaTypes = (flags.mediaType ?? []).flatMap((value) => value.split(",")).filter(Boolean);
+      if (mediaTypes.length > 0 && flags.ociLayout) {
+        throw new SkiffError(
+          "USAGE",
+          "`--media-type` cannot be used with `--oci-layout` at the same time",
+          "a layout serves each manifest as what it is",
+        );
+      }
       const ref = referenceArgument(text, flags);
+      requireTagOrDigest(ref, text, flags);
       const target = await openTarget(ref, openOptions(flags, console));
       const platform = platformFlag(flags);
-      const { desc } = await resolveReference(target, ref, platform ? { platform } : {});
+      if (mediaTypes.length > 0) narrowMediaTypes(target, mediaTypes);
+      const resolved = await resolveReference(target, ref, platform ? { platform } : {});
+      if (mediaTypes.length > 0) checkMediaType(resolved.root, mediaTypes, text);
+      // A layout tag's descriptor is its index.json entry, ref name included (as ORAS prints it).
+      const desc = platform ? resolved.desc : await layoutTagEntry(target, ref.tag, resolved.desc);
       await printFetched(console, format, flags, {
         ref,
         desc,
