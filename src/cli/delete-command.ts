@@ -9,7 +9,7 @@ import type { Descriptor } from "../oci/descriptor.ts";
 import { type ParsedReference, parseReference } from "../oci/reference.ts";
 import type { DeleteOptions, DeleteResult } from "../ops/delete.ts";
 import { type RegisterSubcommand, withFlags } from "./command.ts";
-import { commonFlags, openOptions, remoteFlags } from "./flags.ts";
+import { commonFlags, distributionSpecFlags, openOptions, remoteFlags } from "./flags.ts";
 import { printDeletion } from "./output/deletion.ts";
 import { confirm } from "./prompt.ts";
 
@@ -31,7 +31,7 @@ interface DeleteCommand {
 export function deleteCommand(spec: DeleteCommand): RegisterSubcommand {
   const { what } = spec;
   return (group, console) => {
-    withFlags(
+    const command = withFlags(
       group
         .command("delete")
         .aliases(["remove", "rm"])
@@ -43,24 +43,26 @@ export function deleteCommand(spec: DeleteCommand): RegisterSubcommand {
         .option("--pretty", "indent the --descriptor JSON"),
       remoteFlags,
       commonFlags,
-    )
-      .addHelpText("after", `\nExamples:\n${spec.examples}`)
-      .action(async (text, flags) => {
-        const { openTarget } = await import("../content/open.ts");
-        const deleteOp = await spec.load();
-        if (flags.descriptor && !flags.force) {
-          throw new SkiffError("USAGE", "--descriptor needs --force to confirm the deletion");
-        }
-        const ref = parseReference(text);
-        if (ref.kind !== "registry") throw new SkiffError("USAGE", `${what} delete works on registries only`);
-        spec.check(ref, text);
-        const target = await openTarget(ref, openOptions(flags, console, true));
-        const result = await deleteOp(
-          target,
-          ref,
-          flags.force ? {} : { confirm: (desc) => confirm(console, spec.question(desc)) },
-        );
-        printDeletion(console, text, what, result, flags);
-      });
+    );
+    // Deleting a referrer updates its subject's fallback index: the choice of ORAS's flag, which
+    // reaches openOptions with the other flags.
+    if (what === "manifest") distributionSpecFlags.addTo(command);
+    command.addHelpText("after", `\nExamples:\n${spec.examples}`).action(async (text, flags) => {
+      const { openTarget } = await import("../content/open.ts");
+      const deleteOp = await spec.load();
+      if (flags.descriptor && !flags.force) {
+        throw new SkiffError("USAGE", "--descriptor needs --force to confirm the deletion");
+      }
+      const ref = parseReference(text);
+      if (ref.kind !== "registry") throw new SkiffError("USAGE", `${what} delete works on registries only`);
+      spec.check(ref, text);
+      const target = await openTarget(ref, openOptions(flags, console, true));
+      const result = await deleteOp(
+        target,
+        ref,
+        flags.force ? {} : { confirm: (desc) => confirm(console, spec.question(desc)) },
+      );
+      printDeletion(console, text, what, result, flags);
+    });
   };
 }

@@ -6,7 +6,9 @@
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import { InvalidArgumentError } from "commander";
 import type { OpenTargetOptions, RemoteSettings } from "../content/open.ts";
+import type { ReferrersMode } from "../content/registry/referrers.ts";
 import { SkiffError } from "../errors.ts";
 import { type Platform, parsePlatform } from "../oci/platform.ts";
 import { type ParsedReference, parseReference } from "../oci/reference.ts";
@@ -52,6 +54,34 @@ export const layoutFlags = flagGroup((command) =>
 
 /** The tail of most commands that open one target: layout, registry and common flags. */
 export const TARGET_FLAGS = [layoutFlags, remoteFlags, commonFlags] as const;
+
+const DISTRIBUTION_SPECS: Readonly<Record<string, ReferrersMode>> = {
+  "v1.1-referrers-tag": "tag",
+  "v1.1-referrers-api": "api",
+};
+
+/**
+ * The value of `--distribution-spec` (ORAS's names) as how referrers are found and indexed. A bad
+ * value is commander's invalid-argument error, so the usage line names the command.
+ */
+function parseDistributionSpec(value: string): ReferrersMode {
+  const mode = Object.hasOwn(DISTRIBUTION_SPECS, value) ? DISTRIBUTION_SPECS[value] : undefined;
+  if (mode === undefined) {
+    throw new InvalidArgumentError(
+      `unknown distribution specification flag: ${value}\nAvailable options: ${Object.keys(DISTRIBUTION_SPECS).join(", ")}`,
+    );
+  }
+  return mode;
+}
+
+/** `--distribution-spec`, on the commands that read or write referrers in a registry. */
+export const distributionSpecFlags = flagGroup((command) =>
+  command.option(
+    "--distribution-spec <spec>",
+    "how the registry's referrers are found and indexed: v1.1-referrers-api (only the referrers API) or v1.1-referrers-tag (only sha256-<hex> tags); default: the API when the registry has it",
+    parseDistributionSpec,
+  ),
+);
 
 /** `--platform os/arch[/variant][:os.version]`. */
 export function platformFlags(description = "select one platform of a multi-platform index") {
@@ -194,13 +224,18 @@ export function remoteSettings(
   return settings;
 }
 
-/** Everything `openTarget` needs: the remote settings, and whether the target is written. */
+/**
+ * Everything `openTarget` needs: the remote settings, whether the target is written, and how its
+ * referrers are found (`--distribution-spec`, on the commands that have it).
+ */
 export function openOptions(
-  flags: RemoteValues & Partial<CommonValues>,
+  flags: RemoteValues & Partial<CommonValues> & { distributionSpec?: ReferrersMode },
   console?: Console,
   forWriting = false,
 ): OpenTargetOptions {
-  return { remote: remoteSettings(flags, console), forWriting };
+  const options: OpenTargetOptions = { remote: remoteSettings(flags, console), forWriting };
+  if (flags.distributionSpec !== undefined) options.referrers = flags.distributionSpec;
+  return options;
 }
 
 /** `--concurrency N`: a positive whole number. */

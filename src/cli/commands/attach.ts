@@ -3,6 +3,7 @@ import { formatReference, withDigest } from "../../oci/reference.ts";
 import { type Register, withFlags, withProgress } from "../command.ts";
 import { exportManifest } from "../files.ts";
 import {
+  distributionSpecFlags,
   formatFlags,
   openOptions,
   packingFlags,
@@ -32,6 +33,7 @@ export const registerAttach: Register = (command, console) => {
       .requiredOption("--artifact-type <type>", "artifact type of the referrer (required)"),
     platformFlags("attach to this platform's manifest of a multi-platform index"),
     packingFlags,
+    distributionSpecFlags,
     formatFlags(),
     ...TARGET_FLAGS,
   )

@@ -9,6 +9,7 @@ import type { TagEvent } from "../../ops/backup.ts";
 import { type Register, withFlags, withProgress } from "../command.ts";
 import {
   commonFlags,
+  distributionSpecFlags,
   formatFlags,
   openOptions,
   parseConcurrency,
@@ -30,6 +31,7 @@ export const registerBackup: Register = (command, console) => {
       .requiredOption("-o, --output <path>", "the layout directory, or a FILE.tar archive to write")
       .option("--concurrency <n>", "blobs copied at once", "3"),
     referrerFlags,
+    distributionSpecFlags,
     formatFlags(["text", "json"]),
     remoteFlags,
     commonFlags,

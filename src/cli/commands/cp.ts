@@ -9,6 +9,7 @@ import { type Register, type Side, sided, sideFlags, withFlags, withProgress } f
 import {
   collect,
   commonFlags,
+  distributionSpecFlags,
   formatFlags,
   layoutFlags,
   openOptions,
@@ -73,6 +74,8 @@ export const registerCopy: Register = (command, console) => {
     sided(layoutFlags, "to"),
     sided(remoteFlags, "from"),
     sided(remoteFlags, "to"),
+    sided(distributionSpecFlags, "from"),
+    sided(distributionSpecFlags, "to"),
     commonFlags,
   )
     .addHelpText(

@@ -10,6 +10,7 @@ import type { TagEvent } from "../../ops/backup.ts";
 import { type Register, withFlags, withProgress } from "../command.ts";
 import {
   commonFlags,
+  distributionSpecFlags,
   formatFlags,
   openOptions,
   parseConcurrency,
@@ -31,6 +32,7 @@ export const registerRestore: Register = (command, console) => {
       .requiredOption("--input <path>", "the layout directory or layout tar archive to restore from")
       .option("--concurrency <n>", "blobs copied at once", "5"),
     referrerFlags,
+    distributionSpecFlags,
     formatFlags(["text", "json"]),
     remoteFlags,
     commonFlags,
