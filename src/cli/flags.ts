@@ -160,15 +160,29 @@ export function referenceArgument(text: string, flags: LayoutValues, tagList = f
  */
 export function repositoryArgument(text: string): ParsedReference {
   if (text === "") throw new SkiffError("USAGE", "the repository reference cannot be empty");
-  const ref = parseReference(text, { tagList: true });
-  if (ref.digest) {
-    throw new SkiffError(
-      "USAGE",
-      `digest references are not supported here: "${text}"`,
-      "name tags (REPO:tag1,tag2) or none for every tag; copy a digest with skiff cp",
-    );
+  const noDigest = new SkiffError(
+    "USAGE",
+    `digest references are not supported: "${text}"`,
+    "name tags (REPO:tag1,tag2) or none for every tag; copy a digest with skiff cp",
+  );
+  let ref: ParsedReference;
+  try {
+    ref = parseReference(text, { tagList: true });
+  } catch (error) {
+    // A digest is refused as such, before whether it is a well-formed digest matters.
+    throw text.includes("@") ? noDigest : error;
   }
+  if (ref.digest) throw noDigest;
   return ref;
+}
+
+/**
+ * The value of a flag the command cannot do without, checked after the arguments (the order ORAS
+ * checks them in), with ORAS's words.
+ */
+export function requiredFlag<T>(value: T | undefined, name: string, hint: string): T {
+  if (value === undefined) throw new SkiffError("USAGE", `required flag(s) "${name}" not set`, hint);
+  return value;
 }
 
 let stdinText: string | undefined;
@@ -238,13 +252,16 @@ export function openOptions(
   return options;
 }
 
-/** `--concurrency N`: a positive whole number. */
+/**
+ * `--concurrency N`: a whole number; 0 or less means the command's default, as in ORAS (whose copy
+ * engine takes a limit of 0 or less as its default, 3), so scripts passing 0 keep working.
+ */
 export function parseConcurrency(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1) {
-    throw new SkiffError("USAGE", `--concurrency must be a positive whole number, got "${value}"`);
+  if (!/^-?\d+$/.test(value)) {
+    throw new SkiffError("USAGE", `--concurrency must be a whole number, got "${value}"`);
   }
-  return Number(value);
+  return Number(value) < 1 ? fallback : Number(value);
 }
 
 /** Whether referrers are copied, from `--include-referrers`/`--exclude-referrers` (not both). */

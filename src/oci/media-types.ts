@@ -60,3 +60,12 @@ const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0
 export function isValidMediaType(value: string): boolean {
   return MEDIA_TYPE.test(value);
 }
+
+/**
+ * True for the media type of a descriptor as ORAS writes it: printable text without spaces, so a
+ * layer typed `layer.type` too. Descriptors are read (and `FILE:TYPE` taken) this leniently, so
+ * artifacts that other clients made stay readable; artifact types stay strict, as in ORAS.
+ */
+export function isLenientMediaType(value: string): boolean {
+  return /^[\x21-\x7e]{1,255}$/.test(value);
+}

@@ -84,7 +84,7 @@ describe("image manifests", () => {
     ["a fractional size", { schemaVersion: 2, config, layers: [{ ...layer, size: 1.5 }] }, "layers[0].size"],
     [
       "a bad media type",
-      { schemaVersion: 2, config: { ...config, mediaType: "nonsense" }, layers: [] },
+      { schemaVersion: 2, config: { ...config, mediaType: "not a type" }, layers: [] },
       "config.mediaType",
     ],
     [
@@ -109,6 +109,15 @@ describe("image manifests", () => {
       expect(e.message).toContain("sha256:source");
     });
   }
+
+  test("descriptor media types are read as leniently as ORAS writes them (`layer.type`)", () => {
+    const manifest = parseManifest(
+      enc({ schemaVersion: 2, config, layers: [{ ...layer, mediaType: "layer.type" }] }),
+      MediaType.ociManifest,
+      "m",
+    );
+    expect("layers" in manifest && manifest.layers[0]?.mediaType).toBe("layer.type");
+  });
 
   test("bytes that are not UTF-8 or not JSON are refused", () => {
     expect(
