@@ -274,4 +274,39 @@ describe("cp", () => {
     );
     expect(bad).toContain('--concurrency must be a whole number, got "two"');
   });
+
+  test('errors of the destination registry: `Error from destination registry for "REF"`', async () => {
+    const to = `${basic.localhost}/dest`;
+    const wrong = await skiff([
+      "cp",
+      `${plain.localhost}/app:v1`,
+      to,
+      "--to-username",
+      basic.username!,
+      "--to-password",
+      "wrong",
+    ]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr.split("\n")[0]).toStartWith(`Error from destination registry for "${to}": `);
+    const anonymous = await skiff(["cp", `${plain.localhost}/app:v1`, to]);
+    expect(anonymous.stderr.split("\n")[0]).toStartWith(`Error from destination registry for "${to}": `);
+    await ok([
+      "cp",
+      `${plain.localhost}/app:v1`,
+      to,
+      "--to-username",
+      basic.username!,
+      "--to-password",
+      basic.password!,
+    ]);
+  });
+
+  test("errors of the source are not blamed on the destination", async () => {
+    const result = await skiff(["cp", `${plain.localhost}/app:nope`, `${plain.localhost}/c2:v1`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toStartWith("Error: ");
+    expect(result.stderr).toContain('"nope"');
+    const source = await skiff(["cp", `${basic.localhost}/dest:v1`, `${plain.localhost}/c3:v1`]);
+    expect(source.stderr).toStartWith("Error: ");
+  });
 });
