@@ -1,6 +1,6 @@
 import { SkiffError } from "../errors.ts";
 import { type Digest, parseDigest } from "./digest.ts";
-import { Annotation, isLenientMediaType, isValidMediaType } from "./media-types.ts";
+import { Annotation, isLenientMediaType } from "./media-types.ts";
 import { type Platform, parsePlatformObject } from "./platform.ts";
 
 /** An OCI content descriptor. */
@@ -55,7 +55,7 @@ export function parseDescriptor(value: unknown, where: string): Descriptor {
     fail(`${where}.urls`, "must be an array of strings");
   }
   if (data !== undefined && typeof data !== "string") fail(`${where}.data`, "must be base64 text");
-  if (artifactType !== undefined && (typeof artifactType !== "string" || !isValidMediaType(artifactType))) {
+  if (artifactType !== undefined && (typeof artifactType !== "string" || !isLenientMediaType(artifactType))) {
     fail(`${where}.artifactType`, `invalid media type ${JSON.stringify(artifactType)}`);
   }
   const descriptor: Descriptor = { mediaType, digest, size };

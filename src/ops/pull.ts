@@ -9,7 +9,7 @@ import { isWalkable, walkManifests } from "../content/manifests.ts";
 import type { Fetcher, Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
-import { isIndex } from "../oci/manifest.ts";
+import { contentOf, isIndex } from "../oci/manifest.ts";
 import { Annotation, isIndexMediaType, MediaType } from "../oci/media-types.ts";
 import type { Platform } from "../oci/platform.ts";
 import type { Reference } from "../oci/reference.ts";
@@ -114,8 +114,13 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
 }
 
 // The config is the first child of an image manifest; an untitled config is dropped silently.
+// An artifact manifest (image-spec 1.1.0-rc2) has blobs only.
 function isConfigOf(parent: Descriptor, child: Descriptor, children: Descriptor[]): boolean {
-  return !isIndexMediaType(parent.mediaType) && children[0] === child;
+  return (
+    !isIndexMediaType(parent.mediaType) &&
+    parent.mediaType !== MediaType.ociArtifactManifest &&
+    children[0] === child
+  );
 }
 
 async function checkTitleClashes(
@@ -148,7 +153,7 @@ async function listPullFiles(
 ): Promise<Descriptor[]> {
   const files: Descriptor[] = [];
   await walkManifests(source, root, where, async ({ manifest }, descend) => {
-    const children = isIndex(manifest) ? manifest.manifests : [manifest.config, ...manifest.layers];
+    const children = isIndex(manifest) ? manifest.manifests : contentOf(manifest);
     for (const child of children) {
       if (isWalkable(child)) await descend(child);
       else if (!isIndex(manifest) && titleOf(child) !== undefined) files.push(child);

@@ -4,10 +4,14 @@
  * compiled binary against real registries: Debian's docker-registry (no referrers API) and, when
  * present, oras-distribution (with the API). The API choice never falls back to the tag schema;
  * the tag choice keeps the sha256-<hex> index even on a registry that indexes referrers itself.
+ * Also the artifact manifest of image-spec 1.1.0-rc2 (`blobs`, no schemaVersion), which ORAS 1.0
+ * wrote and registries with the referrers API still serve: read, pulled and copied.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Descriptor } from "../../src/oci/descriptor.ts";
+import { LayoutBuilder, MT, TITLE } from "../fixtures/layout-builder.ts";
 import {
   REFERRERS_REGISTRY,
   type RunningRegistry,
@@ -194,4 +198,61 @@ describe("registry with the referrers API", () => {
     ]);
     expect(await tags(registry, "copied")).toEqual([fallback, "v1"]);
   });
+});
+
+describe("image-spec 1.1.0-rc2 artifact manifests", () => {
+  const ARTIFACT = "application/vnd.oci.artifact.manifest.v1+json";
+  let layout: LayoutBuilder;
+  let subjectDesc: Descriptor;
+  let signature: Descriptor;
+
+  beforeAll(() => {
+    layout = new LayoutBuilder();
+    subjectDesc = layout.manifest({ layers: [layout.file("app.txt", "app\n")] });
+    const blob = layout.file("sig.txt", "signed\n");
+    // ORAS 1.0's shape: no schemaVersion, blobs, and an artifact type that is no RFC 6838 type.
+    signature = layout.json(
+      {
+        mediaType: ARTIFACT,
+        artifactType: "test.signature.file",
+        blobs: [blob],
+        subject: { mediaType: MT.manifest, digest: subjectDesc.digest, size: subjectDesc.size },
+        annotations: { "org.opencontainers.artifact.created": "2023-01-16T05:50:17Z" },
+      },
+      ARTIFACT,
+      { artifactType: "test.signature.file" },
+    );
+    layout.writeIndex([{ ...subjectDesc, tag: "v1" }, signature]);
+  });
+
+  test("from a layout: pull by digest, with its subject, and discover", async () => {
+    const out = join(work, "rc2-pulled");
+    await ok(["pull", "--include-subject", "--oci-layout", `${layout.dir}@${signature.digest}`, "-o", out]);
+    expect(readFileSync(join(out, "sig.txt"), "utf8")).toBe("signed\n");
+    expect(readFileSync(join(out, "app.txt"), "utf8")).toBe("app\n");
+    const tree = await ok(["discover", "--oci-layout", `${layout.dir}:v1`]);
+    expect(tree).toContain(signature.digest);
+    expect(tree).toContain("test.signature.file");
+  });
+
+  test.skipIf(missing !== undefined)(
+    "to and within a registry with the referrers API: cp -r by digest",
+    async () => {
+      const registry = withApi!;
+      await ok(["cp", "-r", "--from-oci-layout", `${layout.dir}:v1`, `${registry.localhost}/rc2:v1`]);
+      const response = await registry.fetch(`/v2/rc2/manifests/${signature.digest}`, {
+        headers: { Accept: ARTIFACT },
+      });
+      expect(response.status).toBe(200);
+      expect(JSON.parse(await response.text()).blobs[0].annotations[TITLE]).toBe("sig.txt");
+      // The referrer by digest, with -r, from the registry (cp.go:815 in ORAS's suite).
+      const source = `${registry.localhost}/rc2@${signature.digest}`;
+      await ok(["cp", "-r", source, `${registry.localhost}/rc2-copy@${signature.digest}`]);
+      const out = join(work, "rc2-from-registry");
+      await ok(["pull", `${registry.localhost}/rc2-copy@${signature.digest}`, "-o", out]);
+      expect(readFileSync(join(out, "sig.txt"), "utf8")).toBe("signed\n");
+      const json = JSON.parse(await ok(["discover", "--format", "json", `${registry.localhost}/rc2:v1`]));
+      expect(json.referrers.map((r: Descriptor) => r.digest)).toContain(signature.digest);
+    },
+  );
 });

@@ -93,7 +93,7 @@ describe("image manifests", () => {
       "layers[0].annotations.a",
     ],
     ["layers not an array", { schemaVersion: 2, config, layers: {} }, "layers must be an array"],
-    ["a bad artifactType", { schemaVersion: 2, artifactType: "x", config, layers: [] }, "artifactType"],
+    ["a bad artifactType", { schemaVersion: 2, artifactType: "x y", config, layers: [] }, "artifactType"],
     [
       "a contradicting mediaType",
       { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] },

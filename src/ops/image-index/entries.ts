@@ -27,7 +27,7 @@ function sourceName(source: IndexSource): string {
 /** The artifact type an index entry shows: the manifest's, else a non-image config's media type. */
 function entryArtifactType(manifest: Manifest): string | undefined {
   if (manifest.artifactType) return manifest.artifactType;
-  if (isIndex(manifest)) return undefined;
+  if (isIndex(manifest) || "blobs" in manifest) return undefined;
   const type = manifest.config.mediaType;
   const plain: string[] = [MediaType.ociConfig, MediaType.dockerConfig, MediaType.ociEmpty];
   return plain.includes(type) ? undefined : type;
