@@ -182,6 +182,24 @@ describe("push and attach flags", () => {
     expect(error).toContain("missing artifact type for OCI image-spec v1.1 artifacts");
   });
 
+  test("a missing file: the error names it as given, the hint where it was looked for", async () => {
+    const [error, hint] = await failure(["push", "--oci-layout", join(work, "nf:v1"), "file/not/found"]);
+    expect(error).toBe('Error: cannot read file "file/not/found": no such file or directory');
+    expect(hint).toBe(`looked for ${join(work, "file/not/found")}`);
+  });
+
+  test("referenceAsTags lists the tags sorted, as ORAS does", async () => {
+    const text = await ok([
+      "push",
+      "--format",
+      "go-template={{range .referenceAsTags}}{{println .}}{{end}}",
+      `${plain.localhost}/tags:e2e,2e2,abc,Zed`,
+      "a.txt",
+    ]);
+    const name = `${plain.localhost}/tags`;
+    expect(text).toBe(`${name}:2e2\n${name}:Zed\n${name}:abc\n${name}:e2e\n`);
+  });
+
   test('--artifact-type "" is the default artifact type', async () => {
     const json = JSON.parse(
       await ok([
@@ -261,6 +279,8 @@ describe("pull --config and --format", () => {
     expect(template).toContain("--template must be used with --format go-template");
     const [format] = await failure(["pull", "--format", "json", "--format", "=", "localhost:1/a:v1"], 2);
     expect(format).toBe('Error: invalid format type: ""');
+    const [empty] = await failure(["pull", "--format", "go-template=", "localhost:1/a:v1"], 2);
+    expect(empty).toContain("format specified but no template given");
   });
 });
 

@@ -107,7 +107,9 @@ Examples:
         pushArtifact(() => openTarget(ref, openOptions(flags, console, true)), { ...options, listener }),
       );
       await exportManifest(flags.exportManifest, result.bytes);
-      if (writeResult(console, format, pushResultJson(ref, result.desc, result.tags))) return;
+      // ORAS lists referenceAsTags sorted, whatever order the tags were given in.
+      const json = pushResultJson(ref, result.desc, [...result.tags].sort());
+      if (writeResult(console, format, json)) return;
       // ORAS shows the destination as given; without a tag, the digest pins it.
       const text = taggedName(ref, ref.tags, result.desc.digest);
       console.out(pushedLines({ ref, text }, result.desc.digest, result.desc.artifactType));

@@ -90,7 +90,7 @@ export function parseFormat(
   if (source === undefined || source === "") {
     throw new SkiffError(
       "USAGE",
-      "--format go-template needs a template",
+      "format specified but no template given: --format go-template needs a template",
       "use --format go-template='{{.digest}}' or --format go-template --template '{{.digest}}'",
     );
   }
