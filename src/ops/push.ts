@@ -154,7 +154,8 @@ function checkMediaType(value: string, what: string, lenient = false): void {
   if (!(lenient ? isLenientMediaType(value) : isValidMediaType(value))) {
     throw new SkiffError(
       "USAGE",
-      `invalid ${what} "${value}"`,
+      // "invalid media type": ORAS's words, which scripts look for.
+      `invalid ${what} "${value}": invalid media type`,
       'expected a media type such as "application/vnd.example.thing.v1+json"',
     );
   }

@@ -200,6 +200,14 @@ describe("push and attach flags", () => {
     expect(text).toBe(`${name}:2e2\n${name}:Zed\n${name}:abc\n${name}:e2e\n`);
   });
 
+  test("an artifact type that is no media type: ORAS's `invalid media type`", async () => {
+    const [error] = await failure(
+      ["push", "--artifact-type", "nonsense", "--oci-layout", join(work, "t:v1"), "a.txt"],
+      2,
+    );
+    expect(error).toBe('Error: invalid artifact type "nonsense": invalid media type');
+  });
+
   test('--artifact-type "" is the default artifact type', async () => {
     const json = JSON.parse(
       await ok([
