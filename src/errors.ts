@@ -39,13 +39,16 @@ type ErrorCode =
  */
 export class SkiffError extends Error {
   override readonly name = "SkiffError";
+  /** What the printed line starts with instead of `Error` (ORAS's `Error from destination registry for "REF"`). */
+  readonly heading?: string;
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly hint?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; heading?: string },
   ) {
     super(message, options);
+    if (options?.heading !== undefined) this.heading = options.heading;
   }
 
   /** The exit code the CLI uses for this error. */

@@ -9,7 +9,7 @@ import type { Descriptor } from "../oci/descriptor.ts";
 import type { ParsedReference } from "../oci/reference.ts";
 import type { DeleteOptions, DeleteResult } from "../ops/delete.ts";
 import { type RegisterSubcommand, withFlags } from "./command.ts";
-import { openOptions, referenceArgument, TARGET_FLAGS } from "./flags.ts";
+import { distributionSpecFlags, openOptions, referenceArgument, TARGET_FLAGS } from "./flags.ts";
 import type { Console } from "./io.ts";
 import { printDeletion } from "./output/deletion.ts";
 import { confirm } from "./prompt.ts";
@@ -53,7 +53,7 @@ async function openPlace(
 export function deleteCommand(spec: DeleteCommand): RegisterSubcommand {
   const { what } = spec;
   return (group, console) => {
-    withFlags(
+    const command = withFlags(
       group
         .command("delete")
         .aliases(["remove", "rm"])
@@ -64,29 +64,31 @@ export function deleteCommand(spec: DeleteCommand): RegisterSubcommand {
         .option("--descriptor", `print the deleted ${what}'s descriptor (needs --force)`)
         .option("--pretty", "indent the --descriptor JSON"),
       ...TARGET_FLAGS,
-    )
-      .addHelpText("after", `\nExamples:\n${spec.examples}`)
-      .action(async (text, flags) => {
-        const deleteOp = await spec.load();
-        if (flags.descriptor && !flags.force) {
-          throw new SkiffError(
-            "USAGE",
-            "must apply --force to confirm the deletion if the descriptor is outputted",
-            "add --force (the descriptor is all that is printed, so there is no question)",
-          );
-        }
-        const ref = referenceArgument(text, flags);
-        spec.check(ref, text);
-        const target = await openPlace(ref, flags, Boolean(flags.force), console);
-        const result =
-          target === undefined
-            ? ({ outcome: "missing" } as const)
-            : await deleteOp(
-                target,
-                ref,
-                flags.force ? {} : { confirm: (desc) => confirm(console, spec.question(desc)) },
-              );
-        printDeletion(console, { ref, text }, what, result, flags);
-      });
+    );
+    // Deleting a referrer updates its subject's fallback index: the choice of ORAS's flag, which
+    // reaches openOptions with the other flags.
+    if (what === "manifest") distributionSpecFlags.addTo(command);
+    command.addHelpText("after", `\nExamples:\n${spec.examples}`).action(async (text, flags) => {
+      const deleteOp = await spec.load();
+      if (flags.descriptor && !flags.force) {
+        throw new SkiffError(
+          "USAGE",
+          "must apply --force to confirm the deletion if the descriptor is outputted",
+          "add --force (the descriptor is all that is printed, so there is no question)",
+        );
+      }
+      const ref = referenceArgument(text, flags);
+      spec.check(ref, text);
+      const target = await openPlace(ref, flags, Boolean(flags.force), console);
+      const result =
+        target === undefined
+          ? ({ outcome: "missing" } as const)
+          : await deleteOp(
+              target,
+              ref,
+              flags.force ? {} : { confirm: (desc) => confirm(console, spec.question(desc)) },
+            );
+      printDeletion(console, { ref, text }, what, result, flags);
+    });
   };
 }

@@ -6,7 +6,9 @@
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import { InvalidArgumentError } from "commander";
 import type { OpenTargetOptions, RemoteSettings } from "../content/open.ts";
+import type { ReferrersMode } from "../content/registry/referrers.ts";
 import { SkiffError } from "../errors.ts";
 import { type Platform, parsePlatform } from "../oci/platform.ts";
 import { LAYOUT_SCHEME, type ParsedReference, parseReference } from "../oci/reference.ts";
@@ -52,6 +54,34 @@ export const layoutFlags = flagGroup((command) =>
 
 /** The tail of most commands that open one target: layout, registry and common flags. */
 export const TARGET_FLAGS = [layoutFlags, remoteFlags, commonFlags] as const;
+
+const DISTRIBUTION_SPECS: Readonly<Record<string, ReferrersMode>> = {
+  "v1.1-referrers-tag": "tag",
+  "v1.1-referrers-api": "api",
+};
+
+/**
+ * The value of `--distribution-spec` (ORAS's names) as how referrers are found and indexed. A bad
+ * value is commander's invalid-argument error, so the usage line names the command.
+ */
+function parseDistributionSpec(value: string): ReferrersMode {
+  const mode = Object.hasOwn(DISTRIBUTION_SPECS, value) ? DISTRIBUTION_SPECS[value] : undefined;
+  if (mode === undefined) {
+    throw new InvalidArgumentError(
+      `unknown distribution specification flag: ${value}\nAvailable options: ${Object.keys(DISTRIBUTION_SPECS).join(", ")}`,
+    );
+  }
+  return mode;
+}
+
+/** `--distribution-spec`, on the commands that read or write referrers in a registry. */
+export const distributionSpecFlags = flagGroup((command) =>
+  command.option(
+    "--distribution-spec <spec>",
+    "how the registry's referrers are found and indexed: v1.1-referrers-api (only the referrers API) or v1.1-referrers-tag (only sha256-<hex> tags); default: the API when the registry has it",
+    parseDistributionSpec,
+  ),
+);
 
 /** `--platform os/arch[/variant][:os.version]`. */
 export function platformFlags(description = "select one platform of a multi-platform index") {
@@ -147,15 +177,29 @@ export function requireTagOrDigest(ref: ParsedReference, text: string, flags: La
  */
 export function repositoryArgument(text: string): ParsedReference {
   if (text === "") throw new SkiffError("USAGE", "the repository reference cannot be empty");
-  const ref = parseReference(text, { tagList: true });
-  if (ref.digest) {
-    throw new SkiffError(
-      "USAGE",
-      `digest references are not supported here: "${text}"`,
-      "name tags (REPO:tag1,tag2) or none for every tag; copy a digest with skiff cp",
-    );
+  const noDigest = new SkiffError(
+    "USAGE",
+    `digest references are not supported: "${text}"`,
+    "name tags (REPO:tag1,tag2) or none for every tag; copy a digest with skiff cp",
+  );
+  let ref: ParsedReference;
+  try {
+    ref = parseReference(text, { tagList: true });
+  } catch (error) {
+    // A digest is refused as such, before whether it is a well-formed digest matters.
+    throw text.includes("@") ? noDigest : error;
   }
+  if (ref.digest) throw noDigest;
   return ref;
+}
+
+/**
+ * The value of a flag the command cannot do without, checked after the arguments (the order ORAS
+ * checks them in), with ORAS's words.
+ */
+export function requiredFlag<T>(value: T | undefined, name: string, hint: string): T {
+  if (value === undefined) throw new SkiffError("USAGE", `required flag(s) "${name}" not set`, hint);
+  return value;
 }
 
 let stdinText: string | undefined;
@@ -211,22 +255,30 @@ export function remoteSettings(
   return settings;
 }
 
-/** Everything `openTarget` needs: the remote settings, and whether the target is written. */
+/**
+ * Everything `openTarget` needs: the remote settings, whether the target is written, and how its
+ * referrers are found (`--distribution-spec`, on the commands that have it).
+ */
 export function openOptions(
-  flags: RemoteValues & Partial<CommonValues>,
+  flags: RemoteValues & Partial<CommonValues> & { distributionSpec?: ReferrersMode },
   console?: Console,
   forWriting = false,
 ): OpenTargetOptions {
-  return { remote: remoteSettings(flags, console), forWriting };
+  const options: OpenTargetOptions = { remote: remoteSettings(flags, console), forWriting };
+  if (flags.distributionSpec !== undefined) options.referrers = flags.distributionSpec;
+  return options;
 }
 
-/** `--concurrency N`: a positive whole number. */
+/**
+ * `--concurrency N`: a whole number; 0 or less means the command's default, as in ORAS (whose copy
+ * engine takes a limit of 0 or less as its default, 3), so scripts passing 0 keep working.
+ */
 export function parseConcurrency(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1) {
-    throw new SkiffError("USAGE", `--concurrency must be a positive whole number, got "${value}"`);
+  if (!/^-?\d+$/.test(value)) {
+    throw new SkiffError("USAGE", `--concurrency must be a whole number, got "${value}"`);
   }
-  return Number(value);
+  return Number(value) < 1 ? fallback : Number(value);
 }
 
 /** Whether referrers are copied, from `--include-referrers`/`--exclude-referrers` (not both). */

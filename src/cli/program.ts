@@ -66,7 +66,7 @@ export async function buildProgram(
 export function reportError(error: unknown, console: Console = processConsole): number {
   const skiffError = error instanceof SkiffError ? error : asSkiffError(error);
   // Messages quote references, titles and registry text: none of it may act on the terminal.
-  console.err(`Error: ${printableLines(skiffError.message)}\n`);
+  console.err(`${printableLines(skiffError.heading ?? "Error")}: ${printableLines(skiffError.message)}\n`);
   if (skiffError.hint) console.err(`${printableLines(skiffError.hint)}\n`);
   return skiffError.exitCode;
 }

@@ -2,6 +2,7 @@ import { SkiffError } from "../errors.ts";
 import type { Reference } from "../oci/reference.ts";
 import { openLayout } from "./layout/index.ts";
 import { openRegistry } from "./registry/index.ts";
+import type { ReferrersMode } from "./registry/referrers.ts";
 import type { Store } from "./target.ts";
 
 /** How to reach and authenticate to one registry (from the CLI's remote flags). */
@@ -30,6 +31,8 @@ export interface OpenTargetOptions {
   remote?: RemoteSettings;
   /** The command writes to the target: a layout directory is created when missing; tars are refused. */
   forWriting?: boolean;
+  /** `--distribution-spec` for a registry: only the referrers API, or only the tag schema. */
+  referrers?: ReferrersMode;
 }
 
 /** Opens the place a reference names: a layout directory or tar, or a registry repository. */
@@ -45,5 +48,8 @@ export async function openTarget(ref: Reference, options: OpenTargetOptions = {}
     }
     return target;
   }
-  return openRegistry(ref, options.remote ?? {}, { forWriting: options.forWriting ?? false });
+  return openRegistry(ref, options.remote ?? {}, {
+    forWriting: options.forWriting ?? false,
+    ...(options.referrers ? { referrers: options.referrers } : {}),
+  });
 }

@@ -1,6 +1,6 @@
 import { SkiffError } from "../errors.ts";
 import { type Digest, parseDigest } from "./digest.ts";
-import { Annotation, isValidMediaType } from "./media-types.ts";
+import { Annotation, isLenientMediaType } from "./media-types.ts";
 import { type Platform, parsePlatformObject } from "./platform.ts";
 
 /** An OCI content descriptor. */
@@ -39,7 +39,7 @@ export function parseStringMap(value: unknown, where: string): Record<string, st
 export function parseDescriptor(value: unknown, where: string): Descriptor {
   if (!isObject(value)) fail(where, "must be an object");
   const { mediaType, digest, size, urls, data, artifactType } = value;
-  if (typeof mediaType !== "string" || !isValidMediaType(mediaType)) {
+  if (typeof mediaType !== "string" || !isLenientMediaType(mediaType)) {
     fail(`${where}.mediaType`, `invalid media type ${JSON.stringify(mediaType)}`);
   }
   if (typeof digest !== "string") fail(`${where}.digest`, "missing");
@@ -55,7 +55,7 @@ export function parseDescriptor(value: unknown, where: string): Descriptor {
     fail(`${where}.urls`, "must be an array of strings");
   }
   if (data !== undefined && typeof data !== "string") fail(`${where}.data`, "must be base64 text");
-  if (artifactType !== undefined && (typeof artifactType !== "string" || !isValidMediaType(artifactType))) {
+  if (artifactType !== undefined && (typeof artifactType !== "string" || !isLenientMediaType(artifactType))) {
     fail(`${where}.artifactType`, `invalid media type ${JSON.stringify(artifactType)}`);
   }
   const descriptor: Descriptor = { mediaType, digest, size };

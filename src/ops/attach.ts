@@ -24,6 +24,18 @@ interface AttachResult extends PushResult {
   subject: Descriptor;
 }
 
+/** Refuses an attach without files and manifest annotations (an empty referrer says nothing). */
+export function checkSomethingToAttach(options: Pick<AttachOptions, "files" | "annotations">): void {
+  const hasAnnotations = Object.keys(options.annotations?.manifest ?? {}).length > 0;
+  if ((options.files ?? []).length === 0 && !hasAnnotations) {
+    throw new SkiffError(
+      "USAGE",
+      "neither file nor annotation provided in the command: nothing to attach",
+      "give at least one file or a manifest annotation (-a key=value) to attach",
+    );
+  }
+}
+
 /**
  * Attaches files and annotations to the manifest `subject` names in `target`. At least one file or
  * one manifest annotation is needed (an empty referrer says nothing).
@@ -36,17 +48,11 @@ export async function attachArtifact(
   if (!options.artifactType) {
     throw new SkiffError(
       "USAGE",
-      "attach needs --artifact-type",
+      "missing artifact type: attach needs --artifact-type",
       "e.g. --artifact-type application/vnd.example.sbom.v1",
     );
   }
-  const hasAnnotations = Object.keys(options.annotations?.manifest ?? {}).length > 0;
-  if ((options.files ?? []).length === 0 && !hasAnnotations) {
-    throw new SkiffError(
-      "USAGE",
-      "nothing to attach: give at least one file or a manifest annotation (-a key=value)",
-    );
-  }
+  checkSomethingToAttach(options);
   const resolveOptions = options.platform ? { platform: options.platform } : {};
   const resolved = await resolveReference(target, subject, resolveOptions);
   const subjectDesc = plainDescriptor(resolved.desc);

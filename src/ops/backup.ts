@@ -62,19 +62,20 @@ export function isReferrersTag(tag: string): boolean {
   return REFERRERS_TAG.test(tag);
 }
 
-/** What a source without tags is called, and what to do about it. */
+/** What a source without tags is called, and what to do about it (where to list its tags, as ORAS says). */
 interface Side {
   what: string;
-  hint: string;
+  hint(name: string): string;
 }
 
 const BACKUP_SOURCE: Side = {
   what: "repository",
-  hint: "name the tags to back up as REPO:tag1,tag2",
+  hint: (name) => `name the tags to back up as REPO:tag1,tag2; skiff repo tags ${name} lists them`,
 };
 const RESTORE_SOURCE: Side = {
   what: "OCI layout",
-  hint: "only tagged artifacts are restored; tag them first, or copy by digest with skiff cp",
+  hint: (name) =>
+    `only tagged artifacts are restored: tag them first (skiff repo tags --oci-layout ${name} lists the tags), or copy by digest with skiff cp`,
 };
 
 /** The tags to copy: the given ones (checked), else every tag of `source` but referrers fallback tags. */
@@ -88,7 +89,11 @@ async function tagsToCopy(source: Source, tags: string[] | undefined, side: Side
     if (!isReferrersTag(tag)) found.push(tag);
   }
   if (found.length === 0) {
-    throw new SkiffError("NOT_FOUND", `no tags found in ${side.what} ${source.name}`, side.hint);
+    throw new SkiffError(
+      "NOT_FOUND",
+      `no tags found in ${side.what} "${source.name}"`,
+      side.hint(source.name),
+    );
   }
   return found;
 }
@@ -199,7 +204,7 @@ export async function backup(
   if (format === "tar" && existing?.isDirectory()) {
     throw new SkiffError(
       "FILE_EXISTS",
-      `the output path ${output} already exists and is a directory`,
+      `the output path "${output}" already exists and is a directory`,
       "to back up to a tar archive, give another file name or remove the directory",
     );
   }

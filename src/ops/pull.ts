@@ -9,8 +9,8 @@ import { isWalkable, walkManifests } from "../content/manifests.ts";
 import type { Fetcher, Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
-import { isIndex } from "../oci/manifest.ts";
-import { isIndexMediaType, MediaType } from "../oci/media-types.ts";
+import { contentOf, isIndex } from "../oci/manifest.ts";
+import { Annotation, isIndexMediaType, MediaType } from "../oci/media-types.ts";
 import type { Platform } from "../oci/platform.ts";
 import type { Reference } from "../oci/reference.ts";
 import { copyGraph } from "./copy-graph.ts";
@@ -31,6 +31,11 @@ export interface PullOptions {
   concurrency?: number;
   /** Directory layers may inflate to at most this many times their compressed size (default 200, 0: no limit). */
   maxUnpackRatio?: number;
+  /**
+   * `--config FILE[:mediaType]`: write each image manifest's config as the file `path` (under the
+   * output directory, like a title), when its media type is `mediaType` or none was given.
+   */
+  config?: { path: string; mediaType?: string };
   listener?: Listener;
 }
 
@@ -65,6 +70,7 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
   const forward: Listener = (event) => {
     if (event.type === "skip" || event.type === "restored" || output.isPlanned(event.desc)) listener(event);
   };
+  const configs = new Set<string>();
   await copyGraph(source, output, resolved.desc, {
     concurrency: options.concurrency ?? 3,
     listener: forward,
@@ -79,6 +85,16 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
           continue;
         }
         if (isIndexMediaType(parent.mediaType)) continue; // a blob listed in an index: nothing to pull
+        const config = options.config;
+        if (config && isConfigOf(parent, child, children)) {
+          if (config.mediaType !== undefined && config.mediaType !== child.mediaType) continue;
+          // Titled with the wanted name, the config is written like any file.
+          const titled = { ...child, annotations: { ...child.annotations, [Annotation.title]: config.path } };
+          configs.add(child.digest);
+          await output.plan(titled);
+          kept.push(titled);
+          continue;
+        }
         if (titleOf(child) !== undefined) {
           await output.plan(child);
           kept.push(child);
@@ -90,12 +106,21 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
       return kept;
     },
   });
-  return { resolved, files: output.written, skipped };
+  // As ORAS lists them: the files of the artifact, not the config asked for.
+  const files = output.written.filter(
+    (file) => !(configs.has(file.desc.digest) && file.title === options.config?.path),
+  );
+  return { resolved, files, skipped };
 }
 
 // The config is the first child of an image manifest; an untitled config is dropped silently.
+// An artifact manifest (image-spec 1.1.0-rc2) has blobs only.
 function isConfigOf(parent: Descriptor, child: Descriptor, children: Descriptor[]): boolean {
-  return !isIndexMediaType(parent.mediaType) && children[0] === child;
+  return (
+    !isIndexMediaType(parent.mediaType) &&
+    parent.mediaType !== MediaType.ociArtifactManifest &&
+    children[0] === child
+  );
 }
 
 async function checkTitleClashes(
@@ -128,7 +153,7 @@ async function listPullFiles(
 ): Promise<Descriptor[]> {
   const files: Descriptor[] = [];
   await walkManifests(source, root, where, async ({ manifest }, descend) => {
-    const children = isIndex(manifest) ? manifest.manifests : [manifest.config, ...manifest.layers];
+    const children = isIndex(manifest) ? manifest.manifests : contentOf(manifest);
     for (const child of children) {
       if (isWalkable(child)) await descend(child);
       else if (!isIndex(manifest) && titleOf(child) !== undefined) files.push(child);

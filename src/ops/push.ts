@@ -12,7 +12,7 @@ import { digestOf, readAll } from "../content/verify.ts";
 import { SkiffError } from "../errors.ts";
 import { type Descriptor, orderedDescriptor, sortedMap } from "../oci/descriptor.ts";
 import { artifactTypeOf, encodeManifest, type ImageManifest, MAX_MANIFEST_BYTES } from "../oci/manifest.ts";
-import { emptyJson, isValidMediaType, MediaType } from "../oci/media-types.ts";
+import { emptyJson, isLenientMediaType, isValidMediaType, MediaType } from "../oci/media-types.ts";
 import type { Platform } from "../oci/platform.ts";
 import { checkTag } from "../oci/reference.ts";
 import { type Annotations, emptyAnnotations, withCreated } from "./annotations.ts";
@@ -47,7 +47,7 @@ export function parseFileArgument(text: string): FileArgument {
   const mediaType = text.slice(colon + 1);
   if (path === "") throw new SkiffError("USAGE", `empty file path in "${text}"`);
   if (mediaType === "") return { path };
-  if (!isValidMediaType(mediaType)) {
+  if (!isLenientMediaType(mediaType)) {
     throw new SkiffError(
       "USAGE",
       `invalid media type "${mediaType}" for file "${path}"`,
@@ -84,26 +84,18 @@ export function cleanPath(path: string): string {
 }
 
 /**
- * The title of a pushed file: its cleaned relative path. Absolute paths and paths that leave the
- * current directory are refused unless `disablePathValidation` (ORAS's `--disable-path-validation`).
+ * The title of a pushed file: its cleaned relative path. Absolute paths are refused unless
+ * `disablePathValidation` (ORAS's `--disable-path-validation`). A relative path may leave the
+ * current directory (`../x`), as in ORAS: pull refuses such a title unless asked to allow it.
  */
 export function fileTitle(path: string, disablePathValidation = false): string {
   const title = cleanPath(path);
-  if (!disablePathValidation) {
-    if (isAbsolutePath(path)) {
-      throw new SkiffError(
-        "UNSAFE_PATH",
-        `absolute file path "${path}": the title would be an absolute path on the puller's machine`,
-        "push a relative path (cd first), or pass --disable-path-validation if this is intended",
-      );
-    }
-    if (title === ".." || title.startsWith("../")) {
-      throw new SkiffError(
-        "UNSAFE_PATH",
-        `file path "${path}" leaves the current directory`,
-        "push a path under the current directory (cd first), or pass --disable-path-validation",
-      );
-    }
+  if (!disablePathValidation && isAbsolutePath(path)) {
+    throw new SkiffError(
+      "UNSAFE_PATH",
+      `absolute file path "${path}": the title would be an absolute path on the puller's machine`,
+      "push a relative path (cd first), or pass --disable-path-validation if this is intended",
+    );
   }
   if (title === ".") {
     throw new SkiffError(
@@ -157,11 +149,13 @@ interface ArtifactPlan {
   subject?: Descriptor;
 }
 
-function checkMediaType(value: string, what: string): void {
-  if (!isValidMediaType(value)) {
+/** Artifact and config types must be media types; a layer's may be any ORAS lets through. */
+function checkMediaType(value: string, what: string, lenient = false): void {
+  if (!(lenient ? isLenientMediaType(value) : isValidMediaType(value))) {
     throw new SkiffError(
       "USAGE",
-      `invalid ${what} "${value}"`,
+      // "invalid media type": ORAS's words, which scripts look for.
+      `invalid ${what} "${value}": invalid media type`,
       'expected a media type such as "application/vnd.example.thing.v1+json"',
     );
   }
@@ -191,7 +185,7 @@ export function planArtifact(options: ArtifactOptions): ArtifactPlan {
     if (imageSpec === "v1.1") {
       throw new SkiffError(
         "USAGE",
-        "missing artifact type for an OCI image-spec v1.1 artifact with --config",
+        "missing artifact type for OCI image-spec v1.1 artifacts (a --config was given)",
         "set --artifact-type, or use --image-spec v1.0",
       );
     }
@@ -215,7 +209,9 @@ export function planArtifact(options: ArtifactOptions): ArtifactPlan {
   const byTitle = new Map<string, string>();
   const fileKeys = new Set(Object.keys(annotations.files));
   for (const file of options.files ?? []) {
-    if (file.mediaType !== undefined) checkMediaType(file.mediaType, `media type for file "${file.path}"`);
+    if (file.mediaType !== undefined) {
+      checkMediaType(file.mediaType, `media type for file "${file.path}"`, true);
+    }
     if (file.path === STDIN && byTitle.has(STDIN_KEY)) {
       throw new SkiffError("USAGE", 'stdin ("-") can be read only once');
     }

@@ -71,7 +71,7 @@ export async function resolveReference(
     if (isRegistryReference(ref) || !isEntryLister(target)) {
       throw new SkiffError(
         "INVALID_REFERENCE",
-        `${where} has no tag or digest`,
+        `"${where}": no tag or digest specified`,
         `add :TAG or @DIGEST, e.g. ${formatReference(ref)}:latest`,
       );
     }

@@ -70,11 +70,11 @@ describe("usage errors", () => {
   }, 30_000);
 
   test("a bad flag value found by the command is a usage error with the usage line", async () => {
-    const result = await runResult(["pull", "--concurrency", "0", `oci-layout://${tmpDir()}`]);
+    const result = await runResult(["pull", "--concurrency", "two", `oci-layout://${tmpDir()}`]);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
       [
-        'Error: --concurrency must be a positive whole number, got "0"',
+        'Error: --concurrency must be a whole number, got "two"',
         "Usage: skiff pull [options] <reference>",
         "Run 'skiff pull --help' for the options and examples.",
         "",

@@ -150,7 +150,7 @@ describe("cp refuses", () => {
     const { b } = simpleLayout();
     refused(await skiff(["cp", `oci-layout://${b.dir}:v1,v2`, `${host}/u:v1`]), /tag/);
     refused(
-      await skiff(["cp", "--concurrency", "0", `oci-layout://${b.dir}:v1`, `${host}/u:v1`]),
+      await skiff(["cp", "--concurrency", "1.5", `oci-layout://${b.dir}:v1`, `${host}/u:v1`]),
       "--concurrency",
     );
     refused(

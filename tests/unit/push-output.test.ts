@@ -57,10 +57,12 @@ describe("push JSON", () => {
     expect(await reproducibility({}, {})).toEqual({ created: undefined, mtime: undefined });
   });
 
-  test("--concurrency must be a positive whole number", () => {
+  test("--concurrency must be a whole number; 0 or less is the default (as in ORAS)", () => {
     expect(parseConcurrency(undefined, 5)).toBe(5);
     expect(parseConcurrency("8", 5)).toBe(8);
-    for (const bad of ["0", "-1", "two", "1.5"])
+    expect(parseConcurrency("0", 5)).toBe(5);
+    expect(parseConcurrency("-1", 3)).toBe(3);
+    for (const bad of ["two", "1.5", "", "0x3"])
       expect(() => parseConcurrency(bad, 5)).toThrow(/--concurrency/);
   });
 });

@@ -3,6 +3,7 @@ import { formatReference, withDigest } from "../../oci/reference.ts";
 import { type Register, withFlags, withProgress } from "../command.ts";
 import { exportManifest } from "../files.ts";
 import {
+  distributionSpecFlags,
   formatFlags,
   openOptions,
   packingFlags,
@@ -11,6 +12,7 @@ import {
   platformFlags,
   referenceArgument,
   reproducibility,
+  requiredFlag,
   stdinOptions,
   TARGET_FLAGS,
 } from "../flags.ts";
@@ -29,9 +31,10 @@ export const registerAttach: Register = (command, console) => {
         "the manifest to attach to: host/repo:tag|@digest, or a layout PATH[:tag|@digest]",
       )
       .argument("[files...]", "files and directories, each FILE[:mediaType]")
-      .requiredOption("--artifact-type <type>", "artifact type of the referrer (required)"),
+      .option("--artifact-type <type>", "artifact type of the referrer (required)"),
     platformFlags("attach to this platform's manifest of a multi-platform index"),
     packingFlags,
+    distributionSpecFlags,
     formatFlags(),
     ...TARGET_FLAGS,
   )
@@ -54,19 +57,34 @@ Examples:
     .action(async (subjectText, fileArgs, flags) => {
       const { loadAnnotations } = await import("../../ops/annotations.ts");
       const { parseFileArgument } = await import("../../ops/push.ts");
-      const { attachArtifact } = await import("../../ops/attach.ts");
+      const { attachArtifact, checkSomethingToAttach } = await import("../../ops/attach.ts");
       const { openTarget } = await import("../../content/open.ts");
 
+      const artifactType = requiredFlag(
+        flags.artifactType,
+        "artifact-type",
+        "pass --artifact-type TYPE, e.g. --artifact-type application/vnd.example.sbom.v1",
+      );
       const format = parseFormat(flags);
       const ref = referenceArgument(subjectText, flags);
       if (ref.tags.length > 1) {
         throw new SkiffError("USAGE", `attach takes one subject, not a tag list ("${subjectText}")`);
+      }
+      if (ref.kind === "registry" && !ref.tag && !ref.digest) {
+        throw new SkiffError(
+          "INVALID_REFERENCE",
+          `"${subjectText}": no tag or digest specified`,
+          fileArgs.length === 0
+            ? "name the subject to attach to, then the files: SUBJECT:TAG or SUBJECT@DIGEST"
+            : `add :TAG or @DIGEST to the subject, e.g. ${subjectText}:latest`,
+        );
       }
       const concurrency = parseConcurrency(flags.concurrency, 5);
       const annotations = await loadAnnotations(flags.annotation ?? [], flags.annotationFile);
       const { created, mtime } = await reproducibility(flags);
       const platform = platformFlag(flags);
       const files = fileArgs.map(parseFileArgument);
+      checkSomethingToAttach({ files, annotations });
       // The subject must already exist, so a missing layout is not created here.
       const target = await openTarget(ref, openOptions(flags, console));
       if (!target.writable) {
@@ -77,7 +95,7 @@ Examples:
         );
       }
       const options: Parameters<typeof attachArtifact>[2] = {
-        artifactType: flags.artifactType,
+        artifactType,
         files,
         annotations,
         concurrency,

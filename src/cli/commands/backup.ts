@@ -9,6 +9,7 @@ import type { TagEvent } from "../../ops/backup.ts";
 import { type Register, withFlags, withProgress } from "../command.ts";
 import {
   commonFlags,
+  distributionSpecFlags,
   formatFlags,
   openOptions,
   parseConcurrency,
@@ -16,6 +17,7 @@ import {
   referrersFlag,
   remoteFlags,
   repositoryArgument,
+  requiredFlag,
 } from "../flags.ts";
 import { parseFormat, renderJson } from "../output/format.ts";
 import { formatElapsed, plural, tagCopiesJson, tagLineWriter } from "../output/tag-copies.ts";
@@ -27,9 +29,10 @@ export const registerBackup: Register = (command, console) => {
         "Copy the tagged artifacts of a repository (every tag, or the ones named) with everything they reference and their referrers into an OCI layout directory or a layout tar, which skiff restore puts back into any registry. The source can also be a layout, to repack a directory as a tar.",
       )
       .argument("<repository>", "host/repo[:tag1,tag2] (no tags: every tag), or oci-layout://PATH[:tags]")
-      .requiredOption("-o, --output <path>", "the layout directory, or a FILE.tar archive to write")
+      .option("-o, --output <path>", "the layout directory, or a FILE.tar archive to write (required)")
       .option("--concurrency <n>", "blobs copied at once", "3"),
     referrerFlags,
+    distributionSpecFlags,
     formatFlags(["text", "json"]),
     remoteFlags,
     commonFlags,
@@ -58,8 +61,12 @@ Examples:
       const { openTarget } = await import("../../content/open.ts");
       const { backup } = await import("../../ops/backup.ts");
       const format = parseFormat(flags, ["text", "json"]);
+      const output = requiredFlag(
+        flags.output,
+        "output",
+        "pass --output DIR, or --output FILE.tar for a tar archive",
+      );
       const ref = repositoryArgument(text);
-      const { output } = flags;
       if (!output) throw new SkiffError("USAGE", "the output path cannot be empty");
       const referrers = referrersFlag(flags);
       const concurrency = parseConcurrency(flags.concurrency, 3);

@@ -9,6 +9,7 @@ import { type Register, type Side, sided, sideFlags, withFlags, withProgress } f
 import {
   collect,
   commonFlags,
+  distributionSpecFlags,
   formatFlags,
   layoutFlags,
   openOptions,
@@ -46,6 +47,50 @@ async function refuseTarDestination(ref: Reference): Promise<void> {
   }
 }
 
+/**
+ * Tells a destination registry's errors apart, as ORAS does (`Error from destination registry for
+ * "REF": ...`). The target is watched, not changed: the copy sees every error as it is, and only
+ * the one that ends the command is relabelled.
+ */
+function destinationErrors(ref: Reference, text: string) {
+  const seen = new WeakSet<object>();
+  const note = (error: unknown): unknown => {
+    if (error instanceof SkiffError) seen.add(error);
+    return error;
+  };
+  return {
+    note,
+    watch<T extends object>(target: T): T {
+      if (ref.kind !== "registry") return target;
+      return new Proxy(target, {
+        get(object, key) {
+          const value: unknown = Reflect.get(object, key, object);
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            try {
+              const result: unknown = value.apply(object, args);
+              return result instanceof Promise
+                ? result.catch((error: unknown) => {
+                    throw note(error);
+                  })
+                : result;
+            } catch (error) {
+              throw note(error);
+            }
+          };
+        },
+      });
+    },
+    blame(error: unknown): unknown {
+      if (ref.kind !== "registry" || !(error instanceof SkiffError) || !seen.has(error)) return error;
+      return new SkiffError(error.code, error.message, error.hint, {
+        cause: error,
+        heading: `Error from destination registry for ${JSON.stringify(text)}`,
+      });
+    },
+  };
+}
+
 export const registerCopy: Register = (command, console) => {
   withFlags(
     command
@@ -73,6 +118,8 @@ export const registerCopy: Register = (command, console) => {
     sided(layoutFlags, "to"),
     sided(remoteFlags, "from"),
     sided(remoteFlags, "to"),
+    sided(distributionSpecFlags, "from"),
+    sided(distributionSpecFlags, "to"),
     commonFlags,
   )
     .addHelpText(
@@ -120,16 +167,23 @@ Examples:
       await refuseTarDestination(destinationRef);
 
       const source = await openTarget(sourceRef, openOptions(from, console));
-      const destination = await openTarget(destinationRef, openOptions(to, console, true));
-      const result = await withProgress(console, { verb: "copy", format, flags }, (listener) =>
-        copyReference(source, sourceRef, destination, destinationRef, {
-          tags: destinationRef.tags,
-          recursive: Boolean(flags.recursive),
-          concurrency,
-          listener,
-          ...(platform ? { platform } : {}),
-        }),
-      );
+      const blamed = destinationErrors(destinationRef, toText);
+      const copy = async () => {
+        const opened = openTarget(destinationRef, openOptions(to, console, true));
+        const destination = blamed.watch(
+          await opened.catch((error: unknown) => Promise.reject(blamed.note(error))),
+        );
+        return withProgress(console, { verb: "copy", format, flags }, (listener) =>
+          copyReference(source, sourceRef, destination, destinationRef, {
+            tags: destinationRef.tags,
+            recursive: Boolean(flags.recursive),
+            concurrency,
+            listener,
+            ...(platform ? { platform } : {}),
+          }),
+        );
+      };
+      const result = await copy().catch((error: unknown) => Promise.reject(blamed.blame(error)));
       const { desc } = result;
       if (writeResult(console, format, descriptorJson(pinnedName(destinationRef, desc.digest), desc))) return;
       console.out(

@@ -4,6 +4,7 @@ import type { Reference } from "../../oci/reference.ts";
 import type { ReferrerNode } from "../../ops/discover.ts";
 import { type Register, withFlags } from "../command.ts";
 import {
+  distributionSpecFlags,
   formatFlags,
   openOptions,
   platformFlag,
@@ -80,6 +81,7 @@ export const registerDiscover: Register = (command, console) => {
       .option("--depth <n>", "levels of referrers to follow (1: direct referrers only; default: all)")
       .option("-v, --verbose", "show annotations in the tree"),
     platformFlags("discover the referrers of this platform's manifest of an index"),
+    distributionSpecFlags,
     formatFlags(["tree", "json", "go-template"]),
     ...TARGET_FLAGS,
   )

@@ -19,6 +19,15 @@ function ratioFlag(text: string): number {
   return Number(text);
 }
 
+/** `--config FILE[:mediaType]`: the media type, if any, follows the last colon. */
+function configFlag(text: string): { path: string; mediaType?: string } {
+  const colon = text.lastIndexOf(":");
+  const path = colon === -1 ? text : text.slice(0, colon);
+  const mediaType = colon === -1 ? "" : text.slice(colon + 1);
+  if (path === "") throw new SkiffError("USAGE", `--config needs a file name, got "${text}"`);
+  return mediaType === "" ? { path } : { path, mediaType };
+}
+
 export const registerPull: Register = (command, console) => {
   withFlags(
     command
@@ -33,6 +42,10 @@ export const registerPull: Register = (command, console) => {
       .option("-k, --keep-old-files", "fail instead of replacing files that exist")
       .option("-T, --allow-path-traversal", "allow file titles that leave the output directory")
       .option("--include-subject", "also pull the files of the subject (recursively)")
+      .option(
+        "--config <file[:mediaType]>",
+        "also write the manifest's config as this file in the output directory (with :mediaType, only a config of that type)",
+      )
       .option("--concurrency <n>", "blobs downloaded at once", "3")
       .option(
         "--max-unpack-ratio <n>",
@@ -89,6 +102,7 @@ Examples:
           includeSubject: Boolean(flags.includeSubject),
           concurrency,
           maxUnpackRatio: ratioFlag(flags.maxUnpackRatio),
+          ...(flags.config !== undefined ? { config: configFlag(flags.config) } : {}),
           listener,
         }),
       );

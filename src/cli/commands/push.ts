@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "commander";
 import { SkiffError } from "../../errors.ts";
 import { parsePlatform } from "../../oci/platform.ts";
 import { hostPlatform } from "../../runtime/index.ts";
@@ -17,6 +18,19 @@ import { pushResultJson, taggedName } from "../output/descriptors.ts";
 import { parseFormat, writeResult } from "../output/format.ts";
 import { pushedLines } from "../output/status.ts";
 
+const IMAGE_SPECS = ["v1.1", "v1.0"] as const;
+
+/** `--image-spec`: a bad value is commander's invalid-argument error, with ORAS's phrase. */
+function imageSpecFlag(value: string): (typeof IMAGE_SPECS)[number] {
+  const spec = IMAGE_SPECS.find((known) => known === value);
+  if (spec === undefined) {
+    throw new InvalidArgumentError(
+      `unknown image specification flag: ${value}\nAvailable options: ${IMAGE_SPECS.join(", ")}`,
+    );
+  }
+  return spec;
+}
+
 export const registerPush: Register = (command, console) => {
   withFlags(
     command
@@ -31,7 +45,7 @@ export const registerPush: Register = (command, console) => {
         "--artifact-platform <os/arch[/variant][:os.version]>",
         "write an OCI image config carrying this platform (for pull --platform)",
       )
-      .option("--image-spec <version>", "manifest flavour: v1.1 (default) or v1.0"),
+      .option("--image-spec <version>", "manifest flavour: v1.1 (default) or v1.0", imageSpecFlag),
     packingFlags,
     formatFlags(),
     ...TARGET_FLAGS,
@@ -71,9 +85,6 @@ Examples:
         );
       }
       const { imageSpec } = flags;
-      if (imageSpec !== undefined && imageSpec !== "v1.1" && imageSpec !== "v1.0") {
-        throw new SkiffError("USAGE", `--image-spec must be v1.1 or v1.0, got "${imageSpec}"`);
-      }
       const { created, mtime } = await reproducibility(flags);
       const options: Parameters<typeof pushArtifact>[1] = {
         files: fileArgs.map(parseFileArgument),
@@ -85,7 +96,8 @@ Examples:
         ...(await stdinOptions(fileArgs, flags)),
       };
       if (mtime !== undefined) options.mtime = mtime;
-      if (flags.artifactType !== undefined) options.artifactType = flags.artifactType;
+      // An empty --artifact-type is no artifact type, as in ORAS.
+      if (flags.artifactType) options.artifactType = flags.artifactType;
       if (flags.config !== undefined) options.config = parseFileArgument(flags.config);
       if (flags.artifactPlatform !== undefined) {
         options.artifactPlatform = parsePlatform(flags.artifactPlatform, hostPlatform().architecture);
@@ -95,7 +107,9 @@ Examples:
         pushArtifact(() => openTarget(ref, openOptions(flags, console, true)), { ...options, listener }),
       );
       await exportManifest(flags.exportManifest, result.bytes);
-      if (writeResult(console, format, pushResultJson(ref, result.desc, result.tags))) return;
+      // ORAS lists referenceAsTags sorted, whatever order the tags were given in.
+      const json = pushResultJson(ref, result.desc, [...result.tags].sort());
+      if (writeResult(console, format, json)) return;
       // ORAS shows the destination as given; without a tag, the digest pins it.
       const text = taggedName(ref, ref.tags, result.desc.digest);
       console.out(pushedLines({ ref, text }, result.desc.digest, result.desc.artifactType));

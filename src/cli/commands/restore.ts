@@ -3,6 +3,7 @@
  * (directory or tar), with their referrers, back into a repository.
  */
 import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import { SkiffError } from "../../errors.ts";
 import { shortDigest } from "../../oci/digest.ts";
 import { referenceName } from "../../oci/reference.ts";
@@ -10,6 +11,7 @@ import type { TagEvent } from "../../ops/backup.ts";
 import { type Register, withFlags, withProgress } from "../command.ts";
 import {
   commonFlags,
+  distributionSpecFlags,
   formatFlags,
   openOptions,
   parseConcurrency,
@@ -17,9 +19,21 @@ import {
   referrersFlag,
   remoteFlags,
   repositoryArgument,
+  requiredFlag,
 } from "../flags.ts";
 import { parseFormat, renderJson } from "../output/format.ts";
 import { formatElapsed, plural, tagCopiesJson, tagLineWriter } from "../output/tag-copies.ts";
+
+/** A directory that is no OCI layout has no tags to restore: ORAS's words, and what it lacks. */
+async function refuseNonLayoutDirectory(input: string): Promise<void> {
+  const info = await stat(input).catch(() => undefined);
+  if (!info?.isDirectory() || (await stat(join(input, "oci-layout")).catch(() => undefined))) return;
+  throw new SkiffError(
+    "NOT_FOUND",
+    `no tags found in OCI layout "${input}": it is not an OCI image layout (it has no oci-layout file)`,
+    "restore reads a layout directory or tar archive, such as skiff backup writes",
+  );
+}
 
 export const registerRestore: Register = (command, console) => {
   withFlags(
@@ -28,9 +42,10 @@ export const registerRestore: Register = (command, console) => {
         "Copy tagged artifacts (every tag of the layout, or the ones named) with everything they reference and their referrers from an OCI layout directory or tar, such as one skiff backup wrote, into a registry repository.",
       )
       .argument("<repository>", "host/repo[:tag1,tag2] (no tags: every tag of the layout)")
-      .requiredOption("--input <path>", "the layout directory or layout tar archive to restore from")
+      .option("--input <path>", "the layout directory or layout tar archive to restore from (required)")
       .option("--concurrency <n>", "blobs copied at once", "5"),
     referrerFlags,
+    distributionSpecFlags,
     formatFlags(["text", "json"]),
     remoteFlags,
     commonFlags,
@@ -54,12 +69,17 @@ Examples:
       const { openTarget } = await import("../../content/open.ts");
       const { restore } = await import("../../ops/backup.ts");
       const format = parseFormat(flags, ["text", "json"]);
+      const input = requiredFlag(
+        flags.input,
+        "input",
+        "pass --input with the layout directory or tar archive to restore",
+      );
       const ref = repositoryArgument(text);
-      const { input } = flags;
       if (!input) throw new SkiffError("USAGE", "the input path cannot be empty");
       const referrers = referrersFlag(flags);
       const concurrency = parseConcurrency(flags.concurrency, 5);
       const dryRun = Boolean(flags.dryRun);
+      await refuseNonLayoutDirectory(input);
       const source = await openTarget({ kind: "layout", path: input });
       const destination = await openTarget(ref, openOptions(flags, console, !dryRun));
       const name = referenceName(ref);

@@ -49,7 +49,7 @@ export function parseFormat(
     if (flags.template !== undefined) {
       throw new SkiffError(
         "USAGE",
-        "--template needs --format go-template",
+        "--template must be used with --format go-template",
         "use --format go-template --template TEMPLATE, or --format go-template=TEMPLATE",
       );
     }
@@ -58,15 +58,23 @@ export function parseFormat(
   const eq = value.indexOf("=");
   const name = eq < 0 ? value : value.slice(0, eq);
   if (!(KNOWN as readonly string[]).includes(name)) {
-    throw new SkiffError("USAGE", `unknown output format "${name}"`, hint);
+    throw new SkiffError("USAGE", `invalid format type: ${JSON.stringify(name)}`, hint);
   }
   if (!allowed.includes(name as FormatName)) {
-    throw new SkiffError("USAGE", `this command does not support --format ${name}`, hint);
+    throw new SkiffError(
+      "USAGE",
+      `invalid format type: ${JSON.stringify(name)} (this command does not support --format ${name})`,
+      hint,
+    );
   }
   if (name !== "go-template") {
     if (eq >= 0) throw new SkiffError("USAGE", `--format ${name} takes no value, got "${value}"`, hint);
     if (flags.template !== undefined) {
-      throw new SkiffError("USAGE", `--template only works with --format go-template, not --format ${name}`);
+      throw new SkiffError(
+        "USAGE",
+        `--template must be used with --format go-template, not --format ${name}`,
+        "use --format go-template --template TEMPLATE, or --format go-template=TEMPLATE",
+      );
     }
     return { kind: name as "text" | "json" | "tree" };
   }
@@ -82,7 +90,7 @@ export function parseFormat(
   if (source === undefined || source === "") {
     throw new SkiffError(
       "USAGE",
-      "--format go-template needs a template",
+      "format specified but no template given: --format go-template needs a template",
       "use --format go-template='{{.digest}}' or --format go-template --template '{{.digest}}'",
     );
   }

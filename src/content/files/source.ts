@@ -5,7 +5,7 @@
  */
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { Annotation, MediaType } from "../../oci/media-types.ts";
@@ -27,10 +27,13 @@ export function fileError(error: unknown, path: string, what = "file"): SkiffErr
           : code === "ELOOP"
             ? "too many levels of symbolic links"
             : ((error as Error)?.message ?? String(error));
+  // A relative path missing: say where it was looked for (ORAS names the absolute path).
+  const hint =
+    code === "ENOENT" && !isAbsolute(path) && path !== "-" ? `looked for ${resolve(path)}` : undefined;
   return new SkiffError(
     code === "ENOENT" ? "NOT_FOUND" : "INVALID_INPUT",
     `cannot read ${what} "${path}": ${reason}`,
-    undefined,
+    hint,
     { cause: error },
   );
 }

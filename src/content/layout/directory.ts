@@ -83,7 +83,7 @@ export class LayoutDirectory extends LayoutBase implements Publisher {
       if (!options.create) {
         throw new SkiffError(
           "INVALID_LAYOUT",
-          `${path} is not an OCI image layout: ${ociLayout} is missing`,
+          `invalid OCI Image Layout: ${ociLayout} is missing`,
           "an OCI layout has an oci-layout file, an index.json and a blobs/ directory",
         );
       }
@@ -124,7 +124,7 @@ export class LayoutDirectory extends LayoutBase implements Publisher {
       key = `${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
     } catch (error) {
       if (errnoCode(error) === "ENOENT") {
-        throw new SkiffError("INVALID_LAYOUT", `${this.path} is not an OCI image layout: ${file} is missing`);
+        throw new SkiffError("INVALID_LAYOUT", `invalid OCI Image Layout: ${file} is missing`);
       }
       throw ioError(error, file);
     }

@@ -33,7 +33,8 @@ export async function openLayout(path: string, options: OpenLayoutOptions = {}):
     if (options.create) return LayoutDirectory.open(path, { create: true });
     throw new SkiffError(
       "NOT_FOUND",
-      `OCI layout ${path} does not exist`,
+      // ORAS's phrase for a missing path, which scripts look for.
+      `OCI layout ${path} does not exist (no such file or directory)`,
       "pass the path of a layout directory or layout tar archive",
     );
   }

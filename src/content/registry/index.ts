@@ -10,12 +10,15 @@ import type { RemoteSettings } from "../open.ts";
 import { CATALOG_SCOPE } from "./challenge.ts";
 import { clientFor, type RegistryClient } from "./client.ts";
 import { jsonPages } from "./pagination.ts";
+import type { ReferrersMode } from "./referrers.ts";
 import { RegistryRepository } from "./repository.ts";
 
 /** How a repository is opened. */
 interface OpenRegistryOptions {
   /** The command will write: tokens are asked with pull and push from the start. */
   forWriting?: boolean;
+  /** `--distribution-spec`: only the referrers API, or only the tag schema (default: probe). */
+  referrers?: ReferrersMode;
 }
 
 const pinged = new WeakMap<RegistryClient, Promise<void>>();

@@ -4,6 +4,7 @@
  * that digest, kept up to date by the client that pushes a referrer. {@link ReferrerBooks} keeps
  * them for one repository: it lists referrers, and adds or removes a published or deleted one.
  */
+import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { parseDigest } from "../../oci/digest.ts";
 import { MAX_MANIFEST_BYTES, parseManifest, referrerDescriptor } from "../../oci/manifest.ts";
@@ -12,6 +13,14 @@ import { digestOf } from "../verify.ts";
 import type { RegistryClient } from "./client.ts";
 import { nextPageUrl } from "./pagination.ts";
 import { contentMediaType } from "./served.ts";
+
+/**
+ * How referrers are found and indexed, when `--distribution-spec` chooses: `api` uses only the
+ * referrers API (and leaves indexing to the registry), `tag` only the `<alg>-<hex>` tag schema
+ * (kept by the client even when the registry has the API). Without a choice, the API is probed
+ * and the tag schema used when it is missing.
+ */
+export type ReferrersMode = "api" | "tag";
 
 /** The fallback tag for a subject digest: `sha256:abc...` -> `sha256-abc...`. */
 export function referrersTag(subjectDigest: string): string {
@@ -84,23 +93,41 @@ interface BookedRepository {
 
 /** The referrers of one repository: listed through the API or the fallback tag, and kept current. */
 export class ReferrerBooks {
-  /** Whether the registry has the referrers API (undefined: not asked yet). */
+  /** Whether the registry has the referrers API (undefined: not asked yet; set by `mode`). */
   private api: boolean | undefined;
+  /** `--distribution-spec` chose the API or the tag schema: no probing, no falling back. */
+  private readonly chosen: boolean;
   /** Manifests whose push the registry answered with `OCI-Subject`: it indexes them itself. */
   private readonly indexed = new Set<string>();
 
-  constructor(private readonly repo: BookedRepository) {}
+  constructor(
+    mode: ReferrersMode | undefined,
+    private readonly repo: BookedRepository,
+  ) {
+    this.chosen = mode !== undefined;
+    if (mode !== undefined) this.api = mode === "api";
+  }
 
   /** Notes how the registry answered a manifest PUT: with `OCI-Subject` it keeps the referrers itself. */
   stored(digest: string, subjectIndexed: boolean): void {
     if (subjectIndexed) this.indexed.add(digest);
   }
 
-  /** Referrers of `subject`: the referrers API when the registry has it, else the `<alg>-<hex>` tag. */
+  /**
+   * Referrers of `subject`: the referrers API when the registry has it, else the `<alg>-<hex>` tag;
+   * only the one `--distribution-spec` chose, when it chose.
+   */
   async list(subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
     if (this.api !== false) {
       const found = await this.fromApi(subject, artifactType);
       if (found) return found;
+      if (this.chosen) {
+        throw new SkiffError(
+          "UNSUPPORTED",
+          `failed to query referrers API: unsupported by ${this.repo.client.registry} (referrers of ${subject.digest})`,
+          "use --distribution-spec v1.1-referrers-tag for a registry without the referrers API",
+        );
+      }
     }
     return this.fromTag(subject, artifactType);
   }
@@ -121,7 +148,7 @@ export class ReferrerBooks {
       );
       if (response.status === 404 && out.length === 0) {
         await response.body?.cancel().catch(() => {});
-        this.api = false;
+        if (!this.chosen) this.api = false;
         return undefined;
       }
       if (!bytes) {
@@ -132,10 +159,10 @@ export class ReferrerBooks {
       }
       if (contentMediaType(response.headers.get("content-type")) !== MediaType.ociIndex) {
         // Not the API (some proxies answer 200 with HTML): treat as absent.
-        this.api = false;
+        if (!this.chosen) this.api = false;
         return undefined;
       }
-      this.api = true;
+      if (!this.chosen) this.api = true;
       const filtered = (response.headers.get("oci-filters-applied") ?? "").split(",").map((s) => s.trim());
       const applied = filtered.includes("artifactType") ? undefined : artifactType;
       out.push(...referrersFromIndex(bytes, where, applied));
@@ -193,7 +220,8 @@ export class ReferrerBooks {
    */
   async add(referrer: Descriptor): Promise<void> {
     if (!isManifestMediaType(referrer.mediaType)) return;
-    if (this.indexed.has(referrer.digest)) return;
+    // With the tag schema chosen, the index is kept even when the registry indexes referrers too.
+    if (this.indexed.has(referrer.digest) && !this.chosen) return;
     const bytes = await this.repo.fetchManifestBytes(referrer);
     const manifest = parseManifest(
       bytes,

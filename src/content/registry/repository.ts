@@ -23,7 +23,7 @@ import { repositoryScope } from "./challenge.ts";
 import type { RegistryClient } from "./client.ts";
 import { resumableBody } from "./download.ts";
 import { jsonPages } from "./pagination.ts";
-import { ReferrerBooks } from "./referrers.ts";
+import { ReferrerBooks, type ReferrersMode } from "./referrers.ts";
 import { checkDeclaredMediaType, contentMediaType, parseContentRange } from "./served.ts";
 import { mountBlob, uploadBlob } from "./upload.ts";
 
@@ -46,11 +46,11 @@ export class RegistryRepository
   constructor(
     readonly client: RegistryClient,
     readonly repository: string,
-    options: { forWriting?: boolean } = {},
+    options: { forWriting?: boolean; referrers?: ReferrersMode } = {},
   ) {
     this.name = `${client.registry}/${repository}`;
     this.writing = options.forWriting ?? false;
-    this.books = new ReferrerBooks({
+    this.books = new ReferrerBooks(options.referrers, {
       client,
       repository,
       name: this.name,

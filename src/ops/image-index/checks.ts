@@ -119,7 +119,7 @@ export async function checkEntries(
  * architecture). Artifacts, whose config is empty or their own, have no platform to require.
  */
 function isContainerImage(manifest: Manifest): boolean {
-  if (isIndex(manifest) || manifest.artifactType) return false;
+  if (isIndex(manifest) || "blobs" in manifest || manifest.artifactType) return false;
   const type = manifest.config.mediaType;
   return type === MediaType.ociConfig || type === MediaType.dockerConfig;
 }

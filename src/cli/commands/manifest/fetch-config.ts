@@ -63,6 +63,12 @@ Examples:
           "select one platform's manifest with --platform os/arch[/variant][:os.version]",
         );
       }
+      if ("blobs" in manifest) {
+        throw new SkiffError(
+          "USAGE",
+          `${desc.digest} in ${where} is an OCI artifact manifest, which has no config`,
+        );
+      }
       const config = manifest.config;
       await printFetched(console, format, flags, {
         ref,

@@ -1,6 +1,13 @@
 import { type RegisterSubcommand, withFlags } from "../../command.ts";
 import { readManifestInput } from "../../files.ts";
-import { formatFlags, openOptions, referenceArgument, refuseSecondStdin, TARGET_FLAGS } from "../../flags.ts";
+import {
+  distributionSpecFlags,
+  formatFlags,
+  openOptions,
+  referenceArgument,
+  refuseSecondStdin,
+  TARGET_FLAGS,
+} from "../../flags.ts";
 import { printPushed, taggedName } from "../../output/descriptors.ts";
 import { parseFormat } from "../../output/format.ts";
 
@@ -18,6 +25,7 @@ export const registerManifestPush: RegisterSubcommand = (group, console) => {
       .option("--descriptor", "print the pushed manifest's descriptor instead of status lines")
       .option("--pretty", "indent the --descriptor JSON")
       .option("--concurrency <n>", "tags written at once", "5"),
+    distributionSpecFlags,
     formatFlags(),
     ...TARGET_FLAGS,
   )
