@@ -19,6 +19,13 @@ export const SKIFF_BINARY = process.env.SKIFF_BIN ?? join(ROOT, "dist", "skiff-l
 /** True when this test run drives `deno run -A main.ts` instead of the compiled binary. */
 export const UNDER_DENO = process.env.SKIFF_UNDER_DENO === "1";
 
+/**
+ * The first retry backoff step (ms) every run gets (`SKIFF_RETRY_BACKOFF_MS`, see
+ * src/content/registry/retry.ts): the retries still happen, in a fraction of the real waits. A
+ * test that measures the real backoff passes `env: { SKIFF_RETRY_BACKOFF_MS: undefined }`.
+ */
+export const TEST_RETRY_BACKOFF_MS = "10";
+
 export interface RunOptions {
   /** Extra environment; a value of `undefined` removes the variable. Applied last. */
   env?: Record<string, string | undefined>;
@@ -73,6 +80,7 @@ function baseEnv(home: string): Record<string, string> {
   env.DOCKER_CONFIG = join(home, ".docker");
   env.XDG_CONFIG_HOME = join(home, ".config");
   env.XDG_RUNTIME_DIR = join(home, ".run");
+  env.SKIFF_RETRY_BACKOFF_MS = TEST_RETRY_BACKOFF_MS;
   if (UNDER_DENO && process.env.DENO_DIR === undefined) {
     // Share Deno's module cache between runs instead of starting cold in every fresh HOME.
     env.DENO_DIR = join(ROOT, "node_modules", ".cache", "deno");
