@@ -19,7 +19,12 @@ function tool(cmd: string, args: string[]): string {
   return r.stdout;
 }
 
-const have = (cmd: string) => spawnSync(cmd, ["--version"]).status === 0;
+/** Whether `cmd` runs; a missing tool skips its tests, and says so. */
+function have(cmd: string): boolean {
+  const found = spawnSync(cmd, ["--version"]).status === 0;
+  if (!found) console.warn(`layout-interop: ${cmd} is not installed; its tests are skipped`);
+  return found;
+}
 
 let work: string;
 /** A two-platform image index (el8 amd64 / arm64), each image with one titled gzip tar layer. */
