@@ -290,6 +290,33 @@ describe("lifecycle", () => {
     await expect(fetch(`${registry.url}/v2/`)).rejects.toThrow();
   });
 
+  test("a bun test run removes the temporary directories its files made (bunfig.toml preloads the clean-up)", () => {
+    const dir = tmpDir();
+    const file = join(dir, "leaves-a-dir.test.ts");
+    writeFileSync(
+      file,
+      [
+        `import { expect, test } from "bun:test";`,
+        `import { tmpDir } from ${JSON.stringify(join(ROOT, "tests/harness/cleanup.ts"))};`,
+        `test("makes a temporary directory", () => {`,
+        `  const made = tmpDir("skiff-left-behind-");`,
+        `  console.log("MADE " + made);`,
+        `  expect(made).toContain("skiff-left-behind-");`,
+        "});",
+      ].join("\n"),
+    );
+    const result = spawnSync(process.execPath, ["test", file], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    const output = `${result.stdout}${result.stderr}`;
+    expect(result.status, output).toBe(0);
+    const made = /^MADE (.+)$/m.exec(output)?.[1];
+    expect(made, output).toBeDefined();
+    expect(existsSync(made!)).toBe(false);
+  }, 30_000);
+
   test("a test process that dies without stopping its registries takes them with it", async () => {
     const dir = tmpDir();
     const script = join(dir, "crash.ts");
