@@ -84,7 +84,9 @@ function expectWholeLayout(layout: string, tag: string, label: string): void {
   expect(report.entries.map((e) => e.refName)).toContain(tag);
 }
 
-describe("kill -9 during writes to a layout", () => {
+// The five kill loops use their own folders and run side by side (each one's kill points follow
+// the runs it sees, see KillPoints).
+describe.concurrent("kill -9 during writes to a layout", () => {
   test(`push to a layout: ${POINTS} kill points, then a rerun`, async () => {
     const layout = join(root, "push-layout");
     const args = ["push", "--oci-layout", `${layout}:v1`, ...FILE_ARGS];

@@ -53,7 +53,9 @@ async function timed(args: string[]): Promise<number> {
   return result.durationMs;
 }
 
-describe("kill -9 during network transfers", () => {
+// The two kill loops use their own folders and run side by side (each one's kill points follow the
+// runs it sees, see KillPoints).
+describe.concurrent("kill -9 during network transfers", () => {
   test(`pull from a registry: ${POINTS} kill points leave only whole files, then a rerun`, async () => {
     const out = join(tmpDir("skiff-crash-pull-"), "out");
     const args = ["pull", "--plain-http", `${proxy.host}/crash/app:v1`, "-o", out];
