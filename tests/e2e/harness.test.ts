@@ -317,6 +317,28 @@ describe("lifecycle", () => {
     expect(existsSync(made!)).toBe(false);
   }, 30_000);
 
+  test("a test that runs no assertion fails (bunfig.toml preloads expect.hasAssertions)", () => {
+    const file = join(tmpDir(), "asserts-nothing.test.ts");
+    writeFileSync(
+      file,
+      [
+        `import { expect, test } from "bun:test";`,
+        `test("asserts something", () => expect(1).toBe(1));`,
+        `test("asserts nothing", () => {});`,
+      ].join("\n"),
+    );
+    const result = spawnSync(process.execPath, ["test", file], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    const output = `${result.stdout}${result.stderr}`;
+    expect(result.status, output).toBe(1);
+    expect(output).toMatch(/\(pass\) asserts something/);
+    expect(output).toMatch(/\(fail\) asserts nothing/);
+    expect(output).toContain("expected at least one assertion");
+  }, 30_000);
+
   test("a test process that dies without stopping its registries takes them with it", async () => {
     const dir = tmpDir();
     const script = join(dir, "crash.ts");
