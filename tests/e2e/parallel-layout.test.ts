@@ -55,7 +55,7 @@ async function push(
     ],
     { cwd: dir },
   );
-  const exitedAt = performance.now();
+  const exitedAt = startedAt + result.durationMs;
   if (result.code !== 0) throw new Error(`writer ${writer} failed (${result.code}): ${result.stderr}`);
   const digest = JSON.parse(result.stdout).digest as string;
   expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);

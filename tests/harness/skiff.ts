@@ -54,6 +54,7 @@ export interface RunResult {
   /** stdout exactly as written (for binary output such as `blob fetch -o -`). */
   stdoutBytes: Uint8Array;
   timedOut: boolean;
+  /** From the spawn to the process's exit (not counting the wait for its output to drain). */
   durationMs: number;
 }
 
@@ -134,6 +135,10 @@ export function startSkiff(args: string[], options: RunOptions = {}): StartedSki
     timedOut = true;
     child.kill("SIGKILL");
   }, options.timeoutMs ?? 60_000);
+  let exitedAt: number | undefined;
+  child.once("exit", () => {
+    exitedAt = performance.now();
+  });
   const ended = new Promise<[number | null, NodeJS.Signals | null]>((done, fail) => {
     child.once("error", fail);
     child.once("close", (exitCode, exitSignal) => done([exitCode, exitSignal]));
@@ -148,7 +153,7 @@ export function startSkiff(args: string[], options: RunOptions = {}): StartedSki
         stderr: Buffer.concat(stderr).toString("utf8"),
         stdoutBytes,
         timedOut,
-        durationMs: performance.now() - started,
+        durationMs: (exitedAt ?? performance.now()) - started,
       };
     })
     .finally(() => {
