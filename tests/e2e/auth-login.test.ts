@@ -165,7 +165,14 @@ describe("login and logout with the docker config", () => {
       { home: h },
     );
     expect(login.stdout).toBe("Login Succeeded\n");
-    if (UNDER_DENO) return; // --insecure needs the Bun binary (see registry-transport.test.ts)
+  });
+
+  if (UNDER_DENO)
+    console.log(
+      "auth-login: --insecure needs the Bun binary (see registry-transport.test.ts): skipped under Deno",
+    );
+  test.skipIf(UNDER_DENO)("login over TLS with --insecure", async () => {
+    const r = secure.basic;
     const insecure = await runSkiff(["login", "--insecure", "-u", r.username!, "-p", r.password!, r.host], {
       home: home(),
     });

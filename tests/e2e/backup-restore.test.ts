@@ -12,13 +12,7 @@ import { join } from "node:path";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { cleanup, LayoutBuilder, MT, REF_NAME, tempDir } from "../fixtures/layout-builder.ts";
 import { type RunningRegistry, startRegistry } from "../harness/registry.ts";
-import { runSkiff } from "../harness/skiff.ts";
-
-/** The compiled binary (or Deno with SKIFF_UNDER_DENO=1) through the shared harness. */
-async function skiff(args: string[], options: { cwd?: string } = {}) {
-  const result = await runSkiff(args, { ...options, timeoutMs: 120_000 });
-  return { exitCode: result.code ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
+import { runSkiff, skiffOk } from "../harness/skiff.ts";
 
 let registry: RunningRegistry;
 let host: string;
@@ -29,13 +23,8 @@ let sig: string;
 /** Every descriptor of the v1 and v2 graphs (by digest), as crafted. */
 const graph = new Map<string, Descriptor>();
 
-async function ok(args: string[]): Promise<string> {
-  const result = await skiff(args, { cwd: work });
-  if (result.exitCode !== 0) {
-    throw new Error(`skiff ${args.join(" ")} failed (${result.exitCode}):\n${result.stderr}${result.stdout}`);
-  }
-  return result.stdout;
-}
+/** The stdout of a skiff run in the work folder that must succeed. */
+const ok = async (args: string[]) => (await skiffOk(args, { cwd: work })).stdout;
 
 const sha256 = (bytes: Uint8Array): string => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 
@@ -238,23 +227,23 @@ describe("restore", () => {
 });
 
 describe("bad input", () => {
-  const refused = (result: { exitCode: number; stderr: string }, text: string): void => {
-    expect(result.exitCode).not.toBe(0);
+  const refused = (result: { code: number | null; stderr: string }, text: string): void => {
+    expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(text);
   };
 
   test("backup: a digest reference, a gzip name, a directory named .tar, an unknown tag, a repository without tags", async () => {
-    refused(await skiff(["backup", "-o", join(work, "x"), `${host}/app@${index.digest}`]), "digest");
-    refused(await skiff(["backup", "-o", join(work, "x.tar.gz"), `${host}/app:v1`]), "uncompressed");
+    refused(await runSkiff(["backup", "-o", join(work, "x"), `${host}/app@${index.digest}`]), "digest");
+    refused(await runSkiff(["backup", "-o", join(work, "x.tar.gz"), `${host}/app:v1`]), "uncompressed");
     mkdirSync(join(work, "taken.tar"));
-    refused(await skiff(["backup", "-o", join(work, "taken.tar"), `${host}/app:v1`]), "is a directory");
-    const unknown = await skiff(["backup", "-o", join(work, "unknown.tar"), `${host}/app:v1,nope`]);
+    refused(await runSkiff(["backup", "-o", join(work, "taken.tar"), `${host}/app:v1`]), "is a directory");
+    const unknown = await runSkiff(["backup", "-o", join(work, "unknown.tar"), `${host}/app:v1,nope`]);
     refused(unknown, '"nope"');
     expect(existsSync(join(work, "unknown.tar"))).toBe(false);
-    refused(await skiff(["backup", "-o", join(work, "empty"), `${host}/never-pushed`]), "never-pushed");
-    refused(await skiff(["backup", `${host}/app:v1`]), "--output");
+    refused(await runSkiff(["backup", "-o", join(work, "empty"), `${host}/never-pushed`]), "never-pushed");
+    refused(await runSkiff(["backup", `${host}/app:v1`]), "--output");
     refused(
-      await skiff([
+      await runSkiff([
         "backup",
         "--include-referrers",
         "--exclude-referrers",
@@ -267,11 +256,11 @@ describe("bad input", () => {
   });
 
   test("restore: a missing input, a layout without tags, a bad tag", async () => {
-    refused(await skiff(["restore", "--input", join(work, "missing"), `${host}/r:v1`]), "does not exist");
+    refused(await runSkiff(["restore", "--input", join(work, "missing"), `${host}/r:v1`]), "does not exist");
     const untagged = new LayoutBuilder();
     untagged.writeIndex([untagged.manifest({ layers: [untagged.file("a", "a")] })]);
-    refused(await skiff(["restore", "--input", untagged.dir, `${host}/r`]), "no tags found");
-    refused(await skiff(["restore", "--input", untagged.dir, `${host}/r:-bad`]), "-bad");
+    refused(await runSkiff(["restore", "--input", untagged.dir, `${host}/r`]), "no tags found");
+    refused(await runSkiff(["restore", "--input", untagged.dir, `${host}/r:-bad`]), "-bad");
     expect(await tagsOf("r")).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MT } from "../fixtures/layout-builder.ts";
 import { useRegistries } from "../harness/registry.ts";
-import { type RunOptions, type RunResult, runSkiff, tmpDir } from "../harness/skiff.ts";
+import { type RunOptions, runSkiff, skiffOk, tmpDir } from "../harness/skiff.ts";
 
 const registries = useRegistries(["plain"]);
 const sha256 = (bytes: Uint8Array | string) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
@@ -29,11 +29,8 @@ let several: string;
 /** A layout holding the same two artifacts under the same tags. */
 let layout: string;
 
-async function ok(args: string[], options: RunOptions = {}): Promise<RunResult> {
-  const result = await runSkiff(args, { cwd: work, ...options });
-  if (result.code !== 0) throw new Error(`skiff ${args.join(" ")} exited ${result.code}:\n${result.stderr}`);
-  return result;
-}
+/** skiff runs in the work folder and must succeed. */
+const ok = (args: string[], options: RunOptions = {}) => skiffOk(args, { cwd: work, ...options });
 
 beforeAll(async () => {
   work = tmpDir("skiff-pipes-");

@@ -10,13 +10,7 @@ import { join } from "node:path";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { cleanup, LayoutBuilder, MT, tempDir } from "../fixtures/layout-builder.ts";
 import { type RunningRegistry, startRegistry } from "../harness/registry.ts";
-import { runSkiff } from "../harness/skiff.ts";
-
-/** The compiled binary (or Deno with SKIFF_UNDER_DENO=1) through the shared harness. */
-async function skiff(args: string[], options: { cwd?: string } = {}) {
-  const result = await runSkiff(args, { ...options, timeoutMs: 120_000 });
-  return { exitCode: result.code ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
+import { skiffOk } from "../harness/skiff.ts";
 
 let registry: RunningRegistry;
 let host: string;
@@ -25,13 +19,8 @@ let index: Descriptor;
 let arm: Descriptor;
 const referrers: Record<"sig" | "sbom" | "sbomSig", string> = { sig: "", sbom: "", sbomSig: "" };
 
-async function ok(args: string[]): Promise<string> {
-  const result = await skiff(args, { cwd: work });
-  if (result.exitCode !== 0) {
-    throw new Error(`skiff ${args.join(" ")} failed (${result.exitCode}):\n${result.stderr}${result.stdout}`);
-  }
-  return result.stdout;
-}
+/** The stdout of a skiff run in the work folder that must succeed. */
+const ok = async (args: string[]) => (await skiffOk(args, { cwd: work })).stdout;
 
 const fallbackTag = (digest: string): string => `sha256-${digest.slice(7)}`;
 

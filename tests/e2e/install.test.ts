@@ -28,9 +28,15 @@ import { ROOT, SKIFF_BINARY, tmpDir } from "../harness/skiff.ts";
 const INSTALLER = join(ROOT, "scripts", "install.sh");
 const HOST_ASSET = "skiff-linux-x64";
 
-/** Release directories served under /<name>/: `good`, `tampered` (one flipped byte), `nosum`. */
+/**
+ * Release directories served under /<name>/: `good` (the real host binary), `small` (a small
+ * stand-in host asset, for tests that never run what they install: 112 MB fewer to download),
+ * `tampered` (`small` with one flipped byte), `nosum`.
+ */
 const releases: Record<string, string> = {};
 const requests: string[] = [];
+/** SHA-256 of the host binary (hashed once). */
+let binarySum: string;
 let server: Server;
 let baseUrl: string;
 
@@ -58,11 +64,17 @@ beforeAll(async () => {
     sums[name] = sha256File(join(good, name));
   }
   writeSums(good, sums);
+  binarySum = sums[HOST_ASSET]!;
+
+  const small = join(root, "small");
+  mkdirSync(small);
+  writeFileSync(join(small, HOST_ASSET), `#!/bin/sh\necho linux-x64 stand-in\n${"#".repeat(64 * 1024)}\n`);
+  writeSums(small, { [HOST_ASSET]: sha256File(join(small, HOST_ASSET)) });
 
   const tampered = join(root, "tampered");
   mkdirSync(tampered);
-  copyFileSync(join(good, HOST_ASSET), join(tampered, HOST_ASSET));
-  copyFileSync(join(good, "SHA256SUMS"), join(tampered, "SHA256SUMS"));
+  copyFileSync(join(small, HOST_ASSET), join(tampered, HOST_ASSET));
+  copyFileSync(join(small, "SHA256SUMS"), join(tampered, "SHA256SUMS"));
   const fd = openSync(join(tampered, HOST_ASSET), "r+");
   const middle = Math.floor(statSync(join(tampered, HOST_ASSET)).size / 2);
   const byte = Buffer.alloc(1);
@@ -73,10 +85,10 @@ beforeAll(async () => {
 
   const nosum = join(root, "nosum");
   mkdirSync(nosum);
-  copyFileSync(join(good, HOST_ASSET), join(nosum, HOST_ASSET));
+  copyFileSync(join(small, HOST_ASSET), join(nosum, HOST_ASSET));
   writeSums(nosum, { "skiff-darwin-arm64": sums["skiff-darwin-arm64"]! });
 
-  Object.assign(releases, { good, tampered, nosum });
+  Object.assign(releases, { good, small, tampered, nosum });
   server = createServer((request, response) => {
     requests.push(request.url ?? "");
     const [, release, file] = (request.url ?? "").split("/");
@@ -163,7 +175,7 @@ describe("install.sh", () => {
     expect(run.code).toBe(0);
     expect(requests.slice(seen)).toEqual([`/good/${HOST_ASSET}`, "/good/SHA256SUMS"]);
     const installed = join(dir, "skiff");
-    expect(sha256File(installed)).toBe(sha256File(SKIFF_BINARY));
+    expect(sha256File(installed)).toBe(binarySum);
     expect(statSync(installed).mode & 0o111).toBe(0o111);
     expect(run.stdout).toContain("checksum verified");
     expect(run.stdout).toContain(`is not on your PATH`);
@@ -174,7 +186,7 @@ describe("install.sh", () => {
   }, 60_000);
 
   test("defaults to ~/.local/bin, honours SKIFF_INSTALL_DIR, and gives no PATH hint when the dir is on PATH", async () => {
-    const env = baseEnv("good");
+    const env = baseEnv("small");
     const byDefault = await runInstaller([], env);
     expect(byDefault.code).toBe(0);
     expect(existsSync(join(env.HOME!, ".local", "bin", "skiff"))).toBe(true);
@@ -215,7 +227,7 @@ describe("install.sh", () => {
     const run = await runInstaller(["--dir", dir], baseEnv("good", { PATH: path }));
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(sha256File(join(dir, "skiff"))).toBe(sha256File(SKIFF_BINARY));
+    expect(sha256File(join(dir, "skiff"))).toBe(binarySum);
   }, 60_000);
 
   test("picks the asset from uname: macOS on arm64, Windows through MINGW", async () => {

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LayoutBuilder, MT } from "../fixtures/layout-builder.ts";
 import { type RegistryHandle, type RegistryMode, useRegistries } from "../harness/registry.ts";
-import { removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
+import { type RunOptions, removeTmpDir, runSkiff, skiffOk, tmpDir } from "../harness/skiff.ts";
 
 const MODES: RegistryMode[] = ["plain", "basic", "tls", "token"];
 const registries = useRegistries(MODES);
@@ -50,17 +50,9 @@ function seedLayout() {
   return { dir: layout.dir, amd, arm, multi, single, file };
 }
 
-async function skiff(args: string[], options: Parameters<typeof runSkiff>[1] = {}) {
-  const result = await runSkiff(args, { cwd: work, ...options });
-  return result;
-}
-
-async function ok(args: string[], options: Parameters<typeof runSkiff>[1] = {}) {
-  const result = await skiff(args, options);
-  if (result.code !== 0)
-    throw new Error(`skiff ${args.join(" ")} failed (${result.code}):\n${result.stderr}`);
-  return result;
-}
+/** skiff runs in the work folder. */
+const skiff = (args: string[], options: RunOptions = {}) => runSkiff(args, { cwd: work, ...options });
+const ok = (args: string[], options: RunOptions = {}) => skiffOk(args, { cwd: work, ...options });
 
 /**
  * Runs skopeo without blocking this process: in token mode the token endpoint lives in the test

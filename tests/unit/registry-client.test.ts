@@ -318,7 +318,14 @@ describe("retries", () => {
   test("gives up after 5 retries and returns the last answer", async () => {
     const registry = await serve((_req, res) => res.writeHead(500).end("down"));
     const client = new RegistryClient(registry.host, { plainHttp: true });
-    const response = await client.send({ method: "GET", url: "/v2/a/tags/list", scopes: [] });
+    // Short backoff steps: the six attempts are what is tested, not the waits between them.
+    process.env.SKIFF_RETRY_BACKOFF_MS = "10";
+    let response: Response;
+    try {
+      response = await client.send({ method: "GET", url: "/v2/a/tags/list", scopes: [] });
+    } finally {
+      delete process.env.SKIFF_RETRY_BACKOFF_MS;
+    }
     expect(response.status).toBe(500);
     expect(registry.seen).toHaveLength(6);
     const error = await client.fail(response, { repository: "a", what: "tags" });

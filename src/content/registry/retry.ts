@@ -14,12 +14,25 @@ export const MAX_DELAY_MS = 3000;
 export const MAX_RETRY_AFTER_MS = 60_000;
 
 /**
+ * The first backoff step in ms: 200, or `SKIFF_RETRY_BACKOFF_MS` (a whole number >= 1) so a test
+ * suite can drive many retries without sleeping through them. Read on each call, like
+ * `SKIFF_HTTP_TIMEOUT`. A server's `Retry-After` is not affected.
+ */
+export function backoffBaseMs(env: Record<string, string | undefined> = process.env): number {
+  const text = env.SKIFF_RETRY_BACKOFF_MS;
+  const ms = text === undefined ? Number.NaN : Number(text);
+  return Number.isInteger(ms) && ms >= 1 ? ms : BASE_DELAY_MS;
+}
+
+/**
  * The wait before retry number `retry` (0 for the first retry): 200 ms doubling per retry up to
- * 3 s, then jittered to between half and all of that so parallel clients spread out.
- * `random` returns a number in [0, 1).
+ * 3 s (with `SKIFF_RETRY_BACKOFF_MS`: that doubling up to 15 times it), then jittered to between
+ * half and all of that so parallel clients spread out. `random` returns a number in [0, 1).
  */
 export function backoffDelay(retry: number, random: () => number = Math.random): number {
-  const step = Math.min(BASE_DELAY_MS * 2 ** Math.max(0, retry), MAX_DELAY_MS);
+  const base = backoffBaseMs();
+  const cap = (base * MAX_DELAY_MS) / BASE_DELAY_MS;
+  const step = Math.min(base * 2 ** Math.max(0, retry), cap);
   return Math.round(step / 2 + random() * (step / 2));
 }
 
