@@ -18,7 +18,7 @@ import { isIndex, type Manifest } from "../oci/manifest.ts";
 import type { Platform } from "../oci/platform.ts";
 import { checkTag, formatReference, type Reference } from "../oci/reference.ts";
 import { subjectDescriptor } from "./attach.ts";
-import { copyGraph } from "./copy-graph.ts";
+import { type CopySession, copyGraph, copySession } from "./copy-graph.ts";
 import { ignoreEvents, type Listener } from "./events.ts";
 import { MAX_INDEX_DEPTH, type ResolvedReference, resolveReference } from "./resolve.ts";
 
@@ -136,12 +136,16 @@ function explainingFetcher(source: Fetcher, parents: Map<string, string>, where:
   return ranged;
 }
 
-/** Copies the graph under `root` (leaves first); refuses graphs nested deeper than MAX_INDEX_DEPTH. */
+/**
+ * Copies the graph under `root` (leaves first, a referrer's subject included, as ORAS does);
+ * refuses graphs nested deeper than MAX_INDEX_DEPTH. `session` is shared by the graphs of one copy.
+ */
 async function copyOneGraph(
   source: Target,
   destination: Target,
   root: Descriptor,
   options: GraphCopyOptions,
+  session: CopySession,
 ): Promise<void> {
   const where = `${source.kind} ${source.name}`;
   const depth = new Map<string, number>([[root.digest, 0]]);
@@ -151,6 +155,8 @@ async function copyOneGraph(
     concurrency: options.concurrency ?? 3,
     listener: options.listener ?? ignoreEvents,
     sourceName: where,
+    includeSubject: true,
+    session,
     ...(options.mount ? { mount: options.mount } : {}),
     selectChildren: (parent, children) => {
       const level = (depth.get(parent.digest) ?? 0) + 1;
@@ -265,11 +271,13 @@ export async function copyArtifact(
       "copy into a layout directory, or write a tar with: skiff backup --output FILE.tar",
     );
   }
-  await copyOneGraph(source, destination, root, options);
+  // One session: a blob shared by the root and its referrers is copied and reported once.
+  const session = copySession();
+  await copyOneGraph(source, destination, root, options, session);
   if (!options.recursive) return [];
   const subjects = await manifestsUnder(source, root, `${source.kind} ${source.name}`);
   return walkReferrers(source, subjects, async (referrer, subject) => {
-    await copyOneGraph(source, destination, referrer, options);
+    await copyOneGraph(source, destination, referrer, options, session);
     await recordReferrer(destination, subject, referrer);
   });
 }

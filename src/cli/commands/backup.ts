@@ -4,13 +4,19 @@
  */
 import type { Command } from "commander";
 import { SkiffError } from "../../errors.ts";
-import { shortDigest } from "../../oci/digest.ts";
 import { type ParsedReference, parseReference, referenceName } from "../../oci/reference.ts";
 import type { TagCopy, TagCopyResult, TagEvent } from "../../ops/backup.ts";
 import type { Console } from "../io.ts";
 import { addCommonOptions, addFormatOption, addRemoteOptions, openOptions } from "../options.ts";
 import { type OutputFormat, parseFormat, renderJson } from "../output/format.ts";
 import { type ChosenListener, chooseListener } from "../output/progress.ts";
+import {
+  backupSummary,
+  exportedLine,
+  exportingLine,
+  foundTagsLine,
+  tagDoneLine,
+} from "../output/tag-copies.ts";
 import { parseConcurrency } from "./push.ts";
 
 type Flags = Record<string, unknown>;
@@ -47,13 +53,6 @@ export function repositoryArgument(text: string): ParsedReference {
   }
   return ref;
 }
-
-/** `1.23s` or `850ms`. */
-export function formatElapsed(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(2)}s`;
-}
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** Tag-level lines: stdout with status lines, above the bars with progress, nowhere for json. */
 export function tagLineWriter(console: Console, format: OutputFormat, chosen: ChosenListener) {
@@ -135,7 +134,7 @@ async function runBackup(text: string, flags: Flags, console: Console): Promise<
   const name = referenceName(ref);
   const chosen = chooseListener({
     console,
-    verb: "copy",
+    verb: "backup",
     format,
     noTty: flags.tty === false,
     debug: Boolean(flags.debug),
@@ -144,18 +143,16 @@ async function runBackup(text: string, flags: Flags, console: Console): Promise<
   const onEvent = (event: TagEvent): void => {
     switch (event.type) {
       case "tags":
-        line(`Found ${plural(event.tags.length, "tag")} in ${name}: ${event.tags.join(", ")}`);
+        line(foundTagsLine(event.tags, name));
         break;
       case "tag-done":
-        line(
-          `${dryRun ? "Would back up" : "Backed up"} tag ${event.copy.tag} (${shortDigest(event.copy.desc.digest)}) with ${plural(event.copy.referrers, "referrer")}`,
-        );
+        line(tagDoneLine("pull", event.copy.tag, event.copy.referrers, dryRun));
         break;
       case "tar-start":
-        line(`Exporting to ${event.path}`);
+        line(exportingLine(event.path));
         break;
       case "tar-done":
-        line(`Exported to ${event.path} (${event.size} bytes)`);
+        line(exportedLine(event.path, event.size));
         break;
     }
   };
@@ -177,10 +174,5 @@ async function runBackup(text: string, flags: Flags, console: Console): Promise<
     console.out(renderJson(tagCopiesJson(result, { source: name, output, format: result.format }, name)));
     return;
   }
-  const count = plural(result.copies.length, "tag");
-  console.out(
-    dryRun
-      ? `Dry run: would back up ${count} from ${name} to ${output}; nothing was written\n`
-      : `Backed up ${count} from ${name} to ${output} in ${formatElapsed(performance.now() - started)}\n`,
-  );
+  console.out(`${backupSummary(result.copies.length, name, output, performance.now() - started, dryRun)}\n`);
 }

@@ -5,16 +5,15 @@
 import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { SkiffError } from "../../errors.ts";
-import { shortDigest } from "../../oci/digest.ts";
 import { referenceName } from "../../oci/reference.ts";
 import type { TagEvent } from "../../ops/backup.ts";
 import type { Console } from "../io.ts";
 import { addCommonOptions, addFormatOption, addRemoteOptions, openOptions } from "../options.ts";
 import { parseFormat, renderJson } from "../output/format.ts";
 import { chooseListener } from "../output/progress.ts";
+import { foundTagsLine, loadedArchiveLine, restoreSummary, tagDoneLine } from "../output/tag-copies.ts";
 import {
   addReferrerOptions,
-  formatElapsed,
   referrersFlag,
   repositoryArgument,
   tagCopiesJson,
@@ -23,8 +22,6 @@ import {
 import { parseConcurrency } from "./push.ts";
 
 type Flags = Record<string, unknown>;
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 export function registerRestore(command: Command, console: Console): void {
   command
@@ -73,7 +70,7 @@ async function runRestore(text: string, flags: Flags, console: Console): Promise
   const name = referenceName(ref);
   const chosen = chooseListener({
     console,
-    verb: "copy",
+    verb: "restore",
     format,
     noTty: flags.tty === false,
     debug: Boolean(flags.debug),
@@ -81,15 +78,13 @@ async function runRestore(text: string, flags: Flags, console: Console): Promise
   const line = tagLineWriter(console, format, chosen);
   if (!source.writable) {
     const info = await stat(input);
-    line(`Loaded backup archive: ${input} (${info.size} bytes)`);
+    line(loadedArchiveLine(input, info.size));
   }
   const onEvent = (event: TagEvent): void => {
     if (event.type === "tags") {
-      line(`Found ${plural(event.tags.length, "tag")} in the backup: ${event.tags.join(", ")}`);
+      line(foundTagsLine(event.tags, "the backup"));
     } else if (event.type === "tag-done") {
-      line(
-        `${dryRun ? "Would push" : "Pushed"} tag ${event.copy.tag} (${shortDigest(event.copy.desc.digest)}) and ${plural(event.copy.referrers, "referrer")}`,
-      );
+      line(tagDoneLine("push", event.copy.tag, event.copy.referrers, dryRun));
     }
   };
   const started = performance.now();
@@ -110,10 +105,5 @@ async function runRestore(text: string, flags: Flags, console: Console): Promise
     console.out(renderJson(tagCopiesJson(result, { input, destination: name }, name)));
     return;
   }
-  const count = plural(result.copies.length, "tag");
-  console.out(
-    dryRun
-      ? `Dry run: would restore ${count} from ${input} to ${name}; nothing was pushed\n`
-      : `Restored ${count} from ${input} to ${name} in ${formatElapsed(performance.now() - started)}\n`,
-  );
+  console.out(`${restoreSummary(result.copies.length, name, performance.now() - started, dryRun)}\n`);
 }

@@ -290,6 +290,9 @@ export function progressRenderer(options: ProgressOptions): ProgressRenderer {
       case "skip":
         setState(rowFor(event.desc, "skipped", prompts[event.reason]), "skipped", prompts[event.reason]);
         break;
+      case "duplicate":
+        // The row of that digest already shows the copy of its content.
+        break;
       case "restored": {
         const row = rowFor(event.desc, "done", prompts.restored);
         if (row.state !== "done") row.bytes = Math.max(0, event.desc.size - row.offset);

@@ -11,7 +11,7 @@ import type { Console } from "../io.ts";
 import { printable } from "./printable.ts";
 
 /** The verbs whose transfers have their own words: attach and index commands use `push`. */
-export type Verb = "push" | "pull" | "copy";
+export type Verb = "push" | "pull" | "copy" | "backup" | "restore";
 
 /** The words each verb uses for each kind of event. */
 export interface Prompts {
@@ -23,50 +23,43 @@ export interface Prompts {
   restored: string;
   resumed: string;
   failed: string;
+  /** A layer whose bytes were copied under another title (pull restores those files instead: none). */
+  duplicate?: string;
+  /** Column the prompts are padded to; default: the longest transfer word. */
+  width?: number;
 }
 
-/** ORAS's prompts: push Uploading/Uploaded/Exists/Skipped, pull Downloading/Downloaded/Skipped/Restored, copy Copying/Copied/Exists/Mounted. */
-export const PROMPTS: Readonly<Record<Verb, Readonly<Prompts>>> = {
-  push: {
-    start: "Uploading",
-    done: "Uploaded",
+/**
+ * ORAS's prompts: push Uploading/Uploaded/Exists/Skipped, pull Downloading/Downloaded/Skipped/Restored,
+ * copy Copying/Copied/Exists/Mounted, backup Pulling/Pulled, restore Pushing/Pushed.
+ */
+export const PROMPTS: Readonly<Record<Verb, Readonly<Prompts>>> = (() => {
+  const common = {
     exists: "Exists",
     skipped: "Skipped",
     mounted: "Mounted",
     restored: "Restored",
     resumed: "Resuming",
     failed: "Failed",
-  },
-  pull: {
-    start: "Downloading",
-    done: "Downloaded",
+  };
+  return {
+    // ORAS's push reports a second title of uploaded bytes as already there.
+    push: { ...common, start: "Uploading", done: "Uploaded", duplicate: "Exists" },
     // ORAS's pull has no "Exists": content already there is skipped.
-    exists: "Skipped",
-    skipped: "Skipped",
-    mounted: "Skipped",
-    restored: "Restored",
-    resumed: "Resuming",
-    failed: "Failed",
-  },
-  copy: {
-    start: "Copying",
-    done: "Copied",
-    exists: "Exists",
-    skipped: "Skipped",
-    mounted: "Mounted",
-    restored: "Restored",
-    resumed: "Resuming",
-    failed: "Failed",
-  },
-};
+    pull: { ...common, start: "Downloading", done: "Downloaded", exists: "Skipped", mounted: "Skipped" },
+    copy: { ...common, start: "Copying", done: "Copied", duplicate: "Skipped" },
+    backup: { ...common, start: "Pulling", done: "Pulled", duplicate: "Skipped", width: 9 },
+    restore: { ...common, start: "Pushing", done: "Pushed", duplicate: "Skipped", width: 9 },
+  };
+})();
 
 /**
- * The column width prompts are padded to, so digests line up: the longest of the verb's
- * transfer words (push 9, pull 11, copy 7), as ORAS does.
+ * The column width prompts are padded to, so digests line up, as ORAS does: the longest of the
+ * verb's transfer words (push 9, pull 11, copy 7), 9 for backup and restore.
  */
 export function promptWidth(verb: Verb): number {
   const p = PROMPTS[verb];
-  return Math.max(...[p.start, p.done, p.exists, p.skipped, p.mounted].map((word) => word.length));
+  return p.width ?? Math.max(...[p.start, p.done, p.exists, p.skipped, p.mounted].map((word) => word.length));
 }
 
 /** What a status line calls a blob: its title annotation, else its media type; made printable (titles come from whoever pushed). */
@@ -84,6 +77,8 @@ export function eventPrompt(verb: Verb, event: TransferEvent): string | undefine
       return p.done;
     case "skip":
       return p[event.reason];
+    case "duplicate":
+      return p.duplicate;
     case "restored":
       return p.restored;
     case "resumed":
