@@ -8,7 +8,7 @@ import type { Fetcher, Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { isIndex } from "../oci/manifest.ts";
-import { isIndexMediaType, MediaType } from "../oci/media-types.ts";
+import { emptyJson, isIndexMediaType } from "../oci/media-types.ts";
 import type { Platform } from "../oci/platform.ts";
 import type { Reference } from "../oci/reference.ts";
 import { copyGraph } from "./copy-graph.ts";
@@ -65,9 +65,14 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
     );
   }
   const skipped: Descriptor[] = [];
-  // Status lines are about files: manifests and dropped configs are walked silently.
+  // ORAS's lines: a manifest is Downloading and Processing when read (below), Downloaded after its
+  // files; files are Downloading/Downloaded, Restored or Skipped; nothing else is reported.
   const forward: Listener = (event) => {
-    if (event.type === "skip" || event.type === "restored" || output.isPlanned(event.desc)) listener(event);
+    if (isWalkable(event.desc)) {
+      if (event.type === "done") listener(event);
+    } else if (event.type === "skip" || event.type === "restored" || output.isPlanned(event.desc)) {
+      listener(event);
+    }
   };
   const depth = new Map<string, number>([[resolved.desc.digest, 0]]);
   await copyGraph(source, output, resolved.desc, {
@@ -76,6 +81,8 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
     includeSubject: options.includeSubject ?? false,
     sourceName: `${source.kind} ${source.name}`,
     selectChildren: async (parent, children) => {
+      listener({ type: "start", desc: parent });
+      listener({ type: "status", prompt: "Processing", desc: parent });
       const level = (depth.get(parent.digest) ?? 0) + 1;
       if (level > MAX_INDEX_DEPTH) {
         throw new SkiffError(
@@ -95,7 +102,7 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
         if (titleOf(child) !== undefined) {
           await output.plan(child);
           kept.push(child);
-        } else if (child.mediaType !== MediaType.ociEmpty && !isConfigOf(parent, child, children)) {
+        } else if (!isEmptyJson(child)) {
           skipped.push(child);
           forward({ type: "skip", desc: child, reason: "skipped" });
         }
@@ -106,9 +113,9 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
   return { resolved, files: output.written, skipped };
 }
 
-// The config is the first child of an image manifest; an untitled config is dropped silently.
-function isConfigOf(parent: Descriptor, child: Descriptor, children: Descriptor[]): boolean {
-  return !isIndexMediaType(parent.mediaType) && children[0] === child;
+// `{}` (an empty config or layer) is left out silently; any other untitled blob is a skipped layer, as in ORAS.
+function isEmptyJson(desc: Descriptor): boolean {
+  return desc.digest === emptyJson.digest && desc.size === emptyJson.size;
 }
 
 async function checkTitleClashes(

@@ -151,6 +151,50 @@ describe("status lines as ORAS's suite counts them", () => {
     expect(fetched.code).toBe(0);
   });
 
+  test("pull: manifests are Downloading, Processing, Downloaded; the twin layer Restored; `{}` config unreported", async () => {
+    const stdout = await ok(["pull", "--no-tty", "-o", join(work, "pulled"), `${host}/src:v1`]);
+    expect(endedNodes(stdout, "pull")).toEqual(
+      [
+        `${FOO} foo1`,
+        `${FOO} foo2`,
+        `${BAR} bar`,
+        `${short(manifest)} application/vnd.oci.image.manifest.v1+json`,
+      ].sort(),
+    );
+    expect(stdout).toMatch(
+      new RegExp(`^Downloading ${short(manifest)} .*\nProcessing  ${short(manifest)} `, "m"),
+    );
+    expect(stdout).not.toContain("Skipped pulling layers");
+  });
+
+  test("pull: an untitled config that is not `{}` is Skipped, and ORAS's hint names skiff copy", async () => {
+    writeFileSync(join(work, "image-config.json"), '{"os":"linux","architecture":"amd64"}');
+    await ok([
+      "push",
+      `${host}/configured:v1`,
+      "--config",
+      "image-config.json:application/vnd.oci.image.config.v1+json",
+      "bar",
+    ]);
+    const stdout = await ok(["pull", "--no-tty", "-o", join(work, "pulled-config"), `${host}/configured:v1`]);
+    const ended = endedNodes(stdout, "pull");
+    expect(ended.filter((node) => node.endsWith("application/vnd.oci.image.config.v1+json")).length).toBe(1);
+    expect(stdout).toMatch(/^Skipped {5}[0-9a-f]{12} application\/vnd\.oci\.image\.config\.v1\+json$/m);
+    expect(stdout).toContain(
+      `Skipped pulling layers without file name in "org.opencontainers.image.title"\n` +
+        `Use 'skiff copy ${host}/configured:v1 --to-oci-layout <layout-dir>' to pull all layers.\n`,
+    );
+    const json = await ok([
+      "pull",
+      "--format",
+      "json",
+      "-o",
+      join(work, "pulled-json"),
+      `${host}/configured:v1`,
+    ]);
+    expect(json).not.toContain("Skipped pulling layers");
+  });
+
   test("backup and restore: Pulling/Pulled and Pushing/Pushed, each node once, ORAS's summary lines", async () => {
     const out = join(work, "backup");
     const backedUp = await ok(["backup", "--no-tty", "--output", out, `${host}/src:v1`]);

@@ -4,7 +4,7 @@
  * and durations of backup and restore.
  */
 import { describe, expect, test } from "bun:test";
-import { promptWidth, statusLine } from "../../src/cli/output/status.ts";
+import { promptWidth, skippedLayersHint, statusLine } from "../../src/cli/output/status.ts";
 import {
   backupSummary,
   exportedLine,
@@ -43,6 +43,15 @@ describe("prompts", () => {
     expect(statusLine("restore", event)).toBe("Skipped   2c26b46b68ff foo2");
     expect(statusLine("push", event)).toBe("Exists    2c26b46b68ff foo2");
     expect(statusLine("pull", event)).toBeUndefined();
+  });
+});
+
+describe("pull", () => {
+  test("the hint after untitled layers: ORAS's first line, skiff's command in the second", () => {
+    expect(skippedLayersHint("localhost:5000/app:v1")).toBe(
+      'Skipped pulling layers without file name in "org.opencontainers.image.title"\n' +
+        "Use 'skiff copy localhost:5000/app:v1 --to-oci-layout <layout-dir>' to pull all layers.\n",
+    );
   });
 });
 

@@ -14,7 +14,7 @@ import {
 } from "../options.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
 import { chooseListener } from "../output/progress.ts";
-import { pulledLines } from "../output/status.ts";
+import { pulledLines, skippedLayersHint } from "../output/status.ts";
 
 type Flags = Record<string, unknown>;
 
@@ -125,10 +125,9 @@ async function runPull(text: string, flags: Flags, console: Console): Promise<vo
   } finally {
     chosen.finish();
   }
-  if (result.skipped.length > 0) {
-    chosen.warn(
-      `Skipped ${result.skipped.length} layer${result.skipped.length > 1 ? "s" : ""} without an org.opencontainers.image.title annotation; fetch ${result.skipped.length > 1 ? "them" : "it"} with \`skiff blob fetch\``,
-    );
+  if (result.skipped.length > 0 && format.kind === "text") {
+    const typed = ref.kind === "layout" ? `oci-layout://${formatReference(ref)}` : formatReference(ref);
+    console.out(skippedLayersHint(typed));
   }
   const name = referenceName(ref);
   const json = {

@@ -138,6 +138,17 @@ export function pulledLines(source: Shown, digest: string): string {
   return `Pulled ${describeTarget(source.ref, source.text)}\nDigest: ${digest}\n`;
 }
 
+/**
+ * ORAS's two lines after a pull that left untitled layers out (its first line word for word, for
+ * scripts), naming the skiff command that copies every layer. `reference` as the user can type it.
+ */
+export function skippedLayersHint(reference: string): string {
+  return (
+    `Skipped pulling layers without file name in "${Annotation.title}"\n` +
+    `Use 'skiff copy ${printable(reference)} --to-oci-layout <layout-dir>' to pull all layers.\n`
+  );
+}
+
 /** `Copied [a] x => [b] y` and `Digest: sha256:...`, each with a newline. */
 export function copiedLines(source: Shown, destination: Shown, digest: string): string {
   return (
