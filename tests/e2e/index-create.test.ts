@@ -105,7 +105,8 @@ describe("index create on a registry", () => {
     const json = JSON.parse(result.stdout);
     expect(json.reference).toBe(`${host}/app@${json.digest}`);
     expect(json.mediaType).toBe(MT.index);
-    expect(json.referenceAsTags).toEqual([`${host}/app:v1`, `${host}/app:latest`]);
+    // Sorted, as ORAS sorts them.
+    expect(json.referenceAsTags).toEqual([`${host}/app:latest`, `${host}/app:v1`]);
     for (const tag of ["v1", "latest"]) expect((await manifest("app", tag))?.digest).toBe(json.digest);
     const index = (await manifest("app", "v1"))!.json;
     expect(index.manifests.map((m) => [m.digest, m.platform])).toEqual([

@@ -132,10 +132,14 @@ async function runPull(text: string, flags: Flags, console: Console): Promise<vo
   const name = referenceName(ref);
   const json = {
     reference: `${name}@${result.resolved.desc.digest}`,
-    files: result.files.map((file) => ({
-      path: file.path,
-      ...descriptorJson(`${name}@${file.desc.digest}`, file.desc),
-    })),
+    // ORAS writes null, not [], when no file was pulled.
+    files:
+      result.files.length === 0
+        ? null
+        : result.files.map((file) => ({
+            path: file.path,
+            ...descriptorJson(`${name}@${file.desc.digest}`, file.desc),
+          })),
   };
   if (writeResult(console, format, json)) return;
   console.out(pulledLines({ ref, text: formatReference(ref) }, result.resolved.desc.digest));

@@ -18,7 +18,7 @@ import {
 } from "../options.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
 import { chooseListener } from "../output/progress.ts";
-import { pushedLines } from "../output/status.ts";
+import { pushedLines, pushedTarget } from "../output/status.ts";
 
 type Flags = Record<string, unknown>;
 
@@ -97,11 +97,11 @@ export function pinnedName(ref: Reference, digest: string): string {
   return `${referenceName(ref)}@${digest}`;
 }
 
-/** The result of push in JSON and templates (ORAS keys, plus `referenceAsTags`). */
+/** The result of push in JSON and templates (ORAS keys, plus `referenceAsTags`, sorted as ORAS sorts them). */
 export function pushResultJson(ref: Reference, desc: Descriptor, tags: string[]): Record<string, unknown> {
   const name = referenceName(ref);
   return descriptorJson(pinnedName(ref, desc.digest), desc, {
-    referenceAsTags: tags.map((tag) => `${name}:${tag}`),
+    referenceAsTags: [...tags].sort().map((tag) => `${name}:${tag}`),
   });
 }
 
@@ -210,8 +210,9 @@ async function runPush(
   }
   await exportManifest(flags.exportManifest as string | undefined, result.bytes);
   if (writeResult(console, format, pushResultJson(ref, result.desc, result.tags))) return;
-  // ORAS shows the destination as given; without a tag, the digest pins it.
-  const name = referenceName(ref);
-  const text = ref.tags.length > 0 ? `${name}:${ref.tags.join(",")}` : `${name}@${result.desc.digest}`;
-  console.out(pushedLines({ ref, text }, result.desc.digest, result.desc.artifactType));
+  console.out(
+    pushedLines(pushedTarget(ref, ref.tags), result.desc.digest, result.desc.artifactType, {
+      tags: ref.tags.slice(1),
+    }),
+  );
 }

@@ -1,8 +1,12 @@
-/** What `blob delete` and `manifest delete` print, ORAS's way, for each outcome of a delete. */
+/**
+ * What `blob delete` and `manifest delete` print, ORAS's way, for each outcome of a delete:
+ * `Deleted [registry] REF`, `Missing REF`, or the descriptor. `kind` says where REF is.
+ */
 import { SkiffError } from "../../errors.ts";
+import type { Reference } from "../../oci/reference.ts";
 import type { DeleteResult } from "../../ops/delete.ts";
-import { jsonText, plainDescriptor } from "../commands/manifest/fetch.ts";
 import type { Console } from "../io.ts";
+import { descriptorText, plainDescriptor } from "./descriptor.ts";
 
 export function printDeletion(
   console: Console,
@@ -10,6 +14,7 @@ export function printDeletion(
   what: "blob" | "manifest",
   result: DeleteResult,
   flags: { force?: unknown; descriptor?: unknown; pretty?: unknown },
+  kind: Reference["kind"] = "registry",
 ): void {
   if (result.outcome === "missing") {
     // With --force a missing target is what the script wanted anyway.
@@ -24,8 +29,8 @@ export function printDeletion(
     return;
   }
   if (flags.descriptor) {
-    console.out(jsonText(plainDescriptor(result.desc), Boolean(flags.pretty)));
+    console.out(descriptorText(plainDescriptor(result.desc), Boolean(flags.pretty)));
     return;
   }
-  console.out(`Deleted ${text}\n`);
+  console.out(`Deleted [${kind === "registry" ? "registry" : "oci-layout"}] ${text}\n`);
 }

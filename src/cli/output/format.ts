@@ -5,6 +5,7 @@
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import type { Console } from "../io.ts";
+import { goJson, sortedMap } from "./go-json.ts";
 import { parseTemplate, type Template } from "./template.ts";
 
 /** The names `--format` accepts; a command says which of them it supports. */
@@ -94,9 +95,9 @@ export function isStructured(format: OutputFormat): boolean {
   return format.kind === "json" || format.kind === "go-template";
 }
 
-/** `value` as 2-space indented JSON with a final newline, like ORAS. */
+/** `value` as 2-space indented JSON with a final newline, escaped as ORAS (Go) escapes it. */
 export function renderJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  return `${goJson(value, true)}\n`;
 }
 
 /**
@@ -130,7 +131,7 @@ export interface DescriptorJson {
 
 /**
  * The JSON of a descriptor in ORAS's key order: `reference`, `mediaType`, `digest`, `size`,
- * `annotations` (only when there are some), `artifactType` (only when set), then `extra` in its
+ * `annotations` (only when there are some, keys sorted), `artifactType` (only when set), then `extra` in its
  * own order (e.g. `referenceAsTags`). `reference` is `repo@digest` or `layoutPath@digest`.
  * Extra keys never override the descriptor's own.
  */
@@ -145,7 +146,8 @@ export function descriptorJson(
     digest: desc.digest,
     size: desc.size,
   };
-  if (desc.annotations && Object.keys(desc.annotations).length > 0) out.annotations = { ...desc.annotations };
+  if (desc.annotations && Object.keys(desc.annotations).length > 0)
+    out.annotations = sortedMap(desc.annotations);
   if (desc.artifactType) out.artifactType = desc.artifactType;
   for (const [key, value] of Object.entries(extra)) {
     if (!(key in out) && value !== undefined) out[key] = value;

@@ -5,6 +5,7 @@
  */
 import process from "node:process";
 import type { Descriptor } from "../../oci/descriptor.ts";
+import { isManifestMediaType } from "../../oci/media-types.ts";
 import { ignoreEvents, type Listener, type TransferEvent } from "../../ops/events.ts";
 import type { Console } from "../io.ts";
 import { type FormatName, isStructured, type OutputFormat } from "./format.ts";
@@ -498,6 +499,13 @@ export function progressRenderer(options: ProgressOptions): ProgressRenderer {
   };
 }
 
+/** A pull's bars are its files: the manifests it walks get status lines, not rows. */
+function filesOnly(listener: Listener): Listener {
+  return (event) => {
+    if (!isManifestMediaType(event.desc.mediaType)) listener(event);
+  };
+}
+
 /** What {@link chooseListener} picked, and how to end it. */
 export interface ChosenListener {
   mode: "progress" | "status" | "quiet";
@@ -547,7 +555,7 @@ export function chooseListener(options: ChooseListenerOptions): ChosenListener {
     });
     return {
       mode: "progress",
-      listener: renderer.listener,
+      listener: options.verb === "pull" ? filesOnly(renderer.listener) : renderer.listener,
       finish: renderer.finish,
       warn: renderer.printAbove,
     };

@@ -110,6 +110,13 @@ export function statusListener(write: (text: string) => void, verb: Verb): Liste
   };
 }
 
+/** `listener` without the free-form `status` events, for commands that word those lines themselves. */
+export function transfersOnly(listener: Listener): Listener {
+  return (event) => {
+    if (event.type !== "status") listener(event);
+  };
+}
+
 /** Status lines on the console's stdout. */
 export function consoleStatusListener(console: Console, verb: Verb): Listener {
   return statusListener((text) => console.out(text), verb);
@@ -126,11 +133,38 @@ export interface Shown {
   text?: string;
 }
 
-/** `Pushed [registry] ref`, `ArtifactType: T` (when given), `Digest: sha256:...`, each with a newline. */
-export function pushedLines(target: Shown, digest: string, artifactType?: string): string {
-  let out = `Pushed ${describeTarget(target.ref, target.text)}\n`;
+/** How ORAS words the `Pushed` line of a command. */
+export interface PushedStyle {
+  /** Tags set after the first (shown in the `Pushed` line): one `Tagged TAG` line each. */
+  tags?: readonly string[];
+  /** `Pushed: [registry] ...`, as `blob push` and `manifest push` say it. */
+  colon?: boolean;
+  /** `Pushed    [registry] ...`, aligned with the status lines, as `manifest index` says it. */
+  padded?: boolean;
+}
+
+/**
+ * `Pushed [registry] ref`, `Tagged TAG` for each further tag, `ArtifactType: T` (when given),
+ * `Digest: sha256:...`, each with a newline.
+ */
+export function pushedLines(
+  target: Shown,
+  digest: string,
+  artifactType?: string,
+  style: PushedStyle = {},
+): string {
+  const word = style.colon ? "Pushed:" : style.padded ? "Pushed".padEnd(promptWidth("push")) : "Pushed";
+  let out = `${word} ${describeTarget(target.ref, target.text)}\n`;
+  for (const tag of style.tags ?? []) out += `Tagged ${printable(tag)}\n`;
   if (artifactType) out += `ArtifactType: ${artifactType}\n`;
   return `${out}Digest: ${digest}\n`;
+}
+
+/** The destination as ORAS shows it in `Pushed`: as typed, with only the first of its `tags`. */
+export function pushedTarget(ref: Reference, tags: readonly string[]): Shown {
+  const name = ref.kind === "registry" ? `${ref.registry}/${ref.repository}` : ref.path;
+  const first = tags[0];
+  return { ref, text: first ? `${name}:${first}` : ref.digest ? `${name}@${ref.digest}` : name };
 }
 
 /** `Pulled [registry|oci-layout] ref` and `Digest: sha256:...`, each with a newline. */

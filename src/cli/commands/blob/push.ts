@@ -101,6 +101,6 @@ Examples:
     }
     const name = referenceName(ref);
     if (writeResult(console, format, descriptorJson(`${name}@${result.desc.digest}`, result.desc))) return;
-    console.out(pushedLines({ ref, text: name }, result.desc.digest));
+    console.out(pushedLines({ ref, text: name }, result.desc.digest, undefined, { colon: true }));
   });
 }

@@ -2,7 +2,6 @@ import { rename, rm, writeFile } from "node:fs/promises";
 import process from "node:process";
 import type { Command } from "commander";
 import { SkiffError } from "../../../errors.ts";
-import type { Descriptor } from "../../../oci/descriptor.ts";
 import { referenceName } from "../../../oci/reference.ts";
 import type { Console } from "../../io.ts";
 import {
@@ -15,23 +14,14 @@ import {
   platformFlag,
   referenceArgument,
 } from "../../options.ts";
+import { descriptorText, plainDescriptor, shownDescriptor } from "../../output/descriptor.ts";
 import { descriptorJson, parseFormat, writeResult } from "../../output/format.ts";
+import { sortedDeep } from "../../output/go-json.ts";
 
 type Flags = Record<string, unknown>;
 
-/** The descriptor as `--descriptor` prints it: the OCI fields only. */
-export function plainDescriptor(desc: Descriptor): Record<string, unknown> {
-  const out: Record<string, unknown> = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  if (desc.annotations && Object.keys(desc.annotations).length > 0) out.annotations = desc.annotations;
-  if (desc.platform) out.platform = desc.platform;
-  if (desc.artifactType) out.artifactType = desc.artifactType;
-  return out;
-}
-
-/** JSON text, indented with `--pretty`. */
-export function jsonText(value: unknown, pretty: boolean): string {
-  return pretty ? `${JSON.stringify(value, null, 2)}\n` : `${JSON.stringify(value)}\n`;
-}
+// `--descriptor` output lives with the other output shapes; these names stay for the commands using them.
+export { descriptorText as jsonText, plainDescriptor } from "../../output/descriptor.ts";
 
 /** Writes bytes to a file via a temporary name, so a failure never leaves half a file. */
 export async function writeOutputFile(path: string, bytes: Uint8Array): Promise<void> {
@@ -91,23 +81,26 @@ Examples:
     const ref = referenceArgument(text, flags);
     const target = await openTarget(ref, openOptions(flags, "", console));
     const platform = platformFlag(flags);
-    const { desc } = await resolveReference(target, ref, platform ? { platform } : {});
+    const resolved = await resolveReference(target, ref, platform ? { platform } : {});
+    const { desc } = resolved;
+    const shown = shownDescriptor(ref, desc, resolved.root);
     const pretty = Boolean(flags.pretty);
     const output = flags.output as string | undefined;
     if (flags.descriptor && output === undefined) {
-      if (writeResult(console, format, descriptorJson(`${referenceName(ref)}@${desc.digest}`, desc))) return;
-      console.out(jsonText(plainDescriptor(desc), pretty));
+      if (writeResult(console, format, descriptorJson(`${referenceName(ref)}@${desc.digest}`, shown))) return;
+      console.out(descriptorText(plainDescriptor(shown), pretty));
       return;
     }
     const { bytes } = await fetchManifest(target, desc, `${ref.kind} ${referenceName(ref)}`);
     if (output !== undefined && output !== "-") {
       await writeOutputFile(output, bytes);
-      if (flags.descriptor) console.out(jsonText(plainDescriptor(desc), pretty));
+      if (flags.descriptor) console.out(descriptorText(plainDescriptor(shown), pretty));
       return;
     }
-    const content = JSON.parse(new TextDecoder().decode(bytes));
+    // ORAS reads the manifest into a map: its keys come out sorted.
+    const content = sortedDeep(JSON.parse(new TextDecoder().decode(bytes)));
     if (
-      writeResult(console, format, descriptorJson(`${referenceName(ref)}@${desc.digest}`, desc, { content }))
+      writeResult(console, format, descriptorJson(`${referenceName(ref)}@${desc.digest}`, shown, { content }))
     ) {
       return;
     }

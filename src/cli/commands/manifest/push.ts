@@ -14,7 +14,8 @@ import {
   referenceArgument,
 } from "../../options.ts";
 import { descriptorJson, parseFormat, writeResult } from "../../output/format.ts";
-import { pushedLines } from "../../output/status.ts";
+import { chooseListener } from "../../output/progress.ts";
+import { pushedLines, pushedTarget, transfersOnly } from "../../output/status.ts";
 import { jsonText, plainDescriptor } from "./fetch.ts";
 
 type Flags = Record<string, unknown>;
@@ -83,22 +84,38 @@ Examples:
     const ref = referenceArgument(text, flags, "", true);
     const bytes = await readManifestInput(file);
     const target = await openTarget(ref, openOptions(flags, "", console, true));
-    const options: Parameters<typeof pushManifestBytes>[3] = { tags: ref.tags };
+    // ORAS's lines: Uploading/Uploaded (or Exists) here, the tags after `Pushed:`.
+    const chosen = chooseListener({
+      console,
+      verb: "push",
+      format,
+      noTty: flags.tty === false,
+      debug: Boolean(flags.debug),
+      outputToStdout: Boolean(flags.descriptor),
+    });
+    const options: Parameters<typeof pushManifestBytes>[3] = {
+      tags: ref.tags,
+      listener: transfersOnly(chosen.listener),
+    };
     if (flags.mediaType !== undefined) options.mediaType = flags.mediaType as string;
     if (ref.digest) options.expectedDigest = ref.digest;
-    const result = await pushManifestBytes(
-      target,
-      bytes,
-      file === "-" ? "the manifest on stdin" : file,
-      options,
-    );
+    let result: Awaited<ReturnType<typeof pushManifestBytes>>;
+    try {
+      result = await pushManifestBytes(target, bytes, file === "-" ? "the manifest on stdin" : file, options);
+    } finally {
+      chosen.finish();
+    }
     if (flags.descriptor) {
       console.out(jsonText(plainDescriptor(result.desc), Boolean(flags.pretty)));
       return;
     }
     const name = referenceName(ref);
     if (writeResult(console, format, descriptorJson(`${name}@${result.desc.digest}`, result.desc))) return;
-    const shown = ref.tags.length > 0 ? `${name}:${ref.tags.join(",")}` : `${name}@${result.desc.digest}`;
-    console.out(pushedLines({ ref, text: shown }, result.desc.digest));
+    console.out(
+      pushedLines(pushedTarget(ref, ref.tags), result.desc.digest, undefined, {
+        colon: true,
+        tags: ref.tags.slice(1),
+      }),
+    );
   });
 }
