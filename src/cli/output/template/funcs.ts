@@ -1,23 +1,16 @@
-/** The functions templates may call: Go's built-ins, JSON, and (sprig.ts) the Sprig subset. */
-import { encoder, formatValue, isMap, sprint, sprintf, toJson, truthy, typeName } from "./values.ts";
+/**
+ * The functions templates may call: Go's text/template built-ins, JSON as ORAS's templates write
+ * it (Sprig's toJson: Go's encoder, keys sorted), and the Sprig subset of sprig-*.ts. ORAS gives
+ * its templates Sprig's TxtFuncMap, so CI templates use these names and argument orders.
+ */
+import { goJson, sortedDeep } from "../go-json.ts";
+import { CallError, type Func, functionTable, isNil, wantString } from "./calls.ts";
+import { SPRIG_LISTS } from "./sprig-lists.ts";
+import { SPRIG_MISC } from "./sprig-misc.ts";
+import { SPRIG_STRINGS } from "./sprig-strings.ts";
+import { encoder, formatValue, isMap, sprint, sprintf, truthy, typeName } from "./values.ts";
 
-export class CallError extends Error {}
-
-export function wantString(value: unknown, what = "value"): string {
-  if (typeof value === "string") return value;
-  throw new CallError(`wrong type for ${what}; expected string; got ${typeName(value)}`);
-}
-
-export function arity(name: string, args: unknown[], min: number, max = min): void {
-  if (args.length < min || args.length > max) {
-    const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-    throw new CallError(`wrong number of args for ${name}: want ${want} got ${args.length}`);
-  }
-}
-
-export function isNil(value: unknown): boolean {
-  return value === undefined || value === null;
-}
+export { CallError, type Func, isNil } from "./calls.ts";
 
 /** Go's basic comparison: numbers with numbers, strings with strings; eq/ne also take bools and nil. */
 function compareBasic(name: string, a: unknown, b: unknown): number {
@@ -54,135 +47,116 @@ function indexInto(item: unknown, key: unknown): unknown {
   throw new CallError(`can't index item of type ${typeName(item)}`);
 }
 
-export type Func = (args: unknown[]) => unknown;
+const HTML: Record<string, string> = { "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&#39;", '"': "&#34;" };
 
-export const FUNCTIONS: Record<string, Func> = {
-  // Go built-ins.
-  index: (args) => {
-    arity("index", args, 1, Infinity);
-    return args.slice(1).reduce((item, key) => indexInto(item, key), args[0]);
-  },
-  len: (args) => {
-    arity("len", args, 1);
-    const value = args[0];
-    if (typeof value === "string") return encoder.encode(value).length;
-    if (Array.isArray(value)) return value.length;
-    if (isMap(value)) return Object.keys(value).length;
-    throw new CallError(
-      `len of ${value === undefined || value === null ? "<no value>" : `type ${typeName(value)}`}`,
-    );
-  },
-  printf: (args) => {
-    arity("printf", args, 1, Infinity);
-    return sprintf(wantString(args[0], "format"), args.slice(1));
-  },
+/** Go's template.HTMLEscapeString. */
+function htmlEscape(text: string): string {
+  return text.replace(/[<>&'"\0]/g, (c) => HTML[c] ?? "\uFFFD");
+}
+
+const JS: Record<string, string> = {
+  "\\": "\\\\",
+  "'": "\\'",
+  '"': '\\"',
+  "<": "\\u003C",
+  ">": "\\u003E",
+  "&": "\\u0026",
+  "=": "\\u003D",
+};
+
+/** Go's template.JSEscapeString. */
+function jsEscape(text: string): string {
+  let out = "";
+  for (const c of text) {
+    const code = c.codePointAt(0)!;
+    if (JS[c]) out += JS[c];
+    else if (code < 0x20) out += `\\u00${code.toString(16).toUpperCase().padStart(2, "0")}`;
+    else if (code >= 0x7f && code < 0xa0) out += `\\u${code.toString(16).toUpperCase().padStart(4, "0")}`;
+    else out += c;
+  }
+  return out;
+}
+
+/** Go's url.QueryEscape: spaces become `+`, everything but `A-Za-z0-9-_.~` is %-escaped. */
+function queryEscape(text: string): string {
+  return Array.from(encoder.encode(text), (byte) => {
+    const c = String.fromCharCode(byte);
+    if (/[A-Za-z0-9\-_.~]/.test(c)) return c;
+    if (c === " ") return "+";
+    return `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }).join("");
+}
+
+/** JSON as ORAS's toJson writes it: Go's encoder on the data as a map, so keys come sorted. */
+function toJson(value: unknown, indent = false): string {
+  return goJson(sortedDeep(isNil(value) ? null : value), indent);
+}
+
+function fromJson(text: unknown, strict: boolean): unknown {
+  try {
+    return JSON.parse(wantString(text));
+  } catch (error) {
+    if (strict) throw new CallError((error as Error).message);
+    return "";
+  }
+}
+
+const GO_BUILTINS: Record<string, Func> = {
+  ...functionTable({
+    index: [1, Infinity, (item: unknown, ...keys: unknown[]) => keys.reduce(indexInto, item)],
+    len: [
+      1,
+      1,
+      (value: unknown) => {
+        if (typeof value === "string") return encoder.encode(value).length;
+        if (Array.isArray(value)) return value.length;
+        if (isMap(value)) return Object.keys(value).length;
+        throw new CallError(`len of ${isNil(value) ? "<no value>" : `type ${typeName(value)}`}`);
+      },
+    ],
+    printf: [
+      1,
+      Infinity,
+      (format: unknown, ...args: unknown[]) => sprintf(wantString(format, "format"), args),
+    ],
+    not: [1, 1, (value: unknown) => !truthy(value)],
+    // `and` and `or` are evaluated lazily by the executor; these handle plain calls.
+    and: [1, Infinity, (...args: unknown[]) => args.find((arg) => !truthy(arg)) ?? args[args.length - 1]],
+    or: [1, Infinity, (...args: unknown[]) => args.find((arg) => truthy(arg)) ?? args[args.length - 1]],
+    eq: [2, Infinity, (a: unknown, ...rest: unknown[]) => rest.some((b) => compareBasic("eq", a, b) === 0)],
+    ne: [2, 2, (a: unknown, b: unknown) => compareBasic("ne", a, b) !== 0],
+    lt: [2, 2, (a: unknown, b: unknown) => compareBasic("lt", a, b) < 0],
+    le: [2, 2, (a: unknown, b: unknown) => compareBasic("le", a, b) <= 0],
+    gt: [2, 2, (a: unknown, b: unknown) => compareBasic("gt", a, b) > 0],
+    ge: [2, 2, (a: unknown, b: unknown) => compareBasic("ge", a, b) >= 0],
+  }),
   print: (args) => sprint(args),
   println: (args) => `${args.map(formatValue).join(" ")}\n`,
-  not: (args) => {
-    arity("not", args, 1);
-    return !truthy(args[0]);
-  },
-  // `and` and `or` are evaluated lazily by the executor; these handle plain calls.
-  and: (args) => {
-    arity("and", args, 1, Infinity);
-    return args.find((arg) => !truthy(arg)) ?? args[args.length - 1];
-  },
-  or: (args) => {
-    arity("or", args, 1, Infinity);
-    return args.find((arg) => truthy(arg)) ?? args[args.length - 1];
-  },
-  eq: (args) => {
-    arity("eq", args, 2, Infinity);
-    return args.slice(1).some((arg) => compareBasic("eq", args[0], arg) === 0);
-  },
-  ne: (args) => {
-    arity("ne", args, 2);
-    return compareBasic("ne", args[0], args[1]) !== 0;
-  },
-  lt: (args) => {
-    arity("lt", args, 2);
-    return compareBasic("lt", args[0], args[1]) < 0;
-  },
-  le: (args) => {
-    arity("le", args, 2);
-    return compareBasic("le", args[0], args[1]) <= 0;
-  },
-  gt: (args) => {
-    arity("gt", args, 2);
-    return compareBasic("gt", args[0], args[1]) > 0;
-  },
-  ge: (args) => {
-    arity("ge", args, 2);
-    return compareBasic("ge", args[0], args[1]) >= 0;
-  },
-  // JSON, as in Docker (`json`) and Sprig (`toJson`, `toPrettyJson`).
-  json: (args) => {
-    arity("json", args, 1);
-    return toJson(args[0]);
-  },
-  toJson: (args) => {
-    arity("toJson", args, 1);
-    return toJson(args[0]);
-  },
-  toPrettyJson: (args) => {
-    arity("toPrettyJson", args, 1);
-    return toJson(args[0], 2);
-  },
-  // A few Sprig string helpers, with Sprig's argument order (the subject comes last, for pipelines).
-  join: (args) => {
-    arity("join", args, 2);
-    const list = args[1];
-    if (!Array.isArray(list)) throw new CallError(`join needs a list, got ${typeName(list)}`);
-    return list.map(formatValue).join(wantString(args[0], "separator"));
-  },
-  upper: (args) => {
-    arity("upper", args, 1);
-    return wantString(args[0]).toUpperCase();
-  },
-  lower: (args) => {
-    arity("lower", args, 1);
-    return wantString(args[0]).toLowerCase();
-  },
-  trim: (args) => {
-    arity("trim", args, 1);
-    return wantString(args[0]).trim();
-  },
-  trimPrefix: (args) => {
-    arity("trimPrefix", args, 2);
-    const [prefix, text] = [wantString(args[0]), wantString(args[1])];
-    return text.startsWith(prefix) ? text.slice(prefix.length) : text;
-  },
-  trimSuffix: (args) => {
-    arity("trimSuffix", args, 2);
-    const [suffix, text] = [wantString(args[0]), wantString(args[1])];
-    return suffix && text.endsWith(suffix) ? text.slice(0, -suffix.length) : text;
-  },
-  hasPrefix: (args) => {
-    arity("hasPrefix", args, 2);
-    return wantString(args[1]).startsWith(wantString(args[0]));
-  },
-  hasSuffix: (args) => {
-    arity("hasSuffix", args, 2);
-    return wantString(args[1]).endsWith(wantString(args[0]));
-  },
-  contains: (args) => {
-    arity("contains", args, 2);
-    return wantString(args[1]).includes(wantString(args[0]));
-  },
-  replace: (args) => {
-    arity("replace", args, 3);
-    return wantString(args[2]).split(wantString(args[0])).join(wantString(args[1]));
-  },
-  default: (args) => {
-    arity("default", args, 1, 2);
-    return args.length === 2 && truthy(args[1]) ? args[1] : args[0];
-  },
-  keys: (args) => {
-    arity("keys", args, 1);
-    if (!isMap(args[0])) throw new CallError(`keys needs a map, got ${typeName(args[0])}`);
-    return Object.keys(args[0]).sort();
-  },
+  html: (args) => htmlEscape(sprint(args)),
+  js: (args) => jsEscape(sprint(args)),
+  urlquery: (args) => queryEscape(sprint(args)),
+};
+
+const JSON_FUNCTIONS: Record<string, Func> = functionTable({
+  toJson: [1, 1, (value: unknown) => toJson(value)],
+  mustToJson: [1, 1, (value: unknown) => toJson(value)],
+  // Docker's name for the same thing.
+  json: [1, 1, (value: unknown) => toJson(value)],
+  toPrettyJson: [1, 1, (value: unknown) => toJson(value, true)],
+  mustToPrettyJson: [1, 1, (value: unknown) => toJson(value, true)],
+  toRawJson: [1, 1, (value: unknown) => JSON.stringify(sortedDeep(isNil(value) ? null : value))],
+  mustToRawJson: [1, 1, (value: unknown) => JSON.stringify(sortedDeep(isNil(value) ? null : value))],
+  fromJson: [1, 1, (text: unknown) => fromJson(text, false)],
+  mustFromJson: [1, 1, (text: unknown) => fromJson(text, true)],
+});
+
+export const FUNCTIONS: Record<string, Func> = {
+  ...SPRIG_STRINGS,
+  ...SPRIG_LISTS,
+  ...SPRIG_MISC,
+  ...JSON_FUNCTIONS,
+  ...GO_BUILTINS,
 };
 
 /** Names of the functions templates may call (for docs and tests). */
-export const templateFunctions: readonly string[] = Object.keys(FUNCTIONS);
+export const templateFunctions: readonly string[] = Object.keys(FUNCTIONS).sort();

@@ -49,7 +49,7 @@ export function printValue(value: unknown): string {
   return value === undefined || value === null ? "<no value>" : formatValue(value);
 }
 
-function goQuote(text: string): string {
+export function goQuote(text: string): string {
   let out = '"';
   for (const c of text) {
     const code = c.codePointAt(0)!;
@@ -201,8 +201,4 @@ export function sprint(args: unknown[]): string {
     out += formatValue(arg);
   });
   return out;
-}
-
-export function toJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value === undefined ? null : value, null, indent) ?? "null";
 }
