@@ -75,7 +75,7 @@ describe("discover output", () => {
   ];
 
   test("the tree groups referrers by artifact type (sorted), as ORAS draws it", () => {
-    expect(renderTree(`lay@${hex("0")}`, tree)).toBe(
+    expect(renderTree(`lay@${hex("0")}`, tree, false)).toBe(
       [
         `lay@${hex("0")}`,
         "├── <unknown>",
@@ -88,7 +88,8 @@ describe("discover output", () => {
         "",
       ].join("\n"),
     );
-    expect(renderTree("root", [tree[1]!], true)).toContain('[annotations]\n            └── k: "v"');
+    // Annotations as ORAS prints them: YAML, quoted only when needed.
+    expect(renderTree("root", [tree[1]!], true)).toContain("[annotations]\n            └── k: v");
     expect(renderTree("root", [])).toBe("root\n");
   });
 

@@ -14,6 +14,7 @@ import {
   platformFlag,
   referenceArgument,
 } from "../options.ts";
+import { renderTable, renderTree, TABLE_DEPRECATION } from "../output/discover.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
 import { pinnedName } from "./push.ts";
 
@@ -32,47 +33,7 @@ export function discoverJson(
   return node(subject, nodes);
 }
 
-interface TreeNode {
-  label: string;
-  children: TreeNode[];
-}
-
-/** Referrers grouped under their artifact type, as ORAS draws them; types in lexical order. */
-function toTree(nodes: ReferrerNode[], annotations: boolean): TreeNode[] {
-  const groups = new Map<string, TreeNode>();
-  for (const node of nodes) {
-    const type = node.desc.artifactType || "<unknown>";
-    let group = groups.get(type);
-    if (!group) {
-      group = { label: type, children: [] };
-      groups.set(type, group);
-    }
-    const children = toTree(node.referrers, annotations);
-    if (annotations && node.desc.annotations && Object.keys(node.desc.annotations).length > 0) {
-      const lines = Object.entries(node.desc.annotations).map(([k, v]) => ({
-        label: `${k}: ${JSON.stringify(v)}`,
-        children: [],
-      }));
-      children.unshift({ label: "[annotations]", children: lines });
-    }
-    group.children.push({ label: node.desc.digest, children });
-  }
-  return [...groups.values()].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
-}
-
-/** Draws a tree with box-drawing characters (`├── `, `└── `, `│   `). */
-export function renderTree(root: string, nodes: ReferrerNode[], annotations = false): string {
-  const lines = [root];
-  const draw = (children: TreeNode[], prefix: string): void => {
-    children.forEach((child, i) => {
-      const last = i === children.length - 1;
-      lines.push(`${prefix}${last ? "└── " : "├── "}${child.label}`);
-      draw(child.children, `${prefix}${last ? "    " : "│   "}`);
-    });
-  };
-  draw(toTree(nodes, annotations), "");
-  return `${lines.join("\n")}\n`;
-}
+export { renderTree } from "../output/discover.ts";
 
 export function registerDiscover(command: Command, console: Console): void {
   command
@@ -82,8 +43,9 @@ export function registerDiscover(command: Command, console: Console): void {
     .argument("<subject>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
     .option("--artifact-type <type>", "only referrers of this artifact type (at every level)")
     .option("--depth <n>", "levels of referrers to follow (1: direct referrers only; default: all)")
-    .option("-v, --verbose", "show annotations in the tree");
+    .option("-v, --verbose", "show annotations in the tree (the default, as in ORAS 1.3)");
   addPlatformOption(command, "discover the referrers of this platform's manifest of an index");
+  // --format table (deprecated in ORAS) is accepted but not advertised.
   addFormatOption(command, ["tree", "json", "go-template"]);
   addLayoutOptions(command);
   addRemoteOptions(command);
@@ -113,7 +75,7 @@ async function runDiscover(subjectText: string, flags: Flags, console: Console):
 
   const format = parseFormat(
     flags as { format?: string; template?: string },
-    ["tree", "json", "go-template"],
+    ["tree", "table", "json", "go-template"],
     "tree",
   );
   let depth: number | undefined;
@@ -138,5 +100,12 @@ async function runDiscover(subjectText: string, flags: Flags, console: Console):
   if (depth !== undefined) options.depth = depth;
   const nodes = await discoverReferrers(target, subject, options);
   if (writeResult(console, format, discoverJson(ref, subject, nodes))) return;
-  console.out(renderTree(pinnedName(ref, subject.digest), nodes, Boolean(flags.verbose)));
+  // As in ORAS 1.3, annotations show unless --verbose=false.
+  const verbose = flags.verbose !== false;
+  if (format.kind === "table") {
+    console.err(`${TABLE_DEPRECATION}\n`);
+    console.out(renderTable(subjectText, subject.digest, nodes, verbose));
+    return;
+  }
+  console.out(renderTree(pinnedName(ref, subject.digest), nodes, verbose));
 }

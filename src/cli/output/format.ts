@@ -9,12 +9,13 @@ import { goJson, sortedMap } from "./go-json.ts";
 import { parseTemplate, type Template } from "./template.ts";
 
 /** The names `--format` accepts; a command says which of them it supports. */
-export type FormatName = "text" | "json" | "go-template" | "tree";
+export type FormatName = "text" | "json" | "go-template" | "tree" | "table";
 
-/** A parsed `--format`: text and tree are printed by the command; json and go-template by {@link renderResult}. */
+/** A parsed `--format`: text, tree and table are printed by the command; json and go-template by {@link renderResult}. */
 export type OutputFormat =
   | { kind: "text" }
   | { kind: "tree" }
+  | { kind: "table" }
   | { kind: "json" }
   | { kind: "go-template"; template: Template };
 
@@ -27,7 +28,7 @@ export interface FormatFlags {
 /** What most commands support. */
 export const DEFAULT_FORMATS: readonly FormatName[] = ["text", "json", "go-template"];
 
-const KNOWN: readonly FormatName[] = ["text", "json", "go-template", "tree"];
+const KNOWN: readonly FormatName[] = ["text", "json", "go-template", "tree", "table"];
 
 function choices(allowed: readonly FormatName[]): string {
   return allowed.map((name) => (name === "go-template" ? "go-template=TEMPLATE" : name)).join(", ");
@@ -69,7 +70,7 @@ export function parseFormat(
     if (flags.template !== undefined) {
       throw new SkiffError("USAGE", `--template only works with --format go-template, not --format ${name}`);
     }
-    return { kind: name as "text" | "json" | "tree" };
+    return { kind: name as "text" | "json" | "tree" | "table" };
   }
   const inline = eq < 0 ? undefined : value.slice(eq + 1);
   if (inline !== undefined && flags.template !== undefined) {
