@@ -73,4 +73,18 @@ describe("discover", () => {
       `Discovered 0 artifacts referencing ${host}/app@${signature}\nDigest: ${signature}\n`,
     );
   });
+
+  test("--format json on a layout tag: the root is the index.json entry, tag annotation included", async () => {
+    const layout = join(work, "layout");
+    await ok(["cp", "-r", `${host}/app:v1`, `oci-layout://${layout}:v1`]);
+    const byTag = JSON.parse(
+      (await ok(["discover", "--format", "json", `oci-layout://${layout}:v1`])).stdout,
+    );
+    expect(byTag.annotations["org.opencontainers.image.ref.name"]).toBe("v1");
+    expect(byTag.referrers.map((r: { digest: string }) => r.digest)).toEqual([sbom]);
+    const byDigest = JSON.parse(
+      (await ok(["discover", "--format", "json", `oci-layout://${layout}@${subject}`])).stdout,
+    );
+    expect(Object.keys(byDigest)).toEqual(["reference", "mediaType", "digest", "size", "referrers"]);
+  });
 });

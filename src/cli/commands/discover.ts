@@ -14,6 +14,7 @@ import {
   platformFlag,
   referenceArgument,
 } from "../options.ts";
+import { shownDescriptor } from "../output/descriptor.ts";
 import { renderTable, renderTree, TABLE_DEPRECATION } from "../output/discover.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
 import { pinnedName } from "./push.ts";
@@ -99,7 +100,8 @@ async function runDiscover(subjectText: string, flags: Flags, console: Console):
   if (artifactType !== undefined) options.artifactType = artifactType;
   if (depth !== undefined) options.depth = depth;
   const nodes = await discoverReferrers(target, subject, options);
-  if (writeResult(console, format, discoverJson(ref, subject, nodes))) return;
+  const shown = shownDescriptor(ref, resolved.desc, resolved.root);
+  if (writeResult(console, format, discoverJson(ref, shown, nodes))) return;
   // As in ORAS 1.3, annotations show unless --verbose=false.
   const verbose = flags.verbose !== false;
   if (format.kind === "table") {
