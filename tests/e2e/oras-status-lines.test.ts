@@ -226,4 +226,60 @@ describe("status lines as ORAS's suite counts them", () => {
     expect(dry).toContain("Dry run: would push tag v1 with 1 referrer(s)\n");
     expect(dry).toContain(`Dry run complete: 1 tag(s) would be restored to "${host}/dry" (no data pushed)\n`);
   });
+
+  test("manifest index create and update: ORAS's Fetching/Fetched/Packed/Added/Removed/Updated lines", async () => {
+    const amd = JSON.parse(
+      await ok([
+        "push",
+        "--format",
+        "json",
+        "--artifact-platform",
+        "linux/amd64",
+        `${host}/multi:amd64`,
+        "bar",
+      ]),
+    ).digest as string;
+    const arm = JSON.parse(
+      await ok([
+        "push",
+        "--format",
+        "json",
+        "--artifact-platform",
+        "linux/arm64",
+        `${host}/multi:arm64`,
+        "foo1",
+      ]),
+    ).digest as string;
+    const created = (
+      await ok(["manifest", "index", "create", "--no-tty", `${host}/multi:v1,v2`, "amd64"])
+    ).split("\n");
+    expect(created[0]).toBe("Fetching  amd64");
+    expect(created[1]).toBe(`Fetched   ${amd} amd64`);
+    expect(created[2]).toMatch(/^Packed {4}[0-9a-f]{12} application\/vnd\.oci\.image\.index\.v1\+json$/);
+    expect(created[3]).toBe(`Pushed    [registry] ${host}/multi:v1`);
+    expect(created[4]).toBe("Tagged v2");
+    expect(created[5]).toMatch(/^Digest: sha256:[0-9a-f]{64}$/);
+
+    const updated = await ok([
+      "manifest",
+      "index",
+      "update",
+      "--no-tty",
+      `${host}/multi:v1`,
+      "--add",
+      "arm64",
+      "--remove",
+      amd,
+      "--tag",
+      "v3",
+    ]);
+    const lines = updated.split("\n");
+    expect(lines[0]).toBe("Fetching  v1");
+    expect(lines).toContain(`Removed   ${amd}`);
+    expect(lines).toContain(`Fetching  arm64`);
+    expect(lines).toContain(`Added     ${arm} arm64`);
+    const digest = /^Digest: (sha256:[0-9a-f]{64})$/m.exec(updated)![1]!;
+    expect(lines).toContain(`Updated   ${digest}`);
+    expect(updated).toEndWith(`Pushed    [registry] ${host}/multi:v1\nTagged v3\nDigest: ${digest}\n`);
+  });
 });

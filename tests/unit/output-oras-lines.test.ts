@@ -4,6 +4,7 @@
  * and durations of backup and restore.
  */
 import { describe, expect, test } from "bun:test";
+import { indexStatusListener } from "../../src/cli/output/index-lines.ts";
 import { promptWidth, skippedLayersHint, statusLine } from "../../src/cli/output/status.ts";
 import {
   backupSummary,
@@ -16,6 +17,7 @@ import {
   tagDoneLine,
 } from "../../src/cli/output/tag-copies.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
+import { parseReference } from "../../src/oci/reference.ts";
 
 const layer: Descriptor = {
   mediaType: "application/vnd.oci.image.layer.v1.tar",
@@ -93,5 +95,53 @@ describe("backup and restore lines", () => {
     expect(goDuration(1500)).toBe("1.5s");
     expect(goDuration(2000)).toBe("2s");
     expect(goDuration(65_100)).toBe("1m5.1s");
+  });
+});
+
+describe("manifest index lines", () => {
+  const index = { ...layer, mediaType: "application/vnd.oci.image.index.v1+json" };
+  const entry = { ...layer, mediaType: "application/vnd.oci.image.manifest.v1+json" };
+
+  test("create: sources as typed with their full digest, Packed; uploads print nothing", () => {
+    const out: string[] = [];
+    const listener = indexStatusListener(
+      (t) => out.push(t),
+      "create",
+      parseReference("localhost:5000/app:v1"),
+    );
+    listener({ type: "status", prompt: "Fetching", desc: entry, text: "linux-amd64" });
+    listener({ type: "status", prompt: "Fetched", desc: entry, text: "linux-amd64" });
+    listener({ type: "status", prompt: "Fetching", desc: entry, text: entry.digest });
+    listener({ type: "status", prompt: "Fetched", desc: entry, text: entry.digest });
+    listener({ type: "status", prompt: "Packed", desc: index, text: index.mediaType });
+    listener({ type: "start", desc: index });
+    listener({ type: "done", desc: index });
+    listener({ type: "status", prompt: "Tagged", desc: index, text: "v1" });
+    expect(out.join("")).toBe(
+      "Fetching  linux-amd64\n" +
+        `Fetched   ${entry.digest} linux-amd64\n` +
+        `Fetching  ${entry.digest}\n` +
+        `Fetched   ${entry.digest}\n` +
+        "Packed    2c26b46b68ff application/vnd.oci.image.index.v1+json\n",
+    );
+  });
+
+  test("update: the index by its tag, Removed, Added, Merged, then Updated instead of Packed", () => {
+    const out: string[] = [];
+    const ref = parseReference("localhost:5000/app:v1");
+    const listener = indexStatusListener((t) => out.push(t), "update", ref);
+    listener({ type: "status", prompt: "Fetching", desc: index, text: "localhost:5000/app:v1" });
+    listener({ type: "status", prompt: "Removed", desc: entry });
+    listener({ type: "status", prompt: "Added", desc: entry, text: "arm64" });
+    listener({ type: "status", prompt: "Merged", desc: index, text: "other" });
+    listener({ type: "status", prompt: "Updated", desc: index });
+    listener({ type: "status", prompt: "Packed", desc: index, text: index.mediaType });
+    expect(out.join("")).toBe(
+      "Fetching  v1\n" +
+        `Removed   ${entry.digest}\n` +
+        `Added     ${entry.digest} arm64\n` +
+        `Merged    ${index.digest} other\n` +
+        `Updated   ${index.digest}\n`,
+    );
   });
 });

@@ -20,6 +20,7 @@ import {
   referenceArgument,
 } from "../options.ts";
 import { type OutputFormat, parseFormat, writeResult } from "../output/format.ts";
+import { indexStatusListener } from "../output/index-lines.ts";
 import { chooseListener } from "../output/progress.ts";
 import { pushedLines } from "../output/status.ts";
 import { parseConcurrency, pushResultJson, reproducibility } from "./push.ts";
@@ -244,9 +245,12 @@ function report(
     console.out(`Digest: ${result.desc.digest}\n`);
     return;
   }
+  // ORAS: the first tag in the Pushed line, one Tagged line for each other; no ArtifactType line.
   const name = referenceName(ref);
-  const text = result.tags.length > 0 ? `${name}:${result.tags.join(",")}` : `${name}@${result.desc.digest}`;
-  console.out(pushedLines({ ref, text }, result.desc.digest, result.desc.artifactType));
+  const text = result.tags.length > 0 ? `${name}:${result.tags[0]}` : name;
+  console.out(
+    pushedLines({ ref, text }, result.desc.digest, undefined, { padded: true, tags: result.tags.slice(1) }),
+  );
 }
 
 async function runCreate(
@@ -278,6 +282,7 @@ async function runCreate(
     noTty: flags.tty === false,
     debug: Boolean(flags.debug),
     outputToStdout: output === "-",
+    statusLines: indexStatusListener((text) => console.out(text), "create", ref),
   });
   const options: Parameters<typeof createIndex>[0] = {
     target: ref,
@@ -320,6 +325,7 @@ async function runUpdate(indexText: string, flags: Flags, console: Console): Pro
     noTty: flags.tty === false,
     debug: Boolean(flags.debug),
     outputToStdout: output === "-",
+    statusLines: indexStatusListener((text) => console.out(text), "update", ref),
   });
   const options: Parameters<typeof updateIndex>[0] = {
     index: ref,

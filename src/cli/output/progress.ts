@@ -427,6 +427,8 @@ export interface ChooseListenerOptions {
   env?: Record<string, string | undefined>;
   /** Overrides for the progress renderer (tests). */
   progress?: Partial<Omit<ProgressOptions, "write" | "verb">>;
+  /** The status lines to print instead of the verb's (commands ORAS words its own way). */
+  statusLines?: Listener;
 }
 
 /**
@@ -457,7 +459,8 @@ export function chooseListener(options: ChooseListenerOptions): ChosenListener {
     };
   }
   if (!structured && !options.outputToStdout) {
-    return { mode: "status", listener: consoleStatusListener(console, options.verb), finish: () => {}, warn };
+    const listener = options.statusLines ?? consoleStatusListener(console, options.verb);
+    return { mode: "status", listener, finish: () => {}, warn };
   }
   return { mode: "quiet", listener: ignoreEvents, finish: () => {}, warn };
 }
