@@ -35,7 +35,7 @@ export interface PullOptions {
 
 export interface PullResult {
   resolved: ResolvedReference;
-  /** Files and directories written, in the order they completed. */
+  /** Files and directories written, in the order the manifests list them. */
   files: WrittenFile[];
   /** Layers that were not written because they have no title. */
   skipped: Descriptor[];
@@ -65,6 +65,8 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
     );
   }
   const skipped: Descriptor[] = [];
+  /** Titles in the order the manifests list them: the order files are reported in, as ORAS does. */
+  const planned: string[] = [];
   // ORAS's lines: a manifest is Downloading and Processing when read (below), Downloaded after its
   // files; files are Downloading/Downloaded, Restored or Skipped; nothing else is reported.
   const forward: Listener = (event) => {
@@ -101,6 +103,7 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
         if (isIndexMediaType(parent.mediaType)) continue; // a blob listed in an index: nothing to pull
         if (titleOf(child) !== undefined) {
           await output.plan(child);
+          planned.push(titleOf(child)!);
           kept.push(child);
         } else if (!isEmptyJson(child)) {
           skipped.push(child);
@@ -110,7 +113,8 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
       return kept;
     },
   });
-  return { resolved, files: output.written, skipped };
+  const rank = (file: WrittenFile): number => planned.indexOf(titleOf(file.desc) ?? file.title);
+  return { resolved, files: output.written.sort((a, b) => rank(a) - rank(b)), skipped };
 }
 
 // `{}` (an empty config or layer) is left out silently; any other untitled blob is a skipped layer, as in ORAS.

@@ -92,10 +92,17 @@ describe("JSON", () => {
     const json = JSON.parse(
       await ok(["pull", "--format", "json", "-o", join(work, "out"), `${host}/app:v1`]),
     );
-    const titles = json.files.map(
-      (f: { annotations: Record<string, string> }) => f.annotations["org.opencontainers.image.title"],
+    const titles = (files: { annotations: Record<string, string> }[]) =>
+      files.map((f) => f.annotations["org.opencontainers.image.title"]);
+    expect(titles(json.files)).toEqual(["foo1", "foo2", "notes"]);
+    // In the manifest's order, as ORAS lists them, not in the order downloads finished.
+    writeFileSync(join(work, "zz-big"), "z".repeat(3_000_000));
+    writeFileSync(join(work, "aa"), "a");
+    await ok(["push", `${host}/order:v1`, "zz-big", "aa"]);
+    const ordered = JSON.parse(
+      await ok(["pull", "--format", "json", "-o", join(work, "order"), `${host}/order:v1`]),
     );
-    expect(titles.sort()).toEqual(["foo1", "foo2", "notes"]);
+    expect(titles(ordered.files)).toEqual(["zz-big", "aa"]);
     await ok(["push", `${host}/empty:v1`]);
     const empty = await ok(["pull", "--format", "json", "-o", join(work, "none"), `${host}/empty:v1`]);
     expect(JSON.parse(empty).files).toBeNull();

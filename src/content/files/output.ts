@@ -266,8 +266,10 @@ export class FileOutput implements Storage {
 
   /** `restored` is reported for content written without a download (another title of the same blob). */
   #record(desc: Descriptor, title: string, path: string, restored: boolean): void {
-    // The descriptor under this title (a blob written under two titles is one plan).
-    const titled = { ...desc, annotations: { ...desc.annotations, [Annotation.title]: title } };
+    // A copy under another title gets that title (a blob written under two titles is one plan).
+    const titled = restored
+      ? { ...desc, annotations: { ...desc.annotations, [Annotation.title]: title } }
+      : desc;
     this.#written.push({ title, path, desc: titled });
     if (restored) this.#listener({ type: "restored", desc: titled, path });
   }
