@@ -4,7 +4,9 @@
  * and durations of backup and restore.
  */
 import { describe, expect, test } from "bun:test";
+import type { Console } from "../../src/cli/io.ts";
 import { indexStatusListener } from "../../src/cli/output/index-lines.ts";
+import { chooseListener } from "../../src/cli/output/progress.ts";
 import { promptWidth, skippedLayersHint, statusLine } from "../../src/cli/output/status.ts";
 import {
   backupSummary,
@@ -143,5 +145,30 @@ describe("manifest index lines", () => {
         `Merged    ${index.digest} other\n` +
         `Updated   ${index.digest}\n`,
     );
+  });
+});
+
+describe("--verbose=false", () => {
+  test("status lines for titled files only: no manifest, no config", () => {
+    const stdout: string[] = [];
+    const console = {
+      out: (t: string) => stdout.push(t),
+      err: () => {},
+      outBytes: () => {},
+      stdoutIsTerminal: false,
+      stderrIsTerminal: false,
+    } as Console;
+    const manifest: Descriptor = {
+      ...layer,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      annotations: {},
+    };
+    const quiet = chooseListener({ console, verb: "copy", verbose: false, env: {} });
+    for (const desc of [layer, manifest]) quiet.listener({ type: "start", desc });
+    expect(stdout).toEqual(["Copying 2c26b46b68ff foo2\n"]);
+    stdout.length = 0;
+    const full = chooseListener({ console, verb: "copy", env: {} });
+    for (const desc of [layer, manifest]) full.listener({ type: "start", desc });
+    expect(stdout).toHaveLength(2);
   });
 });

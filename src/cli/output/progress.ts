@@ -10,7 +10,7 @@ import { ignoreEvents, type Listener, type TransferEvent } from "../../ops/event
 import type { Console } from "../io.ts";
 import { type FormatName, isStructured, type OutputFormat } from "./format.ts";
 import { printable } from "./printable.ts";
-import { consoleStatusListener, displayName, PROMPTS, promptWidth, type Verb } from "./status.ts";
+import { consoleStatusListener, displayName, PROMPTS, promptWidth, titledOnly, type Verb } from "./status.ts";
 import {
   colorEnabled,
   ESC,
@@ -429,6 +429,8 @@ export interface ChooseListenerOptions {
   progress?: Partial<Omit<ProgressOptions, "write" | "verb">>;
   /** The status lines to print instead of the verb's (commands ORAS words its own way). */
   statusLines?: Listener;
+  /** `--verbose=false` (ORAS): status lines only for titled files, none for manifests and configs. */
+  verbose?: boolean;
 }
 
 /**
@@ -459,7 +461,8 @@ export function chooseListener(options: ChooseListenerOptions): ChosenListener {
     };
   }
   if (!structured && !options.outputToStdout) {
-    const listener = options.statusLines ?? consoleStatusListener(console, options.verb);
+    const lines = options.statusLines ?? consoleStatusListener(console, options.verb);
+    const listener = options.verbose === false ? titledOnly(lines) : lines;
     return { mode: "status", listener, finish: () => {}, warn };
   }
   return { mode: "quiet", listener: ignoreEvents, finish: () => {}, warn };

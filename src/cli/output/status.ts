@@ -110,6 +110,16 @@ export function statusListener(write: (text: string) => void, verb: Verb): Liste
   };
 }
 
+/**
+ * `listener` for the titled nodes only: what ORAS prints with `--verbose=false` (no manifest,
+ * config or other untitled blob).
+ */
+export function titledOnly(listener: Listener): Listener {
+  return (event) => {
+    if (event.desc.annotations?.[Annotation.title]) listener(event);
+  };
+}
+
 /** `listener` without the free-form `status` events, for commands that word those lines themselves. */
 export function transfersOnly(listener: Listener): Listener {
   return (event) => {
