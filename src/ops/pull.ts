@@ -83,8 +83,6 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
     includeSubject: options.includeSubject ?? false,
     sourceName: `${source.kind} ${source.name}`,
     selectChildren: async (parent, children) => {
-      listener({ type: "start", desc: parent });
-      listener({ type: "status", prompt: "Processing", desc: parent });
       const level = (depth.get(parent.digest) ?? 0) + 1;
       if (level > MAX_INDEX_DEPTH) {
         throw new SkiffError(
@@ -93,6 +91,7 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
         );
       }
       const kept: Descriptor[] = [];
+      const untitled: Descriptor[] = [];
       for (const child of children) {
         if (isWalkable(child)) {
           // Index children, and the subject with --include-subject.
@@ -106,10 +105,14 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
           planned.push(titleOf(child)!);
           kept.push(child);
         } else if (!isEmptyJson(child)) {
-          skipped.push(child);
-          forward({ type: "skip", desc: child, reason: "skipped" });
+          untitled.push(child);
         }
       }
+      // Reported once its files are accepted (a refused file stops the pull before any line).
+      listener({ type: "start", desc: parent });
+      listener({ type: "status", prompt: "Processing", desc: parent });
+      for (const child of untitled) forward({ type: "skip", desc: child, reason: "skipped" });
+      skipped.push(...untitled);
       return kept;
     },
   });
