@@ -10,7 +10,7 @@ import type { Fetcher, Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { isIndex } from "../oci/manifest.ts";
-import { isIndexMediaType, MediaType } from "../oci/media-types.ts";
+import { emptyJson, isIndexMediaType } from "../oci/media-types.ts";
 import type { Platform } from "../oci/platform.ts";
 import type { Reference } from "../oci/reference.ts";
 import { copyGraph } from "./copy-graph.ts";
@@ -36,7 +36,7 @@ export interface PullOptions {
 
 interface PullResult {
   resolved: ResolvedReference;
-  /** Files and directories written, in the order they completed. */
+  /** Files and directories written, in the order the manifests list them. */
   files: WrittenFile[];
   /** Layers that were not written because they have no title. */
   skipped: Descriptor[];
@@ -61,9 +61,16 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
     await checkTitleClashes(source, resolved.desc, source.where, options.includeSubject ?? false);
   }
   const skipped: Descriptor[] = [];
-  // Status lines are about files: manifests and dropped configs are walked silently.
+  /** Titles in the order the manifests list them: the order files are reported in, as ORAS does. */
+  const planned: string[] = [];
+  // ORAS's lines: a manifest is Downloading and Processing when read (below), Downloaded after its
+  // files; files are Downloading/Downloaded, Restored or Skipped; nothing else is reported.
   const forward: Listener = (event) => {
-    if (event.type === "skip" || event.type === "restored" || output.isPlanned(event.desc)) listener(event);
+    if (isWalkable(event.desc)) {
+      if (event.type === "done") listener(event);
+    } else if (event.type === "skip" || event.type === "restored" || output.isPlanned(event.desc)) {
+      listener(event);
+    }
   };
   await copyGraph(source, output, resolved.desc, {
     concurrency: options.concurrency ?? 3,
@@ -72,6 +79,7 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
     sourceName: source.where,
     selectChildren: async (parent, children) => {
       const kept: Descriptor[] = [];
+      const untitled: Descriptor[] = [];
       for (const child of children) {
         if (isWalkable(child)) {
           // Index children, and the subject with --include-subject.
@@ -81,21 +89,27 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
         if (isIndexMediaType(parent.mediaType)) continue; // a blob listed in an index: nothing to pull
         if (titleOf(child) !== undefined) {
           await output.plan(child);
+          planned.push(titleOf(child)!);
           kept.push(child);
-        } else if (child.mediaType !== MediaType.ociEmpty && !isConfigOf(parent, child, children)) {
-          skipped.push(child);
-          forward({ type: "skip", desc: child, reason: "skipped" });
+        } else if (!isEmptyJson(child)) {
+          untitled.push(child);
         }
       }
+      // Reported once its files are accepted (a refused file stops the pull before any line).
+      listener({ type: "start", desc: parent });
+      listener({ type: "status", prompt: "Processing", desc: parent });
+      for (const child of untitled) forward({ type: "skip", desc: child, reason: "skipped" });
+      skipped.push(...untitled);
       return kept;
     },
   });
-  return { resolved, files: output.written, skipped };
+  const rank = (file: WrittenFile): number => planned.indexOf(titleOf(file.desc) ?? file.title);
+  return { resolved, files: output.written.sort((a, b) => rank(a) - rank(b)), skipped };
 }
 
-// The config is the first child of an image manifest; an untitled config is dropped silently.
-function isConfigOf(parent: Descriptor, child: Descriptor, children: Descriptor[]): boolean {
-  return !isIndexMediaType(parent.mediaType) && children[0] === child;
+// `{}` (an empty config or layer) is left out silently; any other untitled blob is a skipped layer, as in ORAS.
+function isEmptyJson(desc: Descriptor): boolean {
+  return desc.digest === emptyJson.digest && desc.size === emptyJson.size;
 }
 
 async function checkTitleClashes(

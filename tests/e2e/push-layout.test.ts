@@ -127,7 +127,8 @@ describe("push to a layout", () => {
     const match = /^(.+)@(sha256:[0-9a-f]{64}) \[(.+)\]\[(.+)\]$/.exec(out);
     expect(match).not.toBeNull();
     expect(match![1]).toBe(layout);
-    expect([match![3], match![4]]).toEqual([`${layout}:v1`, `${layout}:latest`]);
+    // Sorted, as ORAS sorts them.
+    expect([match![3], match![4]]).toEqual([`${layout}:latest`, `${layout}:v1`]);
     const index = readJson<IndexJson>(join(layout, "index.json"));
     const names = index.manifests.map((m) => m.annotations?.["org.opencontainers.image.ref.name"]).sort();
     expect(names).toEqual(["latest", "v1"]);

@@ -13,9 +13,9 @@ import {
   stdinOptions,
   TARGET_FLAGS,
 } from "../flags.ts";
-import { pushResultJson, taggedName } from "../output/descriptors.ts";
+import { pushResultJson } from "../output/descriptors.ts";
 import { parseFormat, writeResult } from "../output/format.ts";
-import { pushedLines } from "../output/status.ts";
+import { pushedLines, pushedTarget } from "../output/status.ts";
 
 export const registerPush: Register = (command, console) => {
   withFlags(
@@ -96,8 +96,10 @@ Examples:
       );
       await exportManifest(flags.exportManifest, result.bytes);
       if (writeResult(console, format, pushResultJson(ref, result.desc, result.tags))) return;
-      // ORAS shows the destination as given; without a tag, the digest pins it.
-      const text = taggedName(ref, ref.tags, result.desc.digest);
-      console.out(pushedLines({ ref, text }, result.desc.digest, result.desc.artifactType));
+      console.out(
+        pushedLines(pushedTarget(ref, ref.tags), result.desc.digest, result.desc.artifactType, {
+          tags: ref.tags.slice(1),
+        }),
+      );
     });
 };

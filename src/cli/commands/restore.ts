@@ -4,7 +4,6 @@
  */
 import { stat } from "node:fs/promises";
 import { SkiffError } from "../../errors.ts";
-import { shortDigest } from "../../oci/digest.ts";
 import { referenceName } from "../../oci/reference.ts";
 import type { TagEvent } from "../../ops/backup.ts";
 import { type Register, withFlags, withProgress } from "../command.ts";
@@ -19,7 +18,14 @@ import {
   repositoryArgument,
 } from "../flags.ts";
 import { parseFormat, renderJson } from "../output/format.ts";
-import { formatElapsed, plural, tagCopiesJson, tagLineWriter } from "../output/tag-copies.ts";
+import {
+  foundTagsLine,
+  loadedArchiveLine,
+  restoreSummary,
+  tagCopiesJson,
+  tagDoneLine,
+  tagLineWriter,
+} from "../output/tag-copies.ts";
 
 export const registerRestore: Register = (command, console) => {
   withFlags(
@@ -66,20 +72,18 @@ Examples:
       const started = performance.now();
       const result = await withProgress(
         console,
-        { verb: "copy", format, flags },
+        { verb: "restore", format, flags },
         async (listener, chosen) => {
           const line = tagLineWriter(console, format, chosen);
           if (!source.writable) {
             const info = await stat(input);
-            line(`Loaded backup archive: ${input} (${info.size} bytes)`);
+            line(loadedArchiveLine(input, info.size));
           }
           const onEvent = (event: TagEvent): void => {
             if (event.type === "tags") {
-              line(`Found ${plural(event.tags.length, "tag")} in the backup: ${event.tags.join(", ")}`);
+              line(foundTagsLine(event.tags, "the backup"));
             } else if (event.type === "tag-done") {
-              line(
-                `${dryRun ? "Would push" : "Pushed"} tag ${event.copy.tag} (${shortDigest(event.copy.desc.digest)}) and ${plural(event.copy.referrers, "referrer")}`,
-              );
+              line(tagDoneLine("push", event.copy.tag, event.copy.referrers, dryRun));
             }
           };
           return restore(source, destination, {
@@ -96,11 +100,6 @@ Examples:
         console.out(renderJson(tagCopiesJson(result, { input, destination: name }, name)));
         return;
       }
-      const count = plural(result.copies.length, "tag");
-      console.out(
-        dryRun
-          ? `Dry run: would restore ${count} from ${input} to ${name}; nothing was pushed\n`
-          : `Restored ${count} from ${input} to ${name} in ${formatElapsed(performance.now() - started)}\n`,
-      );
+      console.out(`${restoreSummary(result.copies.length, name, performance.now() - started, dryRun)}\n`);
     });
 };
