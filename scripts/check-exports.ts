@@ -27,9 +27,7 @@ const KNOWN = new Set([
   "src/cli/output/progress.ts: ProgressRenderer",
   "src/cli/output/progress.ts: TerminalSize",
   "src/cli/output/status.ts: Prompts",
-  "src/cli/output/status.ts: Shown",
   "src/cli/output/status.ts: eventPrompt",
-  "src/cli/output/template.ts: templateFunctions",
   "src/cli/program.ts: QuickAnswer",
 ]);
 

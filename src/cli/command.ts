@@ -112,6 +112,8 @@ interface ProgressSettings {
   flags: { debug?: boolean; tty?: boolean };
   /** Data goes to stdout: nothing else may. */
   outputToStdout?: boolean;
+  /** The status lines to print instead of the verb's (commands ORAS words its own way). */
+  statusLines?: Listener;
 }
 
 /**
@@ -130,6 +132,7 @@ export async function withProgress<T>(
     noTty: settings.flags.tty === false,
     debug: Boolean(settings.flags.debug),
     outputToStdout: Boolean(settings.outputToStdout),
+    ...(settings.statusLines ? { statusLines: settings.statusLines } : {}),
   });
   try {
     return await work(chosen.listener, chosen);

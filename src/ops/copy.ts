@@ -21,7 +21,7 @@ import { type Descriptor, entryDescriptor } from "../oci/descriptor.ts";
 import { MAX_REFERRER_DEPTH } from "../oci/manifest.ts";
 import type { Platform } from "../oci/platform.ts";
 import { checkTag, formatReference, isRegistryReference, type Reference } from "../oci/reference.ts";
-import { copyGraph } from "./copy-graph.ts";
+import { type CopySession, copyGraph, copySession } from "./copy-graph.ts";
 import { type ResolvedReference, resolveReference } from "./resolve.ts";
 
 /** How one graph (and, with `recursive`, its referrers) is copied. */
@@ -108,12 +108,16 @@ function explainingFetcher(source: Fetcher, parents: Map<string, string>, where:
   return ranged;
 }
 
-/** Copies the graph under `root` (leaves first), remembering which manifest listed each child. */
+/**
+ * Copies the graph under `root` (leaves first, a referrer's subject included, as ORAS does),
+ * remembering which manifest listed each child. `session` is shared by the graphs of one copy.
+ */
 async function copyOneGraph(
   source: Target,
   destination: Target,
   root: Descriptor,
   options: GraphCopyOptions,
+  session: CopySession,
 ): Promise<void> {
   const parents = new Map<string, string>();
   const fetcher = explainingFetcher(source, parents, source.where);
@@ -121,6 +125,8 @@ async function copyOneGraph(
     concurrency: options.concurrency ?? 3,
     listener: options.listener ?? ignoreEvents,
     sourceName: source.where,
+    includeSubject: true,
+    session,
     ...(options.mount ? { mount: options.mount } : {}),
     selectChildren: (parent, children) => {
       for (const child of children) if (!parents.has(child.digest)) parents.set(child.digest, parent.digest);
@@ -206,11 +212,13 @@ export async function copyArtifact(
       "copy into a layout directory, or write a tar with: skiff backup --output FILE.tar",
     );
   }
-  await copyOneGraph(source, destination, root, options);
+  // One session: a blob shared by the root and its referrers is copied and reported once.
+  const session = copySession();
+  await copyOneGraph(source, destination, root, options, session);
   if (!options.recursive) return [];
   const subjects = await manifestsUnder(source, root, source.where);
   return walkReferrers(source, subjects, async (referrer) => {
-    await copyOneGraph(source, destination, referrer, options);
+    await copyOneGraph(source, destination, referrer, options, session);
     // The destination records it: a registry's fallback index, a layout's untagged entry.
     await publish(destination, entryDescriptor(referrer), { tags: [] });
   });

@@ -7,7 +7,7 @@ import { type Deleter, isBlobDescriber, type Target } from "../content/target.ts
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import type { Reference } from "../oci/reference.ts";
-import { layoutTagEntry } from "./resolve.ts";
+import { layoutEntry } from "./resolve.ts";
 
 export interface DeleteOptions {
   /** Asked before deleting; false cancels. Default: delete without asking. */
@@ -41,7 +41,7 @@ export async function deleteManifest(
     if (isNotFound(error)) return { outcome: "missing" };
     throw error;
   }
-  if (!ref.digest) desc = await layoutTagEntry(target, ref.tag, desc);
+  desc = await layoutEntry(target, ref, desc);
   if (options.confirm && !(await options.confirm(desc))) return { outcome: "cancelled", desc };
   await target.delete(desc);
   return { outcome: "deleted", desc };

@@ -10,7 +10,7 @@ import type { Fetcher, Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { contentOf, isIndex } from "../oci/manifest.ts";
-import { Annotation, isIndexMediaType, MediaType } from "../oci/media-types.ts";
+import { Annotation, emptyJson, isIndexMediaType, MediaType } from "../oci/media-types.ts";
 import type { Platform } from "../oci/platform.ts";
 import type { Reference } from "../oci/reference.ts";
 import { copyGraph } from "./copy-graph.ts";
@@ -41,7 +41,7 @@ export interface PullOptions {
 
 interface PullResult {
   resolved: ResolvedReference;
-  /** Files and directories written, in the order they completed. */
+  /** Files and directories written, in the order the manifests list them. */
   files: WrittenFile[];
   /** Layers that were not written because they have no title. */
   skipped: Descriptor[];
@@ -66,9 +66,16 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
     await checkTitleClashes(source, resolved.desc, source.where, options.includeSubject ?? false);
   }
   const skipped: Descriptor[] = [];
-  // Status lines are about files: manifests and dropped configs are walked silently.
+  /** Titles in the order the manifests list them: the order files are reported in, as ORAS does. */
+  const planned: string[] = [];
+  // ORAS's lines: a manifest is Downloading and Processing when read (below), Downloaded after its
+  // files; files are Downloading/Downloaded, Restored or Skipped; nothing else is reported.
   const forward: Listener = (event) => {
-    if (event.type === "skip" || event.type === "restored" || output.isPlanned(event.desc)) listener(event);
+    if (isWalkable(event.desc)) {
+      if (event.type === "done") listener(event);
+    } else if (event.type === "skip" || event.type === "restored" || output.isPlanned(event.desc)) {
+      listener(event);
+    }
   };
   const configs = new Set<string>();
   await copyGraph(source, output, resolved.desc, {
@@ -78,6 +85,7 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
     sourceName: source.where,
     selectChildren: async (parent, children) => {
       const kept: Descriptor[] = [];
+      const untitled: Descriptor[] = [];
       for (const child of children) {
         if (isWalkable(child)) {
           // Index children, and the subject with --include-subject.
@@ -97,19 +105,25 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
         }
         if (titleOf(child) !== undefined) {
           await output.plan(child);
+          planned.push(titleOf(child)!);
           kept.push(child);
-        } else if (child.mediaType !== MediaType.ociEmpty && !isConfigOf(parent, child, children)) {
-          skipped.push(child);
-          forward({ type: "skip", desc: child, reason: "skipped" });
+        } else if (!isEmptyJson(child)) {
+          untitled.push(child);
         }
       }
+      // Reported once its files are accepted (a refused file stops the pull before any line).
+      listener({ type: "start", desc: parent });
+      listener({ type: "status", prompt: "Processing", desc: parent });
+      for (const child of untitled) forward({ type: "skip", desc: child, reason: "skipped" });
+      skipped.push(...untitled);
       return kept;
     },
   });
-  // As ORAS lists them: the files of the artifact, not the config asked for.
-  const files = output.written.filter(
-    (file) => !(configs.has(file.desc.digest) && file.title === options.config?.path),
-  );
+  // As ORAS lists them: the files of the artifact (not the config asked for), in manifest order.
+  const rank = (file: WrittenFile): number => planned.indexOf(titleOf(file.desc) ?? file.title);
+  const files = output.written
+    .filter((file) => !(configs.has(file.desc.digest) && file.title === options.config?.path))
+    .sort((a, b) => rank(a) - rank(b));
   return { resolved, files, skipped };
 }
 
@@ -121,6 +135,11 @@ function isConfigOf(parent: Descriptor, child: Descriptor, children: Descriptor[
     parent.mediaType !== MediaType.ociArtifactManifest &&
     children[0] === child
   );
+}
+
+// `{}` (an empty config or layer) is left out silently; any other untitled blob is a skipped layer, as in ORAS.
+function isEmptyJson(desc: Descriptor): boolean {
+  return desc.digest === emptyJson.digest && desc.size === emptyJson.size;
 }
 
 async function checkTitleClashes(

@@ -391,15 +391,19 @@ async function ambiguous(
 }
 
 /**
- * What a layout tag names, as ORAS shows it: the `index.json` entry itself, its ref name
- * annotation included (resolving gives the descriptor without it). `desc` when there is none.
+ * What a layout reference names, as ORAS shows it: for a tag, the `index.json` entry itself, its
+ * ref name annotation included (resolving gives the descriptor without it); for a digest, the
+ * media type, digest and size only. `desc` for anything else.
  */
-export async function layoutTagEntry(
+export async function layoutEntry(
   target: Target,
-  tag: string | undefined,
+  ref: { tag?: string; digest?: string },
   desc: Descriptor,
 ): Promise<Descriptor> {
-  if (tag === undefined || !isEntryLister(target)) return desc;
+  if (!isEntryLister(target)) return desc;
+  if (ref.digest) return { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+  if (ref.tag === undefined) return desc;
+  const { tag } = ref;
   const entries = await target.entries();
   const entry = entries.find((e) => e.digest === desc.digest && e.annotations?.[Annotation.refName] === tag);
   return entry ?? desc;

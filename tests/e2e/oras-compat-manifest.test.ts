@@ -222,6 +222,44 @@ describe("manifest fetch", () => {
     });
   });
 
+  test("a layout digest's descriptor is media type, digest and size only, for fetch and delete (as ORAS)", async () => {
+    const dir = layout();
+    // An index.json entry with annotations and an artifact type of its own.
+    const indexFile = join(dir, "index.json");
+    const index = JSON.parse(readFileSync(indexFile, "utf8"));
+    for (const entry of index.manifests) {
+      if (entry.digest === foobar.digest) {
+        entry.annotations = { ...entry.annotations, foo: "bar" };
+        entry.artifactType = "application/vnd.example";
+      }
+    }
+    writeFileSync(indexFile, JSON.stringify(index));
+    const bare = { mediaType: MT.manifest, digest: foobar.digest, size: foobar.size };
+    const byTag = await ok(["manifest", "fetch", "--oci-layout", `${dir}:foobar`, "--descriptor"]);
+    expect(JSON.parse(byTag.stdout)).toEqual({
+      ...bare,
+      annotations: { foo: "bar", [REF_NAME]: "foobar" },
+      artifactType: "application/vnd.example",
+    });
+    const byDigest = await ok([
+      "manifest",
+      "fetch",
+      "--oci-layout",
+      `${dir}@${foobar.digest}`,
+      "--descriptor",
+    ]);
+    expect(byDigest.stdout).toBe(JSON.stringify(bare));
+    const deleted = await ok([
+      "manifest",
+      "delete",
+      "--oci-layout",
+      `${dir}@${foobar.digest}`,
+      "-f",
+      "--descriptor",
+    ]);
+    expect(deleted.stdout).toBe(JSON.stringify(bare));
+  });
+
   test("no tag or digest: refused on a registry and with --oci-layout PATH; oci-layout://PATH stays tagless", async () => {
     expectRefused(await skiff(["manifest", "fetch", repo]), "no tag or digest specified");
     expectRefused(await skiff(["manifest", "fetch-config", repo]), "no tag or digest specified");

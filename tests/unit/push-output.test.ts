@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { discoverJson, renderTree } from "../../src/cli/commands/discover.ts";
+import { discoverJson } from "../../src/cli/commands/discover.ts";
 import { parseConcurrency, reproducibility } from "../../src/cli/flags.ts";
 import { pushResultJson } from "../../src/cli/output/descriptors.ts";
+import { renderTree } from "../../src/cli/output/discover.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { Annotation, MediaType } from "../../src/oci/media-types.ts";
 import { parseReference } from "../../src/oci/reference.ts";
@@ -78,7 +79,7 @@ describe("discover output", () => {
   ];
 
   test("the tree groups referrers by artifact type (sorted), as ORAS draws it", () => {
-    expect(renderTree(`lay@${hex("0")}`, tree)).toBe(
+    expect(renderTree(`lay@${hex("0")}`, tree, false)).toBe(
       [
         `lay@${hex("0")}`,
         "├── <unknown>",
@@ -91,7 +92,8 @@ describe("discover output", () => {
         "",
       ].join("\n"),
     );
-    expect(renderTree("root", [tree[1]!], true)).toContain('[annotations]\n            └── k: "v"');
+    // Annotations as ORAS prints them: YAML, quoted only when needed.
+    expect(renderTree("root", [tree[1]!], true)).toContain("[annotations]\n            └── k: v");
     expect(renderTree("root", [])).toBe("root\n");
   });
 

@@ -3,7 +3,6 @@
  * referrers, into an OCI layout directory or a `.tar` archive.
  */
 import { SkiffError } from "../../errors.ts";
-import { shortDigest } from "../../oci/digest.ts";
 import { referenceName } from "../../oci/reference.ts";
 import type { TagEvent } from "../../ops/backup.ts";
 import { type Register, withFlags, withProgress } from "../command.ts";
@@ -20,7 +19,15 @@ import {
   requiredFlag,
 } from "../flags.ts";
 import { parseFormat, renderJson } from "../output/format.ts";
-import { formatElapsed, plural, tagCopiesJson, tagLineWriter } from "../output/tag-copies.ts";
+import {
+  backupSummary,
+  exportedLine,
+  exportingLine,
+  foundTagsLine,
+  tagCopiesJson,
+  tagDoneLine,
+  tagLineWriter,
+} from "../output/tag-copies.ts";
 
 export const registerBackup: Register = (command, console) => {
   withFlags(
@@ -74,23 +81,21 @@ Examples:
       const source = await openTarget(ref, openOptions(flags, console));
       const name = referenceName(ref);
       const started = performance.now();
-      const result = await withProgress(console, { verb: "copy", format, flags }, (listener, chosen) => {
+      const result = await withProgress(console, { verb: "backup", format, flags }, (listener, chosen) => {
         const line = tagLineWriter(console, format, chosen);
         const onEvent = (event: TagEvent): void => {
           switch (event.type) {
             case "tags":
-              line(`Found ${plural(event.tags.length, "tag")} in ${name}: ${event.tags.join(", ")}`);
+              line(foundTagsLine(event.tags, name));
               break;
             case "tag-done":
-              line(
-                `${dryRun ? "Would back up" : "Backed up"} tag ${event.copy.tag} (${shortDigest(event.copy.desc.digest)}) with ${plural(event.copy.referrers, "referrer")}`,
-              );
+              line(tagDoneLine("pull", event.copy.tag, event.copy.referrers, dryRun));
               break;
             case "tar-start":
-              line(`Exporting to ${event.path}`);
+              line(exportingLine(event.path));
               break;
             case "tar-done":
-              line(`Exported to ${event.path} (${event.size} bytes)`);
+              line(exportedLine(event.path, event.size));
               break;
           }
         };
@@ -107,11 +112,8 @@ Examples:
         console.out(renderJson(tagCopiesJson(result, { source: name, output, format: result.format }, name)));
         return;
       }
-      const count = plural(result.copies.length, "tag");
       console.out(
-        dryRun
-          ? `Dry run: would back up ${count} from ${name} to ${output}; nothing was written\n`
-          : `Backed up ${count} from ${name} to ${output} in ${formatElapsed(performance.now() - started)}\n`,
+        `${backupSummary(result.copies.length, name, output, performance.now() - started, dryRun)}\n`,
       );
     });
 };

@@ -13,6 +13,7 @@ import {
   TARGET_FLAGS,
 } from "../flags.ts";
 import { pinnedName } from "../output/descriptors.ts";
+import { renderTable, renderTree, TABLE_DEPRECATION } from "../output/discover.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
 
 /** The nested JSON of discover: the subject's descriptor with `referrers`, each with its own. */
@@ -28,48 +29,6 @@ export function discoverJson(
   return node(subject, nodes);
 }
 
-interface TreeNode {
-  label: string;
-  children: TreeNode[];
-}
-
-/** Referrers grouped under their artifact type, as ORAS draws them; types in lexical order. */
-function toTree(nodes: ReferrerNode[], annotations: boolean): TreeNode[] {
-  const groups = new Map<string, TreeNode>();
-  for (const node of nodes) {
-    const type = node.desc.artifactType || "<unknown>";
-    let group = groups.get(type);
-    if (!group) {
-      group = { label: type, children: [] };
-      groups.set(type, group);
-    }
-    const children = toTree(node.referrers, annotations);
-    if (annotations && node.desc.annotations && Object.keys(node.desc.annotations).length > 0) {
-      const lines = Object.entries(node.desc.annotations).map(([k, v]) => ({
-        label: `${k}: ${JSON.stringify(v)}`,
-        children: [],
-      }));
-      children.unshift({ label: "[annotations]", children: lines });
-    }
-    group.children.push({ label: node.desc.digest, children });
-  }
-  return [...groups.values()].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
-}
-
-/** Draws a tree with box-drawing characters (`├── `, `└── `, `│   `). */
-export function renderTree(root: string, nodes: ReferrerNode[], annotations = false): string {
-  const lines = [root];
-  const draw = (children: TreeNode[], prefix: string): void => {
-    children.forEach((child, i) => {
-      const last = i === children.length - 1;
-      lines.push(`${prefix}${last ? "└── " : "├── "}${child.label}`);
-      draw(child.children, `${prefix}${last ? "    " : "│   "}`);
-    });
-  };
-  draw(toTree(nodes, annotations), "");
-  return `${lines.join("\n")}\n`;
-}
-
 export const registerDiscover: Register = (command, console) => {
   withFlags(
     command
@@ -79,9 +38,10 @@ export const registerDiscover: Register = (command, console) => {
       .argument("<subject>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
       .option("--artifact-type <type>", "only referrers of this artifact type (at every level)")
       .option("--depth <n>", "levels of referrers to follow (1: direct referrers only; default: all)")
-      .option("-v, --verbose", "show annotations in the tree"),
+      .option("-v, --verbose", "show annotations in the tree (the default, as in ORAS 1.3)"),
     platformFlags("discover the referrers of this platform's manifest of an index"),
     distributionSpecFlags,
+    // --format table (deprecated in ORAS) is accepted but not advertised.
     formatFlags(["tree", "json", "go-template"]),
     ...TARGET_FLAGS,
   )
@@ -100,10 +60,10 @@ Examples:
     )
     .action(async (subjectText, flags) => {
       const { openTarget } = await import("../../content/open.ts");
-      const { resolveReference } = await import("../../ops/resolve.ts");
+      const { layoutEntry, resolveReference } = await import("../../ops/resolve.ts");
       const { discoverReferrers } = await import("../../ops/discover.ts");
 
-      const format = parseFormat(flags, ["tree", "json", "go-template"], "tree");
+      const format = parseFormat(flags, ["tree", "table", "json", "go-template"], "tree");
       if (flags.depth !== undefined && !/^\d+$/.test(flags.depth)) {
         throw new SkiffError("USAGE", `--depth must be a whole number, got "${flags.depth}"`);
       }
@@ -121,7 +81,15 @@ Examples:
       if (flags.artifactType !== undefined) options.artifactType = flags.artifactType;
       if (flags.depth !== undefined) options.depth = Number(flags.depth);
       const nodes = await discoverReferrers(target, subject, options);
-      if (writeResult(console, format, discoverJson(ref, subject, nodes))) return;
-      console.out(renderTree(pinnedName(ref, subject.digest), nodes, Boolean(flags.verbose)));
+      // The subject as ORAS shows it: a layout tag's index.json entry, a layout digest bare.
+      const shown = platform ? resolved.desc : await layoutEntry(target, ref, resolved.desc);
+      if (writeResult(console, format, discoverJson(ref, shown, nodes))) return;
+      // As in ORAS 1.3, annotations always show (-v is accepted for older scripts).
+      if (format.kind === "table") {
+        console.err(`${TABLE_DEPRECATION}\n`);
+        console.out(renderTable(subjectText, subject.digest, nodes));
+        return;
+      }
+      console.out(renderTree(pinnedName(ref, subject.digest), nodes));
     });
 };

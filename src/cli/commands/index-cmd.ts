@@ -3,9 +3,10 @@
  * manifests and indexes in layouts and registries, or change one.
  */
 import { writeFile } from "node:fs/promises";
+import type { Listener } from "../../content/events.ts";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
-import type { Reference } from "../../oci/reference.ts";
+import { type Reference, referenceName } from "../../oci/reference.ts";
 import type { IndexResult } from "../../ops/image-index/create.ts";
 import type { OpenPlace } from "../../ops/image-index/sources.ts";
 import { hostPlatform } from "../../runtime/index.ts";
@@ -28,8 +29,9 @@ import {
   TARGET_FLAGS,
 } from "../flags.ts";
 import type { Console } from "../io.ts";
-import { pushResultJson, taggedName } from "../output/descriptors.ts";
+import { pushResultJson } from "../output/descriptors.ts";
 import { type OutputFormat, parseFormat, writeResult } from "../output/format.ts";
+import { indexStatusListener } from "../output/index-lines.ts";
 import { pushedLines } from "../output/status.ts";
 
 const SOURCE_RULES = `
@@ -167,12 +169,9 @@ Examples:
       // An empty --artifact-type is no artifact type, as in ORAS.
       if (flags.artifactType) options.artifactType = flags.artifactType;
       if (subject) options.subject = subject;
-      const progress = { verb: "push", format, flags, outputToStdout: output === "-" } as const;
-      const result = await withProgress(console, progress, (listener) =>
+      await runAndReport(console, { mode: "create", ref, format, flags, output }, (listener) =>
         createIndex({ ...options, listener }),
       );
-      if (output !== undefined) await writeOutput(output, result.bytes, console);
-      report(ref, result, format, output, console);
     });
 
   withFlags(
@@ -252,12 +251,9 @@ Examples:
         console.out("Nothing to update as no change is requested\n");
         return;
       }
-      const progress = { verb: "push", format, flags, outputToStdout: output === "-" } as const;
-      const result = await withProgress(console, progress, (listener) =>
+      await runAndReport(console, { mode: "update", ref, format, flags, output }, (listener) =>
         updateIndex({ ...options, listener }),
       );
-      if (output !== undefined) await writeOutput(output, result.bytes, console);
-      report(ref, result, format, output, console);
     });
 };
 
@@ -313,6 +309,34 @@ async function writeOutput(path: string, bytes: Uint8Array, console: Console): P
   }
 }
 
+/** One index command's settings: which lines, for which index, printed how, written where. */
+interface IndexRun {
+  mode: "create" | "update";
+  ref: Reference;
+  format: OutputFormat;
+  flags: { debug?: boolean; tty?: boolean };
+  output: string | undefined;
+}
+
+/** Runs `op` with ORAS's index lines (none when the index goes to stdout), then writes and reports its result. */
+async function runAndReport(
+  console: Console,
+  run: IndexRun,
+  op: (listener: Listener) => Promise<IndexResult>,
+): Promise<void> {
+  const { mode, ref, format, flags, output } = run;
+  const progress = {
+    verb: "push",
+    format,
+    flags,
+    outputToStdout: output === "-",
+    statusLines: indexStatusListener((text) => console.out(text), mode, ref),
+  } as const;
+  const result = await withProgress(console, progress, op);
+  if (output !== undefined) await writeOutput(output, result.bytes, console);
+  report(ref, result, format, output, console);
+}
+
 /** Prints the result: JSON or template, else `Pushed [place] ref` and `Digest:` (or only the digest with -o). */
 function report(
   ref: Reference,
@@ -327,6 +351,10 @@ function report(
     console.out(`Digest: ${result.desc.digest}\n`);
     return;
   }
-  const text = taggedName(ref, result.tags, result.desc.digest);
-  console.out(pushedLines({ ref, text }, result.desc.digest, result.desc.artifactType));
+  // ORAS: the first tag in the Pushed line, one Tagged line for each other; no ArtifactType line.
+  const name = referenceName(ref);
+  const text = result.tags.length > 0 ? `${name}:${result.tags[0]}` : name;
+  console.out(
+    pushedLines({ ref, text }, result.desc.digest, undefined, { padded: true, tags: result.tags.slice(1) }),
+  );
 }

@@ -11,7 +11,7 @@ import {
   TARGET_FLAGS,
 } from "../flags.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
-import { pulledLines } from "../output/status.ts";
+import { pulledLines, skippedLayersHint } from "../output/status.ts";
 
 function ratioFlag(text: string): number {
   if (!/^\d+$/.test(text))
@@ -106,19 +106,21 @@ Examples:
           listener,
         }),
       );
-      const skipped = result.skipped.length;
-      if (skipped > 0) {
-        console.err(
-          `Skipped ${skipped} layer${skipped > 1 ? "s" : ""} without an org.opencontainers.image.title annotation; fetch ${skipped > 1 ? "them" : "it"} with \`skiff blob fetch\`\n`,
-        );
+      if (result.skipped.length > 0 && format.kind === "text") {
+        const typed = ref.kind === "layout" ? `oci-layout://${formatReference(ref)}` : formatReference(ref);
+        console.out(skippedLayersHint(typed));
       }
       const name = referenceName(ref);
       const json = {
         reference: `${name}@${result.resolved.desc.digest}`,
-        files: result.files.map((file) => ({
-          path: file.path,
-          ...descriptorJson(`${name}@${file.desc.digest}`, file.desc),
-        })),
+        // ORAS writes null, not [], when no file was pulled.
+        files:
+          result.files.length === 0
+            ? null
+            : result.files.map((file) => ({
+                path: file.path,
+                ...descriptorJson(`${name}@${file.desc.digest}`, file.desc),
+              })),
       };
       if (writeResult(console, format, json)) return;
       console.out(pulledLines({ ref, text: formatReference(ref) }, result.resolved.desc.digest));

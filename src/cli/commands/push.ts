@@ -14,9 +14,9 @@ import {
   stdinOptions,
   TARGET_FLAGS,
 } from "../flags.ts";
-import { pushResultJson, taggedName } from "../output/descriptors.ts";
+import { pushResultJson } from "../output/descriptors.ts";
 import { parseFormat, writeResult } from "../output/format.ts";
-import { pushedLines } from "../output/status.ts";
+import { pushedLines, pushedTarget } from "../output/status.ts";
 
 const IMAGE_SPECS = ["v1.1", "v1.0"] as const;
 
@@ -108,10 +108,11 @@ Examples:
       );
       await exportManifest(flags.exportManifest, result.bytes);
       // ORAS lists referenceAsTags sorted, whatever order the tags were given in.
-      const json = pushResultJson(ref, result.desc, [...result.tags].sort());
-      if (writeResult(console, format, json)) return;
-      // ORAS shows the destination as given; without a tag, the digest pins it.
-      const text = taggedName(ref, ref.tags, result.desc.digest);
-      console.out(pushedLines({ ref, text }, result.desc.digest, result.desc.artifactType));
+      if (writeResult(console, format, pushResultJson(ref, result.desc, [...result.tags].sort()))) return;
+      console.out(
+        pushedLines(pushedTarget(ref, ref.tags), result.desc.digest, result.desc.artifactType, {
+          tags: ref.tags.slice(1),
+        }),
+      );
     });
 };

@@ -5,7 +5,6 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { SkiffError } from "../../errors.ts";
-import { shortDigest } from "../../oci/digest.ts";
 import { referenceName } from "../../oci/reference.ts";
 import type { TagEvent } from "../../ops/backup.ts";
 import { type Register, withFlags, withProgress } from "../command.ts";
@@ -22,7 +21,14 @@ import {
   requiredFlag,
 } from "../flags.ts";
 import { parseFormat, renderJson } from "../output/format.ts";
-import { formatElapsed, plural, tagCopiesJson, tagLineWriter } from "../output/tag-copies.ts";
+import {
+  foundTagsLine,
+  loadedArchiveLine,
+  restoreSummary,
+  tagCopiesJson,
+  tagDoneLine,
+  tagLineWriter,
+} from "../output/tag-copies.ts";
 
 /** A directory that is no OCI layout has no tags to restore: ORAS's words, and what it lacks. */
 async function refuseNonLayoutDirectory(input: string): Promise<void> {
@@ -86,20 +92,18 @@ Examples:
       const started = performance.now();
       const result = await withProgress(
         console,
-        { verb: "copy", format, flags },
+        { verb: "restore", format, flags },
         async (listener, chosen) => {
           const line = tagLineWriter(console, format, chosen);
           if (!source.writable) {
             const info = await stat(input);
-            line(`Loaded backup archive: ${input} (${info.size} bytes)`);
+            line(loadedArchiveLine(input, info.size));
           }
           const onEvent = (event: TagEvent): void => {
             if (event.type === "tags") {
-              line(`Found ${plural(event.tags.length, "tag")} in the backup: ${event.tags.join(", ")}`);
+              line(foundTagsLine(event.tags, "the backup"));
             } else if (event.type === "tag-done") {
-              line(
-                `${dryRun ? "Would push" : "Pushed"} tag ${event.copy.tag} (${shortDigest(event.copy.desc.digest)}) and ${plural(event.copy.referrers, "referrer")}`,
-              );
+              line(tagDoneLine("push", event.copy.tag, event.copy.referrers, dryRun));
             }
           };
           return restore(source, destination, {
@@ -116,11 +120,6 @@ Examples:
         console.out(renderJson(tagCopiesJson(result, { input, destination: name }, name)));
         return;
       }
-      const count = plural(result.copies.length, "tag");
-      console.out(
-        dryRun
-          ? `Dry run: would restore ${count} from ${input} to ${name}; nothing was pushed\n`
-          : `Restored ${count} from ${input} to ${name} in ${formatElapsed(performance.now() - started)}\n`,
-      );
+      console.out(`${restoreSummary(result.copies.length, name, performance.now() - started, dryRun)}\n`);
     });
 };

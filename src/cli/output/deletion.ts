@@ -1,9 +1,12 @@
-/** What `blob delete` and `manifest delete` print, ORAS's way, for each outcome of a delete. */
+/**
+ * What `blob delete` and `manifest delete` print, ORAS's way, for each outcome of a delete:
+ * `Deleted [registry|oci-layout] REF`, `Missing REF`, or the descriptor.
+ */
 import { SkiffError } from "../../errors.ts";
 import type { Reference } from "../../oci/reference.ts";
 import type { DeleteResult } from "../../ops/delete.ts";
 import type { Console } from "../io.ts";
-import { jsonText, plainDescriptor } from "./descriptors.ts";
+import { descriptorText, plainDescriptor } from "./descriptors.ts";
 import { describeTarget } from "./status.ts";
 
 export function printDeletion(
@@ -28,7 +31,7 @@ export function printDeletion(
     return;
   }
   if (flags.descriptor) {
-    console.out(jsonText(plainDescriptor(result.desc), Boolean(flags.pretty)));
+    console.out(descriptorText(plainDescriptor(result.desc), Boolean(flags.pretty)));
     return;
   }
   console.out(`Deleted ${describeTarget(target.ref, text)}\n`);

@@ -8,20 +8,25 @@ import { type Reference, referenceName } from "../../oci/reference.ts";
 import { writeOutputFile } from "../files.ts";
 import type { Console } from "../io.ts";
 import { descriptorJson, isStructured, type OutputFormat, writeResult } from "./format.ts";
-import { pushedLines } from "./status.ts";
+import { goJson, sortedDeep, sortedMap } from "./go-json.ts";
+import { pushedLines, type Shown } from "./status.ts";
 
-/** The descriptor as `--descriptor` prints it: the OCI fields only. */
+/** The descriptor as `--descriptor` prints it: the OCI fields in the spec's (and Go's) order, annotations sorted. */
 export function plainDescriptor(desc: Descriptor): Record<string, unknown> {
   const out: Record<string, unknown> = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  if (desc.annotations && Object.keys(desc.annotations).length > 0) out.annotations = desc.annotations;
+  if (desc.urls && desc.urls.length > 0) out.urls = desc.urls;
+  if (desc.annotations && Object.keys(desc.annotations).length > 0) {
+    out.annotations = sortedMap(desc.annotations);
+  }
+  if (desc.data !== undefined) out.data = desc.data;
   if (desc.platform) out.platform = desc.platform;
   if (desc.artifactType) out.artifactType = desc.artifactType;
   return out;
 }
 
-/** JSON text, indented with `--pretty`. */
-export function jsonText(value: unknown, pretty: boolean): string {
-  return pretty ? `${JSON.stringify(value, null, 2)}\n` : `${JSON.stringify(value)}\n`;
+/** The text of `--descriptor`: compact with no newline (as ORAS), or indented with one (`--pretty`). */
+export function descriptorText(value: unknown, pretty: boolean): string {
+  return pretty ? `${goJson(value, true)}\n` : goJson(value);
 }
 
 /** The bytes of a JSON document, re-indented with `--pretty`. */
@@ -37,11 +42,11 @@ export function pinnedName(ref: Reference, digest: string): string {
   return `${referenceName(ref)}@${digest}`;
 }
 
-/** The result of push in JSON and templates (ORAS keys, plus `referenceAsTags`). */
+/** The result of push in JSON and templates (ORAS keys, plus `referenceAsTags`, sorted as ORAS sorts them). */
 export function pushResultJson(ref: Reference, desc: Descriptor, tags: string[]): Record<string, unknown> {
   const name = referenceName(ref);
   return descriptorJson(pinnedName(ref, desc.digest), desc, {
-    referenceAsTags: tags.map((tag) => `${name}:${tag}`),
+    referenceAsTags: [...tags].sort().map((tag) => `${name}:${tag}`),
   });
 }
 
@@ -58,20 +63,23 @@ interface DocumentFlags {
   output?: string;
 }
 
-/** What `blob push` and `manifest push` print: the descriptor, JSON or a template, or `Pushed` lines. */
+/**
+ * What `blob push` and `manifest push` print: the descriptor, JSON or a template, or ORAS's
+ * `Pushed: [registry] NAME` with a `Tagged TAG` line for each of `moreTags`.
+ */
 export function printPushed(
   console: Console,
   format: OutputFormat,
   flags: DocumentFlags,
-  pushed: { ref: Reference; desc: Descriptor; shown: string },
+  pushed: { shown: Shown; desc: Descriptor; moreTags?: readonly string[] },
 ): void {
-  const { ref, desc } = pushed;
+  const { shown, desc } = pushed;
   if (flags.descriptor) {
-    console.out(jsonText(plainDescriptor(desc), Boolean(flags.pretty)));
+    console.out(descriptorText(plainDescriptor(desc), Boolean(flags.pretty)));
     return;
   }
-  if (writeResult(console, format, descriptorJson(pinnedName(ref, desc.digest), desc))) return;
-  console.out(pushedLines({ ref, text: pushed.shown }, desc.digest));
+  if (writeResult(console, format, descriptorJson(pinnedName(shown.ref, desc.digest), desc))) return;
+  console.out(pushedLines(shown, desc.digest, undefined, { colon: true, tags: pushed.moreTags ?? [] }));
 }
 
 /**
@@ -110,20 +118,21 @@ export async function printFetched(
   const { output } = flags;
   if (flags.descriptor && output === undefined) {
     if (writeResult(console, format, descriptorJson(pinnedName(ref, desc.digest), desc))) return;
-    console.out(jsonText(plainDescriptor(desc), pretty));
+    console.out(descriptorText(plainDescriptor(desc), pretty));
     return;
   }
   const bytes = await fetched.fetch();
   if (output !== undefined && output !== "-") {
     await writeOutputFile(output, bytes);
-    if (flags.descriptor) console.out(jsonText(plainDescriptor(desc), pretty));
+    if (flags.descriptor) console.out(descriptorText(plainDescriptor(desc), pretty));
     // With a format, the result goes to stdout as well (as ORAS).
     if (!isStructured(format)) return;
   }
   if (isStructured(format)) {
     let content: unknown;
     try {
-      content = JSON.parse(new TextDecoder().decode(bytes));
+      // ORAS reads the document into a map: its keys come out sorted.
+      content = sortedDeep(JSON.parse(new TextDecoder().decode(bytes)));
     } catch {
       throw new SkiffError(
         "UNSUPPORTED",

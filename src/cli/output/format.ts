@@ -5,15 +5,17 @@
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import type { Console } from "../io.ts";
+import { goJson, sortedMap } from "./go-json.ts";
 import { parseTemplate, type Template } from "./template.ts";
 
 /** The names `--format` accepts; a command says which of them it supports. */
-export type FormatName = "text" | "json" | "go-template" | "tree";
+export type FormatName = "text" | "json" | "go-template" | "tree" | "table";
 
-/** A parsed `--format`: text and tree are printed by the command; json and go-template by {@link renderResult}. */
+/** A parsed `--format`: text, tree and table are printed by the command; json and go-template by {@link renderResult}. */
 export type OutputFormat =
   | { kind: "text" }
   | { kind: "tree" }
+  | { kind: "table" }
   | { kind: "json" }
   | { kind: "go-template"; template: Template };
 
@@ -26,7 +28,7 @@ export interface FormatFlags {
 /** What most commands support. */
 export const DEFAULT_FORMATS: readonly FormatName[] = ["text", "json", "go-template"];
 
-const KNOWN: readonly FormatName[] = ["text", "json", "go-template", "tree"];
+const KNOWN: readonly FormatName[] = ["text", "json", "go-template", "tree", "table"];
 
 function choices(allowed: readonly FormatName[]): string {
   return allowed.map((name) => (name === "go-template" ? "go-template=TEMPLATE" : name)).join(", ");
@@ -76,7 +78,7 @@ export function parseFormat(
         "use --format go-template --template TEMPLATE, or --format go-template=TEMPLATE",
       );
     }
-    return { kind: name as "text" | "json" | "tree" };
+    return { kind: name as "text" | "json" | "tree" | "table" };
   }
   const inline = eq < 0 ? undefined : value.slice(eq + 1);
   if (inline !== undefined && flags.template !== undefined) {
@@ -102,9 +104,9 @@ export function isStructured(format: OutputFormat): boolean {
   return format.kind === "json" || format.kind === "go-template";
 }
 
-/** `value` as 2-space indented JSON with a final newline, like ORAS. */
+/** `value` as 2-space indented JSON with a final newline, escaped as ORAS (Go) escapes it. */
 export function renderJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  return `${goJson(value, true)}\n`;
 }
 
 /**
@@ -138,7 +140,7 @@ export interface DescriptorJson {
 
 /**
  * The JSON of a descriptor in ORAS's key order: `reference`, `mediaType`, `digest`, `size`,
- * `annotations` (only when there are some), `artifactType` (only when set), then `extra` in its
+ * `annotations` (only when there are some, keys sorted), `artifactType` (only when set), then `extra` in its
  * own order (e.g. `referenceAsTags`). `reference` is `repo@digest` or `layoutPath@digest`.
  * Extra keys never override the descriptor's own.
  */
@@ -153,7 +155,8 @@ export function descriptorJson(
     digest: desc.digest,
     size: desc.size,
   };
-  if (desc.annotations && Object.keys(desc.annotations).length > 0) out.annotations = { ...desc.annotations };
+  if (desc.annotations && Object.keys(desc.annotations).length > 0)
+    out.annotations = sortedMap(desc.annotations);
   if (desc.artifactType) out.artifactType = desc.artifactType;
   for (const [key, value] of Object.entries(extra)) {
     if (!(key in out) && value !== undefined) out[key] = value;

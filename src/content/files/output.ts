@@ -266,13 +266,12 @@ export class FileOutput implements Storage {
 
   /** `restored` is reported for content written without a download (another title of the same blob). */
   #record(desc: Descriptor, title: string, path: string, restored: boolean): void {
-    this.#written.push({ title, path, desc });
-    if (restored)
-      this.#listener({
-        type: "restored",
-        desc: { ...desc, annotations: { ...desc.annotations, [Annotation.title]: title } },
-        path,
-      });
+    // A copy under another title gets that title (a blob written under two titles is one plan).
+    const titled = restored
+      ? { ...desc, annotations: { ...desc.annotations, [Annotation.title]: title } }
+      : desc;
+    this.#written.push({ title, path, desc: titled });
+    if (restored) this.#listener({ type: "restored", desc: titled, path });
   }
 }
 

@@ -145,6 +145,10 @@ export async function createIndex(options: CreateIndexOptions): Promise<IndexRes
     const here = placeKey(options.target);
     const absorbs = resolved.filter((r) => placeKey(r.source.ref) === here).map((r) => r.entry.digest);
     await publishIndex(target, options.target, built, graphs, { tags, absorbs }, options);
+  } else {
+    // Written elsewhere (-o): the index is still made.
+    const desc = plainDescriptor(built.desc);
+    listener({ type: "status", prompt: "Packed", desc, text: desc.mediaType });
   }
   return {
     desc: built.desc,

@@ -180,6 +180,7 @@ export async function updateIndex(options: UpdateIndexOptions): Promise<UpdateRe
   const kept: { entry: Descriptor; raw: unknown }[] = [];
   index.manifests.forEach((entry, i) => {
     if (!removed.has(entry.digest)) kept.push({ entry, raw: rawEntries[i] });
+    else listener({ type: "status", prompt: "Removed", desc: entry });
   });
   const checks: CheckedEntry[] = kept.map(({ entry }) => ({
     label: `entry ${entry.digest} of ${where}`,
@@ -193,6 +194,7 @@ export async function updateIndex(options: UpdateIndexOptions): Promise<UpdateRe
   const added: ResolvedSource[] = [];
   for (const source of options.add ?? []) added.push(await resolveSource(source, options.open, listener));
   for (const item of added) {
+    listener({ type: "status", prompt: "Added", desc: item.entry, text: item.source.text });
     checks.push(sourceCheck(item));
     graphs.push({ store: item.store, ref: item.source.ref, desc: item.entry, name: item.source.text });
   }
@@ -208,6 +210,7 @@ export async function updateIndex(options: UpdateIndexOptions): Promise<UpdateRe
         `--merge "${source.text}" is not an index: it is ${other.entry.mediaType}`,
       );
     }
+    listener({ type: "status", prompt: "Merged", desc: other.entry, text: source.text });
     for (const child of other.manifest.manifests) {
       if (present.has(child.digest)) continue;
       present.add(child.digest);
@@ -255,6 +258,7 @@ export async function updateIndex(options: UpdateIndexOptions): Promise<UpdateRe
     json.annotations = sortedMap({ ...existing, ...options.annotations });
   }
   const built = encodeIndex(specOrder(json));
+  listener({ type: "status", prompt: "Updated", desc: built.desc });
 
   const refTags = options.index.tag ? [...new Set([options.index.tag, ...(options.indexTags ?? [])])] : [];
   const tags = [...new Set([...refTags, ...moreTags])];

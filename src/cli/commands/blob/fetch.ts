@@ -5,7 +5,7 @@ import { SkiffError } from "../../../errors.ts";
 import type { Descriptor } from "../../../oci/descriptor.ts";
 import { type RegisterSubcommand, withFlags } from "../../command.ts";
 import { openOptions, referenceArgument, TARGET_FLAGS } from "../../flags.ts";
-import { jsonText, plainDescriptor } from "../../output/descriptors.ts";
+import { descriptorText, plainDescriptor } from "../../output/descriptors.ts";
 
 /** Stores that can say how large a blob is without reading it (layouts; registries via HEAD). */
 interface BlobDescriber {
@@ -83,6 +83,6 @@ Examples:
         }
       }
       if (flags.descriptor && output !== "-")
-        console.out(jsonText(plainDescriptor(desc), Boolean(flags.pretty)));
+        console.out(descriptorText(plainDescriptor(desc), Boolean(flags.pretty)));
     });
 };

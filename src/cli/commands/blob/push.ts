@@ -68,6 +68,6 @@ Examples:
       const { desc } = await withProgress(console, { verb: "push", format: shown, flags }, (listener) =>
         pushBlob(target, source, { ...options, listener }),
       );
-      printPushed(console, format, flags, { ref, desc, shown: referenceName(ref) });
+      printPushed(console, format, flags, { shown: { ref, text: referenceName(ref) }, desc });
     });
 };

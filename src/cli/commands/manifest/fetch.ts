@@ -78,7 +78,7 @@ Examples:
     .action(async (text, flags) => {
       const { openTarget } = await import("../../../content/open.ts");
       const { fetchManifest } = await import("../../../content/manifests.ts");
-      const { layoutTagEntry, resolveReference } = await import("../../../ops/resolve.ts");
+      const { layoutEntry, resolveReference } = await import("../../../ops/resolve.ts");
       const format = parseFormat(flags);
       checkFetchFlags(flags, format);
       const mediaTypes = (flags.mediaType ?? []).flatMap((value) => value.split(",")).filter(Boolean);
@@ -96,8 +96,8 @@ Examples:
       if (mediaTypes.length > 0) narrowMediaTypes(target, mediaTypes);
       const resolved = await resolveReference(target, ref, platform ? { platform } : {});
       if (mediaTypes.length > 0) checkMediaType(resolved.root, mediaTypes, text);
-      // A layout tag's descriptor is its index.json entry, ref name included (as ORAS prints it).
-      const desc = platform ? resolved.desc : await layoutTagEntry(target, ref.tag, resolved.desc);
+      // As ORAS shows it: a layout tag's index.json entry (ref name included), a layout digest bare.
+      const desc = platform ? resolved.desc : await layoutEntry(target, ref, resolved.desc);
       await printFetched(console, format, flags, {
         ref,
         desc,

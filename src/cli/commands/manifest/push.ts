@@ -1,4 +1,4 @@
-import { type RegisterSubcommand, withFlags } from "../../command.ts";
+import { type RegisterSubcommand, withFlags, withProgress } from "../../command.ts";
 import { readManifestInput } from "../../files.ts";
 import {
   distributionSpecFlags,
@@ -8,8 +8,9 @@ import {
   refuseSecondStdin,
   TARGET_FLAGS,
 } from "../../flags.ts";
-import { printPushed, taggedName } from "../../output/descriptors.ts";
+import { printPushed } from "../../output/descriptors.ts";
 import { parseFormat } from "../../output/format.ts";
+import { pushedTarget, transfersOnly } from "../../output/status.ts";
 
 export const registerManifestPush: RegisterSubcommand = (group, console) => {
   withFlags(
@@ -54,12 +55,18 @@ Examples:
       const options: Parameters<typeof pushManifestBytes>[3] = { tags: ref.tags };
       if (flags.mediaType !== undefined) options.mediaType = flags.mediaType;
       if (ref.digest) options.expectedDigest = ref.digest;
-      const { desc } = await pushManifestBytes(
-        target,
-        bytes,
-        file === "-" ? "the manifest on stdin" : file,
-        options,
+      // ORAS's lines: Uploading/Uploaded (or Exists) here, the tags after `Pushed:`.
+      const settings = { verb: "push", format, flags, outputToStdout: Boolean(flags.descriptor) } as const;
+      const { desc } = await withProgress(console, settings, (listener) =>
+        pushManifestBytes(target, bytes, file === "-" ? "the manifest on stdin" : file, {
+          ...options,
+          listener: transfersOnly(listener),
+        }),
       );
-      printPushed(console, format, flags, { ref, desc, shown: taggedName(ref, ref.tags, desc.digest) });
+      printPushed(console, format, flags, {
+        shown: pushedTarget(ref, ref.tags),
+        desc,
+        moreTags: ref.tags.slice(1),
+      });
     });
 };
