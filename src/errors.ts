@@ -2,7 +2,8 @@
 export const ExitCode = {
   ok: 0,
   failure: 1,
-  usage: 2,
+  /** As in ORAS, a usage error exits 1 too; its `Usage:` line on stderr tells it apart. */
+  usage: 1,
   interrupted: 130,
 } as const;
 
@@ -53,7 +54,12 @@ export class SkiffError extends Error {
 
   /** The exit code the CLI uses for this error. */
   get exitCode(): number {
-    return this.code === "USAGE" ? ExitCode.usage : ExitCode.failure;
+    return this.isUsage ? ExitCode.usage : ExitCode.failure;
+  }
+
+  /** A usage error: the command line itself is wrong, so the command's usage line follows it. */
+  get isUsage(): boolean {
+    return this.code === "USAGE";
   }
 }
 

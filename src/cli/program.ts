@@ -109,7 +109,7 @@ export async function run(argv: string[], console: Console = processConsole): Pr
   } catch (error) {
     if (!(error instanceof CommanderError)) {
       const code = reportError(error, console);
-      if (code === ExitCode.usage) console.err(usageLines(current));
+      if (error instanceof SkiffError && error.isUsage) console.err(usageLines(current));
       return code;
     }
     // Help and --version end through here with exit code 0.

@@ -112,7 +112,7 @@ describe("login and logout with the docker config", () => {
     expect(ok.stdout).toBe("Login Succeeded\n");
     expect(configOf(h).auths[r.host].auth).toBe(b64(`${r.username}:${r.password}`));
     const none = await runSkiff(["login", "--plain-http", r.host], { home: h });
-    expect(none.code).toBe(2);
+    expect(none.code).toBe(1);
     expect(none.stderr).toContain("login needs credentials: stdin is not a terminal");
   });
 

@@ -55,18 +55,19 @@ describe("pull -o -", () => {
     expect(result.stderr).toBe("");
   });
 
-  test("an artifact with several files: a usage error (2), nothing on stdout, the files listed", async () => {
+  test("an artifact with several files: a usage error (exit 1, with the usage line), nothing on stdout, the files listed", async () => {
     for (const [where, args] of [
       ["registry", ["--plain-http", several]],
       ["layout", [`oci-layout://${layout}:several`]],
     ] as const) {
       const result = await runSkiff(["pull", ...args, "-o", "-"], { cwd: work });
-      expect({ where, code: result.code, stdout: result.stdout }).toEqual({ where, code: 2, stdout: "" });
+      expect({ where, code: result.code, stdout: result.stdout }).toEqual({ where, code: 1, stdout: "" });
       const [error, hint] = result.stderr.trimEnd().split("\n");
       expect(error).toMatch(
         /^Error: -o - needs an artifact with exactly one file; sha256:[0-9a-f]{64} has 2$/,
       );
       expect(hint).toBe("files: a.txt, b.txt; pull into a directory with -o DIR");
+      expect(result.stderr).toContain("Usage: skiff pull");
     }
   });
 });
@@ -120,7 +121,7 @@ describe("push - from stdin", () => {
       ["push", "--plain-http", "-u", "x", "--password-stdin", `${registries.plain.host}/pipes/x:v1`, "-"],
       { cwd: work, stdin: "secret" },
     );
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(1);
     expect(result.stderr).toContain("a file and the password cannot both come from stdin");
   });
 });

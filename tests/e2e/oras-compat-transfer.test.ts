@@ -28,10 +28,18 @@ async function ok(args: string[], cwd = work): Promise<string> {
   return result.stdout;
 }
 
-/** The first two lines of stderr: the error and skiff's hint. */
-async function failure(args: string[], code = 1, cwd = work): Promise<[string, string]> {
+/**
+ * The first two lines of stderr: the error and skiff's hint. Every failure exits 1, as in ORAS; a
+ * usage error also shows the command's usage line.
+ */
+async function failure(
+  args: string[],
+  kind: "failure" | "usage" = "failure",
+  cwd = work,
+): Promise<[string, string]> {
   const result = await skiff(args, cwd);
-  expect(result.code).toBe(code);
+  expect(result.code).toBe(1);
+  if (kind === "usage") expect(result.stderr).toContain("\nUsage: skiff ");
   const [first = "", second = ""] = result.stderr.split("\n");
   return [first, second];
 }
@@ -87,7 +95,7 @@ describe("references without tag or digest, and the order of checks", () => {
   test("attach without files or annotations fails before any registry or layout is opened", async () => {
     // localhost:1 refuses connections and the layout does not exist: neither is reached.
     for (const subject of [["localhost:1/app:v1"], ["--oci-layout", join(work, "no-layout:v1")]]) {
-      const [error, hint] = await failure(["attach", "--artifact-type", "a/b", ...subject], 2);
+      const [error, hint] = await failure(["attach", "--artifact-type", "a/b", ...subject], "usage");
       expect(error).toStartWith("Error: neither file nor annotation provided in the command");
       expect(hint).toContain("-a key=value");
     }
@@ -101,7 +109,7 @@ describe("references without tag or digest, and the order of checks", () => {
       [["restore", "localhost:1/app:v1"], "input"],
     ];
     for (const [args, flag] of cases) {
-      const [error] = await failure(args, 2);
+      const [error] = await failure(args, "usage");
       expect(error).toBe(`Error: required flag(s) "${flag}" not set`);
     }
     const missingArgument = await skiff(["backup"]);
@@ -114,7 +122,7 @@ describe("references without tag or digest, and the order of checks", () => {
       ["restore", "--input", "in"],
     ]) {
       for (const ref of ["invalid/format@sha256:digest", "invalid/format:v1,@sha256:123abc"]) {
-        const [error] = await failure([...command, ref], 2);
+        const [error] = await failure([...command, ref], "usage");
         expect(error).toBe(`Error: digest references are not supported: "${ref}"`);
       }
     }
@@ -169,7 +177,7 @@ describe("restore and backup inputs and outputs", () => {
 
 describe("push and attach flags", () => {
   test("--image-spec: ORAS's phrase and the options", async () => {
-    const [error, options] = await failure(["push", "--image-spec", "v2", "localhost:1/app:v1"], 2);
+    const [error, options] = await failure(["push", "--image-spec", "v2", "localhost:1/app:v1"], "usage");
     expect(error).toContain("unknown image specification flag: v2");
     expect(options).toBe("Available options: v1.1, v1.0");
   });
@@ -177,7 +185,7 @@ describe("push and attach flags", () => {
   test("--config without --artifact-type under image-spec v1.1: ORAS's phrase", async () => {
     const [error] = await failure(
       ["push", "--image-spec", "v1.1", "--config", "config.json", "--oci-layout", join(work, "x:v1")],
-      2,
+      "usage",
     );
     expect(error).toContain("missing artifact type for OCI image-spec v1.1 artifacts");
   });
@@ -203,7 +211,7 @@ describe("push and attach flags", () => {
   test("an artifact type that is no media type: ORAS's `invalid media type`", async () => {
     const [error] = await failure(
       ["push", "--artifact-type", "nonsense", "--oci-layout", join(work, "t:v1"), "a.txt"],
-      2,
+      "usage",
     );
     expect(error).toBe('Error: invalid artifact type "nonsense": invalid media type');
   });
@@ -245,7 +253,7 @@ describe("push and attach flags", () => {
     await ok(["pull", "--oci-layout", `${layout}:v1`, "-o", join(work, "typed-out")]);
     expect(readFileSync(join(work, "typed-out", "a.txt"), "utf8")).toBe("a\n");
     await ok(["cp", "--from-oci-layout", `${layout}:v1`, `${plain.localhost}/typed:v1`]);
-    const [spaced] = await failure(["push", "--oci-layout", `${layout}:v2`, "a.txt:not a type"], 2);
+    const [spaced] = await failure(["push", "--oci-layout", `${layout}:v2`, "a.txt:not a type"], "usage");
     expect(spaced).toContain('invalid media type "not a type"');
   });
 });
@@ -282,12 +290,15 @@ describe("pull --config and --format", () => {
   test("--template without go-template and an invalid --format: ORAS's phrases", async () => {
     const [template] = await failure(
       ["pull", "--format", "json", "--template", "{{.}}", "localhost:1/a:v1"],
-      2,
+      "usage",
     );
     expect(template).toContain("--template must be used with --format go-template");
-    const [format] = await failure(["pull", "--format", "json", "--format", "=", "localhost:1/a:v1"], 2);
+    const [format] = await failure(
+      ["pull", "--format", "json", "--format", "=", "localhost:1/a:v1"],
+      "usage",
+    );
     expect(format).toBe('Error: invalid format type: ""');
-    const [empty] = await failure(["pull", "--format", "go-template=", "localhost:1/a:v1"], 2);
+    const [empty] = await failure(["pull", "--format", "go-template=", "localhost:1/a:v1"], "usage");
     expect(empty).toContain("format specified but no template given");
   });
 });
@@ -298,7 +309,7 @@ describe("cp", () => {
     await ok(["cp", "--concurrency", "-1", `${plain.localhost}/app:v1`, `${plain.localhost}/c1:v1`]);
     const [bad] = await failure(
       ["cp", "--concurrency", "two", `${plain.localhost}/app:v1`, `${plain.localhost}/c:v1`],
-      2,
+      "usage",
     );
     expect(bad).toContain('--concurrency must be a whole number, got "two"');
   });

@@ -216,7 +216,8 @@ describe("resolve, manifest, blob and repo commands on layouts", () => {
 
   test("manifest fetch-config needs --platform on an index, and prints the config with it", async () => {
     const run = await runSkiff(["manifest", "fetch-config", `oci-layout://${places.dir}`]);
-    expect(run.code).toBe(2); // a usage error: the flag is missing
+    expect(run.code).toBe(1); // a usage error (exit 1, as in ORAS): the flag is missing
+    expect(run.stderr).toContain("Usage: skiff manifest fetch-config");
     expect(run.stderr).toContain("--platform");
     const config = JSON.parse(
       await ok([

@@ -340,7 +340,7 @@ describe("parse errors", () => {
     test(`${JSON.stringify(source)} -> ${message}`, () => {
       const error = failure(() => parseTemplate(source));
       expect(error.code).toBe("USAGE");
-      expect(error.exitCode).toBe(2);
+      expect(error.exitCode).toBe(1);
       expect(error.message).toStartWith(`invalid template: ${position}: `);
       expect(error.message).toContain(message);
       expect(error.hint).toContain("TEMPLATES.md");
