@@ -329,7 +329,9 @@ describe("retries", () => {
     expect(response.status).toBe(500);
     expect(registry.seen).toHaveLength(6);
     const error = await client.fail(response, { repository: "a", what: "tags" });
-    expect(error.message).toBe(`${registry.host}/a answered 500 Internal Server Error for tags: down`);
+    expect(error.message).toBe(
+      `${registry.host}/a answered 500 Internal Server Error for tags: Error response from registry: down`,
+    );
   }, 20_000);
 
   test("a stream body is sent once: no retry", async () => {

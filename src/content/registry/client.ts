@@ -20,6 +20,7 @@ import {
   isRetryableNetworkError,
   networkError,
   readCapped,
+  registryAnswer,
   registryError,
 } from "./errors.ts";
 import {
@@ -315,9 +316,13 @@ export class RegistryClient {
             continue;
           }
           if (authorization?.startsWith("Bearer ")) {
-            await response.body?.cancel().catch(() => {});
+            const answer = registryAnswer(
+              response.status,
+              response.statusText,
+              await this.bodyText(response),
+            );
             stop();
-            throw new Final(this.authorizer.refusedError(scopes, challenge));
+            throw new Final(this.authorizer.refusedError(scopes, challenge, answer));
           }
         }
         if (!response.body || spec.method === "HEAD") {
@@ -407,20 +412,23 @@ export class RegistryClient {
     response: Response,
     context: Omit<ErrorContext, "registry" | "hadCredentials">,
   ): Promise<SkiffError> {
-    let text = "";
-    try {
-      text = await readCapped(response, 64 * 1024);
-    } catch {
-      // The status says enough.
-    }
     const error = registryError(
       response.status,
       response.statusText,
-      this.scrub(text),
+      await this.bodyText(response),
       { ...context, registry: this.registry, hadCredentials: this.authorizer.sendsCredentials() },
       response.headers.get("retry-after"),
     );
     return error;
+  }
+
+  /** The body of a failed response, capped and scrubbed of secrets; empty when it cannot be read. */
+  private async bodyText(response: Response): Promise<string> {
+    try {
+      return this.scrub(await readCapped(response, 64 * 1024));
+    } catch {
+      return ""; // The status says enough.
+    }
   }
 
   /** GET /v2/: reachable and (with credentials) authorized. Returns the final status. */

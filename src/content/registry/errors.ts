@@ -76,8 +76,25 @@ export function loginHint(registry: string): string {
 }
 
 /**
+ * ORAS's words before what a registry answered. Scripts written for ORAS grep for them, so every
+ * error built from a registry's answer carries them, followed by the registry's own message.
+ */
+const REGISTRY_ERROR_PHRASE = "Error response from registry:";
+
+/**
+ * {@link REGISTRY_ERROR_PHRASE} and the registry's own message: its error entries, else its body
+ * (one line, shortened), else the status line when the answer had no body (a HEAD request, a proxy).
+ */
+export function registryAnswer(status: number, statusText: string, body: string): string {
+  const entries = parseErrorBody(body);
+  const said = entries.length > 0 ? describeEntries(entries) : clip(body);
+  return `${REGISTRY_ERROR_PHRASE} ${said || `response status code ${status}${statusText ? `: ${statusText}` : ""}`}`;
+}
+
+/**
  * A SkiffError for a failed registry response. `status` and `body` are the response's; the code
- * of the first error entry (if any) picks the message, else the status.
+ * of the first error entry (if any) picks the message, else the status. The message says what
+ * failed on what, then {@link REGISTRY_ERROR_PHRASE} and the registry's own message.
  */
 export function registryError(
   status: number,
@@ -90,8 +107,7 @@ export function registryError(
   const code = entries[0]?.code ?? "";
   const where = place(context);
   const what = context.what ? `${context.what} ` : "";
-  const detail = entries.length > 0 ? describeEntries(entries) : clip(body);
-  const suffix = detail ? `: ${detail}` : "";
+  const suffix = `: ${registryAnswer(status, statusText, body)}`;
   if (status === 401 || code === "UNAUTHORIZED") {
     if (context.hadCredentials) {
       return new SkiffError(
@@ -140,7 +156,7 @@ export function registryError(
     return new SkiffError("NOT_FOUND", `${what || "blob "}not found in ${where}${suffix}`);
   }
   if (status === 404) {
-    return new SkiffError("NOT_FOUND", `${what}not found in ${where} (404)${suffix}`);
+    return new SkiffError("NOT_FOUND", `${what}not found in ${where}${suffix}`);
   }
   if (code === "UNSUPPORTED" || status === 405) {
     return new SkiffError(
@@ -159,7 +175,7 @@ export function registryError(
   const label = statusText ? `${status} ${statusText}` : String(status);
   return new SkiffError(
     "REGISTRY",
-    `${where} answered ${label} for ${what || "the request "}`.trim() + suffix,
+    `${where} answered ${label} for ${what || "the request"}`.trim() + suffix,
   );
 }
 

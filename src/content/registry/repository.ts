@@ -134,7 +134,6 @@ export class RegistryRepository
       url: `/v2/${this.repository}/blobs/${digest}`,
       scopes: this.readScopes,
     });
-    if (response.status === 404) throw new SkiffError("NOT_FOUND", `${what} not found in ${this.name}`);
     if (response.status !== 200)
       throw await this.client.fail(response, { repository: this.repository, what });
     const size = Number(response.headers.get("content-length") ?? Number.NaN);
@@ -305,9 +304,6 @@ export class RegistryRepository
       headers: { Accept: this.accept },
       scopes: this.readScopes,
     });
-    if (response.status === 404) {
-      throw new SkiffError("NOT_FOUND", `${what} not found in ${this.name}`);
-    }
     if (response.status !== 200) {
       throw await this.client.fail(response, { repository: this.repository, what });
     }
