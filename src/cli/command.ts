@@ -28,6 +28,15 @@ export interface FlagGroup<Values extends OptionValues> {
   readonly values?: Values;
 }
 
+/**
+ * Prints `text` on stderr each time the flag `name` (`verbose`, `no-verbose`, `password`) is parsed,
+ * before the command runs: how a deprecated flag or a risky use of one is announced, as ORAS does.
+ * It goes where commander writes its errors, which program.ts points at the console.
+ */
+export function warnOnFlag(command: CommandUnknownOpts, name: string, text: string): void {
+  command.on(`option:${name}`, () => command.configureOutput().writeErr?.(`${text}\n`));
+}
+
 /** The parsed values of a flag group. */
 export type FlagValues<Group> = Group extends FlagGroup<infer Values> ? Values : never;
 
@@ -108,8 +117,11 @@ export function sideFlags<S extends Side, Values extends OptionValues>(
 interface ProgressSettings {
   verb: Verb;
   format: OutputFormat;
-  /** `--debug` and `--no-tty` (`tty: false`): status lines instead of progress bars. */
-  flags: { debug?: boolean; tty?: boolean };
+  /**
+   * `--debug` and `--no-tty` (`tty: false`): status lines instead of progress bars;
+   * `--verbose=false` (`verbose: false`): status lines for titled files only, as in ORAS.
+   */
+  flags: { debug?: boolean; tty?: boolean; verbose?: boolean };
   /** Data goes to stdout: nothing else may. */
   outputToStdout?: boolean;
   /** The status lines to print instead of the verb's (commands ORAS words its own way). */
@@ -133,6 +145,7 @@ export async function withProgress<T>(
     debug: Boolean(settings.flags.debug),
     outputToStdout: Boolean(settings.outputToStdout),
     ...(settings.statusLines ? { statusLines: settings.statusLines } : {}),
+    ...(settings.flags.verbose === false ? { verbose: false } : {}),
   });
   try {
     return await work(chosen.listener, chosen);

@@ -9,7 +9,13 @@ import type { Descriptor } from "../oci/descriptor.ts";
 import type { ParsedReference } from "../oci/reference.ts";
 import type { DeleteOptions, DeleteResult } from "../ops/delete.ts";
 import { type RegisterSubcommand, withFlags } from "./command.ts";
-import { distributionSpecFlags, openOptions, referenceArgument, TARGET_FLAGS } from "./flags.ts";
+import {
+  distributionSpecFlags,
+  openOptions,
+  referenceArgument,
+  TARGET_FLAGS,
+  verboseFlags,
+} from "./flags.ts";
 import type { Console } from "./io.ts";
 import { printDeletion } from "./output/deletion.ts";
 import { confirm } from "./prompt.ts";
@@ -64,6 +70,7 @@ export function deleteCommand(spec: DeleteCommand): RegisterSubcommand {
         .option("--descriptor", `print the deleted ${what}'s descriptor (needs --force)`)
         .option("--pretty", "indent the --descriptor JSON"),
       ...TARGET_FLAGS,
+      verboseFlags,
     );
     // Deleting a referrer updates its subject's fallback index: the choice of ORAS's flag, which
     // reaches openOptions with the other flags.

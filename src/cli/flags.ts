@@ -13,7 +13,7 @@ import { SkiffError } from "../errors.ts";
 import { type Platform, parsePlatform } from "../oci/platform.ts";
 import { LAYOUT_SCHEME, type ParsedReference, parseReference } from "../oci/reference.ts";
 import { hostPlatform } from "../runtime/index.ts";
-import { type FlagGroup, type FlagValues, flagGroup } from "./command.ts";
+import { type FlagGroup, type FlagValues, flagGroup, warnOnFlag } from "./command.ts";
 import type { Console } from "./io.ts";
 import { DEFAULT_FORMATS, type FormatName } from "./output/format.ts";
 
@@ -26,6 +26,23 @@ export const commonFlags = flagGroup((command) =>
     .option("-d, --debug", "print HTTP requests and responses (secrets scrubbed) on stderr")
     .option("--no-tty", "print plain status lines instead of progress bars"),
 );
+
+/** ORAS's warning line for `-v/--verbose`, which it deprecated and still accepts. */
+export const VERBOSE_DEPRECATED =
+  "Flag --verbose has been deprecated, and will be removed in a future release.";
+
+/**
+ * `-v/--verbose` (also `--verbose=false`), on the commands where ORAS accepts it: hidden, and
+ * answered with ORAS's deprecation line on stderr, so scripts written for ORAS keep working. Only
+ * discover reads it: `--verbose=false` leaves annotations out of the tree.
+ */
+export const verboseFlags = flagGroup((command) => {
+  warnOnFlag(command, "verbose", VERBOSE_DEPRECATED);
+  warnOnFlag(command, "no-verbose", VERBOSE_DEPRECATED);
+  return command
+    .addOption(command.createOption("-v, --verbose", "deprecated; accepted for ORAS scripts").hideHelp())
+    .addOption(command.createOption("--no-verbose", "deprecated; --verbose=false").hideHelp());
+});
 
 /** Registry flags with ORAS's names: credentials, TLS, transport, headers. */
 export const remoteFlags = flagGroup((command) =>

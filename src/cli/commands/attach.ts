@@ -15,6 +15,7 @@ import {
   requiredFlag,
   stdinOptions,
   TARGET_FLAGS,
+  verboseFlags,
 } from "../flags.ts";
 import { pinnedName } from "../output/descriptors.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
@@ -37,6 +38,7 @@ export const registerAttach: Register = (command, console) => {
     distributionSpecFlags,
     formatFlags(),
     ...TARGET_FLAGS,
+    verboseFlags,
   )
     .addHelpText(
       "after",

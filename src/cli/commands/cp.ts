@@ -18,6 +18,7 @@ import {
   platformFlags,
   referenceArgument,
   remoteFlags,
+  verboseFlags,
 } from "../flags.ts";
 import { pinnedName, taggedName } from "../output/descriptors.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
@@ -121,6 +122,7 @@ export const registerCopy: Register = (command, console) => {
     sided(distributionSpecFlags, "from"),
     sided(distributionSpecFlags, "to"),
     commonFlags,
+    verboseFlags,
   )
     .addHelpText(
       "after",

@@ -11,6 +11,7 @@ import {
   platformFlags,
   referenceArgument,
   TARGET_FLAGS,
+  verboseFlags,
 } from "../flags.ts";
 import { pinnedName } from "../output/descriptors.ts";
 import { renderTable, renderTree, TABLE_DEPRECATION } from "../output/discover.ts";
@@ -37,13 +38,13 @@ export const registerDiscover: Register = (command, console) => {
       )
       .argument("<subject>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
       .option("--artifact-type <type>", "only referrers of this artifact type (at every level)")
-      .option("--depth <n>", "levels of referrers to follow (1: direct referrers only; default: all)")
-      .option("-v, --verbose", "show annotations in the tree (the default, as in ORAS 1.3)"),
+      .option("--depth <n>", "levels of referrers to follow (1: direct referrers only; default: all)"),
     platformFlags("discover the referrers of this platform's manifest of an index"),
     distributionSpecFlags,
     // --format table (deprecated in ORAS) is accepted but not advertised.
     formatFlags(["tree", "json", "go-template"]),
     ...TARGET_FLAGS,
+    verboseFlags,
   )
     .addHelpText(
       "after",
@@ -53,8 +54,8 @@ Examples:
   skiff discover localhost:5000/app:v1
   # Direct referrers of one type, as JSON
   skiff discover --depth 1 --artifact-type application/spdx+json --format json localhost:5000/app:v1
-  # The referrers of the only manifest of a layout (no tag needed), with annotations
-  skiff discover -v oci-layout://./out
+  # The referrers of the only manifest of a layout (no tag needed)
+  skiff discover oci-layout://./out
   # The referrers of the linux/arm64/v8 el8 manifest of an index
   skiff discover --platform linux/arm64/v8:el8 localhost:5000/app:1.2`,
     )
@@ -84,12 +85,13 @@ Examples:
       // The subject as ORAS shows it: a layout tag's index.json entry, a layout digest bare.
       const shown = platform ? resolved.desc : await layoutEntry(target, ref, resolved.desc);
       if (writeResult(console, format, discoverJson(ref, shown, nodes))) return;
-      // As in ORAS 1.3, annotations always show (-v is accepted for older scripts).
+      // Annotations (and the table's descriptors) show unless --verbose=false, as in ORAS 1.3.
+      const verbose = flags.verbose !== false;
       if (format.kind === "table") {
         console.err(`${TABLE_DEPRECATION}\n`);
-        console.out(renderTable(subjectText, subject.digest, nodes));
+        console.out(renderTable(subjectText, subject.digest, nodes, verbose));
         return;
       }
-      console.out(renderTree(pinnedName(ref, subject.digest), nodes));
+      console.out(renderTree(pinnedName(ref, subject.digest), nodes, verbose));
     });
 };

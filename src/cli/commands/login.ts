@@ -1,7 +1,7 @@
 import { SkiffError } from "../../errors.ts";
 import { isTerminal } from "../../runtime/index.ts";
 import { type Register, withFlags } from "../command.ts";
-import { collect, commonFlags, remoteFlags, remoteSettings } from "../flags.ts";
+import { collect, commonFlags, remoteFlags, remoteSettings, verboseFlags } from "../flags.ts";
 import { readLine } from "../prompt.ts";
 
 export const registerLogin: Register = (command, console) => {
@@ -13,6 +13,7 @@ export const registerLogin: Register = (command, console) => {
       .argument("<registry>", "registry host, e.g. registry.example.com or localhost:5000"),
     remoteFlags,
     commonFlags,
+    verboseFlags,
   )
     .addHelpText(
       "after",

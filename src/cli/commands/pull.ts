@@ -9,6 +9,7 @@ import {
   platformFlags,
   referenceArgument,
   TARGET_FLAGS,
+  verboseFlags,
 } from "../flags.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
 import { pulledLines, skippedLayersHint } from "../output/status.ts";
@@ -55,6 +56,7 @@ export const registerPull: Register = (command, console) => {
     platformFlags("pull only this platform: os/arch[/variant][:os.version], e.g. linux/arm64/v8:el8"),
     formatFlags(),
     ...TARGET_FLAGS,
+    verboseFlags,
   )
     .addHelpText(
       "after",

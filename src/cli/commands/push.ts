@@ -13,6 +13,7 @@ import {
   reproducibility,
   stdinOptions,
   TARGET_FLAGS,
+  verboseFlags,
 } from "../flags.ts";
 import { pushResultJson } from "../output/descriptors.ts";
 import { parseFormat, writeResult } from "../output/format.ts";
@@ -49,6 +50,7 @@ export const registerPush: Register = (command, console) => {
     packingFlags,
     formatFlags(),
     ...TARGET_FLAGS,
+    verboseFlags,
   )
     .addHelpText(
       "after",

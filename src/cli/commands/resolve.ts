@@ -1,6 +1,13 @@
 import { referenceName } from "../../oci/reference.ts";
 import { type Register, withFlags } from "../command.ts";
-import { openOptions, platformFlag, platformFlags, referenceArgument, TARGET_FLAGS } from "../flags.ts";
+import {
+  openOptions,
+  platformFlag,
+  platformFlags,
+  referenceArgument,
+  TARGET_FLAGS,
+  verboseFlags,
+} from "../flags.ts";
 
 export const registerResolve: Register = (command, console) => {
   withFlags(
@@ -12,6 +19,7 @@ export const registerResolve: Register = (command, console) => {
       .option("-l, --full-reference", "print the full reference (name@digest)"),
     platformFlags("resolve to this platform's manifest: os/arch[/variant][:os.version]"),
     ...TARGET_FLAGS,
+    verboseFlags,
   )
     .addHelpText(
       "after",

@@ -8,6 +8,7 @@ import {
   parseConcurrency,
   referenceArgument,
   remoteFlags,
+  verboseFlags,
 } from "../flags.ts";
 import { describeTarget } from "../output/status.ts";
 
@@ -23,6 +24,7 @@ export const registerTag: Register = (command, console) => {
     layoutFlags,
     remoteFlags,
     commonFlags,
+    verboseFlags,
   )
     .addHelpText(
       "after",

@@ -4,7 +4,7 @@ import type { Target } from "../../../content/target.ts";
 import { SkiffError } from "../../../errors.ts";
 import type { Descriptor } from "../../../oci/descriptor.ts";
 import { type RegisterSubcommand, withFlags } from "../../command.ts";
-import { openOptions, referenceArgument, TARGET_FLAGS } from "../../flags.ts";
+import { openOptions, referenceArgument, TARGET_FLAGS, verboseFlags } from "../../flags.ts";
 import { descriptorText, plainDescriptor } from "../../output/descriptors.ts";
 
 /** Stores that can say how large a blob is without reading it (layouts; registries via HEAD). */
@@ -34,6 +34,7 @@ export const registerBlobFetch: RegisterSubcommand = (group, console) => {
       .option("--descriptor", "print the blob's descriptor")
       .option("--pretty", "indent the descriptor JSON"),
     ...TARGET_FLAGS,
+    verboseFlags,
   )
     .addHelpText(
       "after",

@@ -2,7 +2,14 @@ import { SkiffError } from "../../../errors.ts";
 import { referenceName } from "../../../oci/reference.ts";
 import { type RegisterSubcommand, withFlags, withProgress } from "../../command.ts";
 import { stdinOpener } from "../../files.ts";
-import { formatFlags, openOptions, referenceArgument, refuseSecondStdin, TARGET_FLAGS } from "../../flags.ts";
+import {
+  formatFlags,
+  openOptions,
+  referenceArgument,
+  refuseSecondStdin,
+  TARGET_FLAGS,
+  verboseFlags,
+} from "../../flags.ts";
 import { printPushed } from "../../output/descriptors.ts";
 import { type OutputFormat, parseFormat } from "../../output/format.ts";
 
@@ -25,6 +32,7 @@ export const registerBlobPush: RegisterSubcommand = (group, console) => {
       .option("--pretty", "indent the --descriptor JSON"),
     formatFlags(),
     ...TARGET_FLAGS,
+    verboseFlags,
   )
     .addHelpText(
       "after",

@@ -10,6 +10,7 @@ import {
   referenceArgument,
   requireTagOrDigest,
   TARGET_FLAGS,
+  verboseFlags,
 } from "../../flags.ts";
 import { checkFetchFlags, printFetched } from "../../output/descriptors.ts";
 import { parseFormat } from "../../output/format.ts";
@@ -30,6 +31,7 @@ export const registerManifestFetchConfig: RegisterSubcommand = (group, console) 
     platformFlags("use this platform's manifest of an index: os/arch[/variant][:os.version]"),
     formatFlags(),
     ...TARGET_FLAGS,
+    verboseFlags,
   )
     .addHelpText(
       "after",

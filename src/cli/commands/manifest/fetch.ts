@@ -12,6 +12,7 @@ import {
   referenceArgument,
   requireTagOrDigest,
   TARGET_FLAGS,
+  verboseFlags,
 } from "../../flags.ts";
 import { checkFetchFlags, printFetched } from "../../output/descriptors.ts";
 import { parseFormat } from "../../output/format.ts";
@@ -61,6 +62,7 @@ export const registerManifestFetch: RegisterSubcommand = (group, console) => {
     platformFlags("fetch this platform's manifest of an index: os/arch[/variant][:os.version]"),
     formatFlags(),
     ...TARGET_FLAGS,
+    verboseFlags,
   )
     .addHelpText(
       "after",

@@ -7,6 +7,7 @@ import {
   referenceArgument,
   refuseSecondStdin,
   TARGET_FLAGS,
+  verboseFlags,
 } from "../../flags.ts";
 import { printPushed } from "../../output/descriptors.ts";
 import { parseFormat } from "../../output/format.ts";
@@ -29,6 +30,7 @@ export const registerManifestPush: RegisterSubcommand = (group, console) => {
     distributionSpecFlags,
     formatFlags(),
     ...TARGET_FLAGS,
+    verboseFlags,
   )
     .addHelpText(
       "after",

@@ -1,6 +1,6 @@
 import { SkiffError } from "../../../errors.ts";
 import { type RegisterSubcommand, withFlags } from "../../command.ts";
-import { commonFlags, remoteFlags, remoteSettings } from "../../flags.ts";
+import { commonFlags, remoteFlags, remoteSettings, verboseFlags } from "../../flags.ts";
 
 /** Splits `host[:port][/namespace]`. */
 export function parseRegistryPath(text: string): { registry: string; namespace: string } {
@@ -36,6 +36,7 @@ export const registerRepoLs: RegisterSubcommand = (group, console) => {
       .option("--last <repository>", "start after this repository"),
     remoteFlags,
     commonFlags,
+    verboseFlags,
   )
     .addHelpText(
       "after",

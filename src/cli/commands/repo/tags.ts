@@ -1,5 +1,5 @@
 import { type RegisterSubcommand, withFlags } from "../../command.ts";
-import { formatFlags, openOptions, referenceArgument, TARGET_FLAGS } from "../../flags.ts";
+import { formatFlags, openOptions, referenceArgument, TARGET_FLAGS, verboseFlags } from "../../flags.ts";
 import { parseFormat, writeResult } from "../../output/format.ts";
 
 /** Tags of the referrers tag schema (`sha256-<hex>`), hidden by --exclude-digest-tags. */
@@ -19,6 +19,7 @@ export const registerRepoTags: RegisterSubcommand = (group, console) => {
       .option("--exclude-digest-tags", "hide sha256-<digest> tags (referrers fallback tags)"),
     formatFlags(),
     ...TARGET_FLAGS,
+    verboseFlags,
   )
     .addHelpText(
       "after",
