@@ -11,7 +11,7 @@ import type { OpenTargetOptions, RemoteSettings } from "../content/open.ts";
 import type { ReferrersMode } from "../content/registry/referrers.ts";
 import { SkiffError } from "../errors.ts";
 import { type Platform, parsePlatform } from "../oci/platform.ts";
-import { LAYOUT_SCHEME, type ParsedReference, parseReference } from "../oci/reference.ts";
+import { LAYOUT_SCHEME, noTagOrDigest, type ParsedReference, parseReference } from "../oci/reference.ts";
 import { hostPlatform } from "../runtime/index.ts";
 import { type FlagGroup, type FlagValues, flagGroup, warnOnFlag } from "./command.ts";
 import type { Console } from "./io.ts";
@@ -179,12 +179,12 @@ export function referenceArgument(text: string, flags: LayoutValues, tagList = f
 export function requireTagOrDigest(ref: ParsedReference, text: string, flags: LayoutValues): void {
   if (ref.tag || ref.digest) return;
   if (ref.kind === "layout" && (text.startsWith(LAYOUT_SCHEME) || flags.ociLayoutPath !== undefined)) return;
-  throw new SkiffError(
-    "USAGE",
-    `"${text}": no tag or digest specified`,
+  throw noTagOrDigest(
+    text,
     ref.kind === "layout"
       ? `add :TAG or @DIGEST, or write oci-layout://${ref.path} to use the layout's only manifest`
       : `add :TAG or @DIGEST, e.g. ${text}:latest`,
+    "USAGE",
   );
 }
 

@@ -13,6 +13,7 @@ import {
   displayReference,
   formatReference,
   isRegistryReference,
+  noTagOrDigest,
   type Reference,
   withDigest,
 } from "../oci/reference.ts";
@@ -69,11 +70,7 @@ export async function resolveReference(
     how = "tag";
   } else {
     if (isRegistryReference(ref) || !isEntryLister(target)) {
-      throw new SkiffError(
-        "INVALID_REFERENCE",
-        `"${where}": no tag or digest specified`,
-        `add :TAG or @DIGEST, e.g. ${formatReference(ref)}:latest`,
-      );
+      throw noTagOrDigest(where, `add :TAG or @DIGEST, e.g. ${formatReference(ref)}:latest`);
     }
     const resolved = await resolveTagless(target, ref, options.platform);
     return { ...resolved, pinned: withDigest(ref, resolved.desc.digest), how: "tagless" };

@@ -201,12 +201,31 @@ describe("reference parser fuzzing", () => {
         const parsed = onlySkiffError(() => parseLayoutReference(text));
         if (parsed instanceof SkiffError) return;
         accepted++;
-        expect(formatReference(parsed)).toBe(text);
+        // An empty tag (`PATH:`) is no tag, as in ORAS: the colon does not come back.
+        const emptyTag = parsed.tag === undefined && parsed.digest === undefined && parsed.path !== text;
+        expect(formatReference(parsed)).toBe(emptyTag ? text.slice(0, -1) : text);
       }),
       RUNS,
     );
     // The property means little unless the generator reaches accepted inputs.
     expect(accepted).toBeGreaterThan(100);
+  });
+
+  test("an empty tag is no tag, on layouts and registries", () => {
+    fc.assert(
+      fc.property(layoutPath, fc.boolean(), (path, tagList) => {
+        expect(parseLayoutReference(`${path}:`, tagList)).toEqual({ kind: "layout", path, tags: [] });
+      }),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(host, repository, (registry, repo) => {
+        fc.pre(registry.length + 1 + repo.length <= 255);
+        const parsed = parseRegistryReference(`${registry}/${repo}:`);
+        expect(parsed).toEqual({ kind: "registry", registry, repository: repo, tags: [] });
+      }),
+      RUNS,
+    );
   });
 
   test("oci-layout:// prefix is the same as --oci-layout", () => {
