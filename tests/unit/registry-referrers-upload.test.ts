@@ -62,6 +62,37 @@ describe("referrers tag schema", () => {
     expect(removeFromReferrersIndex(both, referrer(9).digest, "t")).toBeUndefined();
   });
 
+  test("a referrers index is read as leniently as ORAS reads it", () => {
+    const encode = (json: unknown) => new TextEncoder().encode(JSON.stringify(json));
+    // olareg answers an empty list with "manifests": null.
+    expect(referrersFromIndex(encode({ schemaVersion: 2, mediaType: index, manifests: null }), "t")).toEqual(
+      [],
+    );
+    expect(referrersFromIndex(encode({ schemaVersion: 2 }), "t")).toEqual([]);
+    // Artifact types are labels: ORAS's own test data has "test.sbom.file".
+    const odd = referrer(1, "test.sbom.file");
+    const listed = encode({ schemaVersion: 2, mediaType: index, manifests: [odd, referrer(2)] });
+    expect(referrersFromIndex(listed, "t")).toEqual([odd, referrer(2)]);
+    expect(referrersFromIndex(listed, "t", "test.sbom.file")).toEqual([odd]);
+    // ...and such an index can still be updated.
+    expect(decode(addToReferrersIndex(listed, referrer(3), "t")!).manifests).toHaveLength(3);
+    expect(decode(removeFromReferrersIndex(listed, odd.digest, "t") as Uint8Array).manifests).toEqual([
+      referrer(2),
+    ]);
+    // Digests, sizes and control characters are still refused.
+    for (const bad of [
+      { ...odd, digest: "sha256:1234" },
+      { ...odd, size: -1 },
+      { ...odd, artifactType: "a\r\nX-Injected: 1" },
+      { ...odd, mediaType: "" },
+    ]) {
+      expect(() => referrersFromIndex(encode({ schemaVersion: 2, manifests: [bad] }), "t")).toThrow();
+    }
+    expect(() => referrersFromIndex(encode({ schemaVersion: 2, manifests: {} }), "t")).toThrow(
+      "must be an array",
+    );
+  });
+
   test("a referrer's entry: artifactType, else the config media type; annotations", () => {
     const bytes = new TextEncoder().encode(
       JSON.stringify({

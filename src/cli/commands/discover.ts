@@ -2,7 +2,7 @@ import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import type { Reference } from "../../oci/reference.ts";
 import type { ReferrerNode } from "../../ops/discover.ts";
-import { type Register, withFlags } from "../command.ts";
+import { type CommandUnknownOpts, type Register, warnOnFlag, withFlags } from "../command.ts";
 import {
   distributionSpecFlags,
   formatFlags,
@@ -30,7 +30,32 @@ export function discoverJson(
   return node(subject, nodes);
 }
 
+/** ORAS's warning line for the deprecated `-o/--output`. */
+const OUTPUT_DEPRECATED = "[DEPRECATED] --output is deprecated, try `--format ` instead";
+
+/** `--format`, or the deprecated `-o/--output` (tree, table or json, as in ORAS), never both. */
+function discoverFormat(flags: { format?: string; output?: string; template?: string }) {
+  if (flags.output !== undefined) {
+    if (flags.format !== undefined) {
+      throw new SkiffError("USAGE", "--format, --output cannot be used at the same time", "use --format");
+    }
+    if (flags.output.startsWith("go-template")) {
+      throw new SkiffError(
+        "USAGE",
+        "--output can only be tree, table or json",
+        "use --format go-template=TEMPLATE",
+      );
+    }
+  }
+  return parseFormat(
+    { ...flags, format: flags.format ?? flags.output },
+    ["tree", "table", "json", "go-template"],
+    "tree",
+  );
+}
+
 export const registerDiscover: Register = (command, console) => {
+  warnOnFlag(command as unknown as CommandUnknownOpts, "output", OUTPUT_DEPRECATED);
   withFlags(
     command
       .description(
@@ -38,7 +63,8 @@ export const registerDiscover: Register = (command, console) => {
       )
       .argument("<subject>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
       .option("--artifact-type <type>", "only referrers of this artifact type (at every level)")
-      .option("--depth <n>", "levels of referrers to follow (1: direct referrers only; default: all)"),
+      .option("--depth <n>", "levels of referrers to follow (1: direct referrers only; default: all)")
+      .addOption(command.createOption("-o, --output <format>", "deprecated: --format").hideHelp()),
     platformFlags("discover the referrers of this platform's manifest of an index"),
     distributionSpecFlags,
     // --format table (deprecated in ORAS) is accepted but not advertised.
@@ -64,9 +90,12 @@ Examples:
       const { layoutEntry, resolveReference } = await import("../../ops/resolve.ts");
       const { discoverReferrers } = await import("../../ops/discover.ts");
 
-      const format = parseFormat(flags, ["tree", "table", "json", "go-template"], "tree");
+      const format = discoverFormat(flags);
       if (flags.depth !== undefined && !/^\d+$/.test(flags.depth)) {
         throw new SkiffError("USAGE", `--depth must be a whole number, got "${flags.depth}"`);
+      }
+      if (flags.depth !== undefined && Number(flags.depth) < 1) {
+        throw new SkiffError("USAGE", `--depth ${flags.depth}: depth value should be at least 1`);
       }
       const ref = referenceArgument(subjectText, flags);
       const platform = platformFlag(flags);

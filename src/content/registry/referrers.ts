@@ -5,9 +5,9 @@
  * them for one repository: it lists referrers, and adds or removes a published or deleted one.
  */
 import { SkiffError } from "../../errors.ts";
-import type { Descriptor } from "../../oci/descriptor.ts";
+import { type Descriptor, isObject, parseDescriptor, parseStringMap } from "../../oci/descriptor.ts";
 import { parseDigest } from "../../oci/digest.ts";
-import { MAX_MANIFEST_BYTES, parseManifest, referrerDescriptor } from "../../oci/manifest.ts";
+import { decodeJson, MAX_MANIFEST_BYTES, parseManifest, referrerDescriptor } from "../../oci/manifest.ts";
 import { isManifestMediaType, MediaType } from "../../oci/media-types.ts";
 import { digestOf } from "../verify.ts";
 import type { RegistryClient } from "./client.ts";
@@ -29,11 +29,31 @@ export function referrersTag(subjectDigest: string): string {
   return `${algorithm}-${encoded}`.slice(0, 128);
 }
 
+/**
+ * A referrers index (from the API or the fallback tag), read as leniently as ORAS reads it:
+ * `"manifests": null` or missing is an empty list (olareg answers so); media and artifact types are
+ * read as parseDescriptor reads them (`test.sbom.file` passes). Digests and sizes are still checked.
+ */
+function parseReferrersIndex(
+  bytes: Uint8Array,
+  where: string,
+): { manifests: Descriptor[]; annotations?: Record<string, string> } {
+  const json = decodeJson(bytes, where);
+  if (!isObject(json))
+    throw new SkiffError("INVALID_MANIFEST", `invalid referrers index ${where}: not a JSON object`);
+  const listed = json.manifests ?? [];
+  if (!Array.isArray(listed)) {
+    throw new SkiffError("INVALID_MANIFEST", `invalid referrers index ${where}: manifests must be an array`);
+  }
+  const manifests = listed.map((item, i) => parseDescriptor(item, `${where} manifests[${i}]`));
+  const annotations = parseStringMap(json.annotations, `${where} annotations`);
+  return annotations ? { manifests, annotations } : { manifests };
+}
+
 /** The manifests of a referrers index (from the API or the fallback tag), optionally of one type. */
 export function referrersFromIndex(bytes: Uint8Array, where: string, artifactType?: string): Descriptor[] {
-  const index = parseManifest(bytes, MediaType.ociIndex, where);
-  if (!("manifests" in index)) return [];
-  return index.manifests.filter((m) => artifactType === undefined || m.artifactType === artifactType);
+  const { manifests } = parseReferrersIndex(bytes, where);
+  return manifests.filter((m) => artifactType === undefined || m.artifactType === artifactType);
 }
 
 /**
@@ -47,11 +67,7 @@ export function addToReferrersIndex(
 ): Uint8Array | undefined {
   let manifests: Descriptor[] = [];
   let annotations: Record<string, string> | undefined;
-  if (existing) {
-    const index = parseManifest(existing, MediaType.ociIndex, where);
-    if ("manifests" in index) manifests = index.manifests;
-    annotations = index.annotations;
-  }
+  if (existing) ({ manifests, annotations } = parseReferrersIndex(existing, where));
   if (manifests.some((m) => m.digest === referrer.digest)) return undefined;
   const json: Record<string, unknown> = {
     schemaVersion: 2,
@@ -71,8 +87,8 @@ export function removeFromReferrersIndex(
   digest: string,
   where: string,
 ): Uint8Array | "empty" | undefined {
-  const index = parseManifest(existing, MediaType.ociIndex, where);
-  if (!("manifests" in index) || !index.manifests.some((m) => m.digest === digest)) return undefined;
+  const index = parseReferrersIndex(existing, where);
+  if (!index.manifests.some((m) => m.digest === digest)) return undefined;
   const manifests = index.manifests.filter((m) => m.digest !== digest);
   if (manifests.length === 0) return "empty";
   const json: Record<string, unknown> = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };

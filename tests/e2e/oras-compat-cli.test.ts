@@ -1,0 +1,270 @@
+/**
+ * What a script written for ORAS 1.3 sees from skiff, with the compiled binary and real registries:
+ * the deprecated `--verbose` and `-o/--output`, `--flag=false`, usage errors (exit 1), ORAS's
+ * error phrases (`Error response from registry:` with the registry's own words, `no tag or digest
+ * specified`, `not found`, `cannot be both used`...), `PATH:` as an untagged layout, discover's
+ * formats, repo/tag/resolve/version/login habits, and referrers lists read as leniently as ORAS
+ * reads them.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type FaultProxy, startFaultProxy } from "../harness/fault-proxy.ts";
+import { type RegistryHandle, useRegistries } from "../harness/registry.ts";
+import { type RunOptions, removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
+
+setDefaultTimeout(60_000);
+
+const registries = useRegistries(["plain", "basic"]);
+const work = tmpDir("skiff-e2e-oras-compat-");
+afterAll(() => removeTmpDir(work));
+
+const VERBOSE_DEPRECATED = "Flag --verbose has been deprecated, and will be removed in a future release.";
+const INDEX = "application/vnd.oci.image.index.v1+json";
+
+async function skiff(args: string[], options: RunOptions = {}) {
+  return runSkiff(args, { cwd: work, ...options });
+}
+
+/** Runs skiff and fails the test with its stderr unless it exits 0; returns stdout. */
+async function ok(args: string[], options: RunOptions = {}): Promise<string> {
+  const result = await skiff(args, options);
+  if (result.code !== 0) throw new Error(`skiff ${args.join(" ")} exited ${result.code}:\n${result.stderr}`);
+  return result.stdout;
+}
+
+/** Basic-auth flags of a registry. */
+const creds = (r: RegistryHandle) => ["-u", r.username!, "-p", r.password!];
+
+let subject: { digest: string; repo: string };
+let sbom: { digest: string; created: string };
+beforeAll(async () => {
+  writeFileSync(join(work, "a.txt"), "a\n");
+  writeFileSync(join(work, "sbom.json"), "{}\n");
+  const repo = `${registries.plain.localhost}/compat/app`;
+  const pushed = JSON.parse(await ok(["push", `${repo}:v1`, "a.txt", "--format", "json"]));
+  const attached = JSON.parse(
+    await ok([
+      "attach",
+      `${repo}:v1`,
+      "--artifact-type",
+      "application/vnd.example.sbom",
+      "sbom.json",
+      "--format",
+      "json",
+    ]),
+  );
+  subject = { digest: pushed.digest, repo };
+  sbom = { digest: attached.digest, created: attached.annotations["org.opencontainers.image.created"] };
+});
+
+describe("--verbose and --flag=true|false", () => {
+  test("--verbose is accepted with ORAS's deprecation line on stderr; stdout is unchanged", async () => {
+    const plain = await skiff(["resolve", `${subject.repo}:v1`]);
+    for (const flag of ["--verbose", "-v", "--verbose=true"]) {
+      const result = await skiff(["resolve", `${subject.repo}:v1`, flag]);
+      expect({ flag, code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({
+        flag,
+        code: 0,
+        stdout: plain.stdout,
+        stderr: `${VERBOSE_DEPRECATED}\n`,
+      });
+    }
+  });
+
+  test("discover shows annotations in the tree by default; --verbose=false leaves them out", async () => {
+    const tree = await skiff(["discover", `${subject.repo}:v1`]);
+    expect(tree.stdout).toBe(
+      [
+        `${subject.repo}@${subject.digest}`,
+        "└── application/vnd.example.sbom",
+        `    └── ${sbom.digest}`,
+        "        └── [annotations]",
+        `            └── org.opencontainers.image.created: "${sbom.created}"`,
+        "",
+      ].join("\n"),
+    );
+    const quiet = await skiff(["discover", `${subject.repo}:v1`, "--verbose=false"]);
+    expect(quiet.stdout).toBe(
+      [
+        `${subject.repo}@${subject.digest}`,
+        "└── application/vnd.example.sbom",
+        `    └── ${sbom.digest}`,
+        "",
+      ].join("\n"),
+    );
+    expect(quiet.stderr).toBe(`${VERBOSE_DEPRECATED}\n`);
+  });
+
+  test("--flag=false is the flag left out; a value that is no boolean is refused", async () => {
+    const plain = await skiff(["resolve", `${subject.repo}:v1`]);
+    const off = await skiff(["resolve", `${subject.repo}:v1`, "--plain-http=false", "--no-tty=0"]);
+    expect({ code: off.code, stdout: off.stdout, stderr: off.stderr }).toEqual({
+      code: 0,
+      stdout: plain.stdout,
+      stderr: "",
+    });
+    const bad = await skiff(["resolve", `${subject.repo}:v1`, "--verbose=maybe"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('invalid argument "maybe" for --verbose');
+  });
+});
+
+describe("usage errors and error phrases", () => {
+  test("a missing or extra argument and an unknown flag exit 1 (as in ORAS) with the usage line", async () => {
+    for (const args of [["discover"], ["discover", "a", "b"], ["resolve", "--bogus", "x"]]) {
+      const result = await skiff(args);
+      expect({ args, code: result.code }).toEqual({ args, code: 1 });
+      expect(result.stderr).toStartWith("Error: ");
+      expect(result.stderr).toContain(`Usage: skiff ${args[0]}`);
+    }
+  });
+
+  test("a missing tag: `Error response from registry:` with the registry's words, and `not found`", async () => {
+    for (const args of [
+      ["resolve", `${subject.repo}:nope`],
+      ["pull", `${subject.repo}:nope`, "-o", join(work, "pulled")],
+      ["tag", `${subject.repo}:nope`, "other"],
+      ["manifest", "fetch", `${subject.repo}:nope`],
+    ]) {
+      const result = await skiff(args);
+      const first = result.stderr.split("\n")[0];
+      expect({ args, code: result.code }).toEqual({ args, code: 1 });
+      expect(first).toStartWith("Error: ");
+      expect(first).toContain("not found");
+      expect(first).toContain("Error response from registry: ");
+    }
+  });
+
+  test("wrong credentials: `Error response from registry:` and the registry's own message, a hint below", async () => {
+    const r = registries.basic;
+    await ok(["push", "--plain-http", ...creds(r), `${r.host}/compat/auth:v1`, "a.txt"]);
+    for (const args of [
+      ["resolve", "--plain-http", "-u", r.username!, "-p", "wrong", `${r.host}/compat/auth:v1`],
+      ["repo", "ls", "--plain-http", "-u", r.username!, "-p", "wrong", r.host],
+      ["resolve", "--plain-http", `${r.host}/compat/auth:v1`],
+    ]) {
+      const result = await skiff(args);
+      const [first, hint] = result.stderr.split("\n");
+      expect({ args, code: result.code }).toEqual({ args, code: 1 });
+      expect(first).toMatch(/^Error: .*: Error response from registry: /);
+      expect(first).toMatch(/401|UNAUTHORIZED/);
+      expect(hint).toContain("skiff login");
+    }
+  });
+
+  test("a reference without tag or digest: `no tag or digest specified`", async () => {
+    for (const args of [
+      ["resolve", subject.repo],
+      ["discover", subject.repo],
+      ["resolve", `${subject.repo}:`],
+      ["manifest", "delete", "--force", subject.repo],
+    ]) {
+      const result = await skiff(args);
+      expect({ args, code: result.code }).toEqual({ args, code: 1 });
+      expect(result.stderr.split("\n")[0]).toBe(`Error: "${subject.repo}": no tag or digest specified`);
+    }
+  });
+
+  test("an invalid repository names the reference form ORAS's hint uses", async () => {
+    const result = await skiff(["resolve", `${registries.plain.localhost}/INVALID`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("<registry>/<repo>[:tag|@digest]");
+  });
+});
+
+describe("layout references with an empty tag", () => {
+  test("--oci-layout PATH: and oci-layout://PATH: are the layout without a tag", async () => {
+    const layout = join(work, "empty-tag-layout");
+    const pushed = JSON.parse(
+      await ok(["push", "--oci-layout", `${layout}:v1`, "a.txt", "--format", "json"]),
+    );
+    expect(await ok(["repo", "tags", "--oci-layout", `${layout}:`])).toBe("v1\n");
+    expect(await ok(["resolve", `oci-layout://${layout}:`])).toBe(`${pushed.digest}\n`);
+    expect(await ok(["resolve", "--oci-layout", `${layout}:`])).toBe(`${pushed.digest}\n`);
+  });
+});
+
+describe("discover", () => {
+  test("-o/--output is the deprecated --format, with ORAS's warning; not together with --format", async () => {
+    const viaFormat = await skiff(["discover", `${subject.repo}:v1`, "--format", "json"]);
+    for (const flag of ["-o", "--output"]) {
+      const viaOutput = await skiff(["discover", `${subject.repo}:v1`, flag, "json"]);
+      expect(viaOutput.code).toBe(0);
+      expect(viaOutput.stdout).toBe(viaFormat.stdout);
+      expect(viaOutput.stderr).toBe("[DEPRECATED] --output is deprecated, try `--format ` instead\n");
+    }
+    const both = await skiff(["discover", `${subject.repo}:v1`, "--format", "json", "--output", "json"]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain("Error: --format, --output cannot be used at the same time");
+  });
+
+  test("an invalid format names it and the choices; --depth 0 fails", async () => {
+    const invalid = await skiff(["discover", `${subject.repo}:v1`, "--output", "ukpkmkk"]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('Error: invalid format type: "ukpkmkk"');
+    for (const name of ["tree", "table", "json", "go-template"]) expect(invalid.stderr).toContain(name);
+    const depth = await skiff(["discover", `${subject.repo}:v1`, "--depth", "0"]);
+    expect(depth.code).toBe(1);
+    expect(depth.stdout).toBe("");
+  });
+
+  test("--format table: direct referrers with their descriptors, and ORAS's deprecation line", async () => {
+    const table = await skiff(["discover", `${subject.repo}:v1`, "--format", "table"]);
+    expect(table.code).toBe(0);
+    expect(table.stderr).toBe('Format "table" is deprecated and will be removed in a future release.\n');
+    const lines = table.stdout.split("\n");
+    expect(lines.slice(0, 5)).toEqual([
+      `Discovered 1 artifact referencing ${subject.repo}:v1`,
+      `Digest: ${subject.digest}`,
+      "",
+      "Artifact Type                  Digest",
+      `application/vnd.example.sbom   ${sbom.digest}`,
+    ]);
+    expect(JSON.parse(lines.slice(5).join("\n"))).toMatchObject({
+      digest: sbom.digest,
+      artifactType: "application/vnd.example.sbom",
+    });
+    const rows = await skiff(["discover", `${subject.repo}:v1`, "--format", "table", "--verbose=false"]);
+    expect(rows.stdout.split("\n")).toHaveLength(6);
+  });
+});
+
+describe("referrers lists read as ORAS reads them", () => {
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy({ upstream: registries.plain.url });
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  test('"manifests": null (olareg) is an empty list; an artifact type that is no media type is shown', async () => {
+    const repo = `${proxy.host}/compat/app`;
+    const answer = (manifests: unknown) => ({
+      kind: "status" as const,
+      status: 200,
+      headers: { "content-type": INDEX },
+      body: JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests }),
+    });
+    proxy.addRule({ method: "GET", path: /\/referrers\//, fault: answer(null) });
+    const empty = await skiff(["discover", "--plain-http", `${repo}:v1`]);
+    expect({ code: empty.code, stdout: empty.stdout, stderr: empty.stderr }).toEqual({
+      code: 0,
+      stdout: `${repo}@${subject.digest}\n`,
+      stderr: "",
+    });
+
+    const odd = { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: sbom.digest, size: 10 };
+    proxy.addRule({
+      method: "GET",
+      path: /\/referrers\//,
+      fault: answer([{ ...odd, artifactType: "test.sbom.file" }]),
+    });
+    const listed = await skiff(["discover", "--plain-http", `${repo}:v1`, "--format", "json"]);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout).referrers.map((r: { artifactType: string }) => r.artifactType)).toEqual([
+      "test.sbom.file",
+    ]);
+  });
+});
