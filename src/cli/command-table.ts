@@ -101,12 +101,14 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "repo",
+    aliases: ["repository"],
     usage: "",
     summary: "List repositories and tags",
     load: async () => (await import("./commands/repo/index.ts")).registerRepo,
   },
   {
     name: "resolve",
+    aliases: ["digest"],
     usage: "[options] <reference>",
     summary: "Print the digest a reference resolves to (tagless on layouts when unambiguous)",
     load: async () => (await import("./commands/resolve.ts")).registerResolve,
@@ -119,7 +121,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "tag",
-    usage: "[options] <source> <tags...>",
+    usage: "[options] <source> [tags...]",
     summary: "Tag a manifest in a registry or an OCI image layout",
     load: async () => (await import("./commands/tag.ts")).registerTag,
   },

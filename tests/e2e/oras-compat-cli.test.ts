@@ -268,3 +268,103 @@ describe("referrers lists read as ORAS reads them", () => {
     ]);
   });
 });
+
+describe("repo, tag, resolve and version", () => {
+  test("`repository` is an alias of repo, `digest` of resolve", async () => {
+    expect(await ok(["repository", "show-tags", subject.repo])).toBe(
+      await ok(["repo", "tags", subject.repo]),
+    );
+    expect(await ok(["digest", "-l", `${subject.repo}:v1`])).toBe(`${subject.repo}@${subject.digest}\n`);
+  });
+
+  test("repo ls --format json and go-template: the registry and full repository names", async () => {
+    const r = registries.plain;
+    const all = JSON.parse(await ok(["repo", "ls", r.localhost, "--format", "json"]));
+    expect(all.registry).toBe(r.localhost);
+    expect(all.repositories).toContain("compat/app");
+    const under = JSON.parse(await ok(["repo", "ls", `${r.localhost}/compat`, "--format", "json"]));
+    expect(under).toEqual({ registry: r.localhost, repositories: expect.arrayContaining(["compat/app"]) });
+    expect(under.repositories.every((name: string) => name.startsWith("compat/"))).toBe(true);
+    // The text lists the names under the namespace without it, as before.
+    expect((await ok(["repo", "ls", `${r.localhost}/compat`])).split("\n")).toContain("app");
+    const template = "{{.registry}}{{println}}{{range .repositories}}{{println .}}{{end}}";
+    const text = await ok(["repo", "ls", r.localhost, "--format", `go-template=${template}`]);
+    expect(text.split("\n")[0]).toBe(r.localhost);
+    expect(text.split("\n")).toContain("compat/app");
+  });
+
+  test("repo tags REF:tag lists the tags of that manifest only; a missing tag fails with the registry's error", async () => {
+    const repo = `${registries.plain.localhost}/compat/filter`;
+    await ok(["cp", `${subject.repo}:v1`, `${repo}:v1,same1,same2`]);
+    await ok(["push", `${repo}:other`, "sbom.json"]);
+    for (const ref of [`${repo}:v1`, `${repo}@${subject.digest}`]) {
+      const result = await skiff(["repo", "tags", ref]);
+      expect({ ref, code: result.code, stdout: result.stdout }).toEqual({
+        ref,
+        code: 0,
+        stdout: "same1\nsame2\nv1\n",
+      });
+      expect(result.stderr).toContain("[Experimental]");
+      expect(result.stderr).toContain(subject.digest);
+    }
+    expect(JSON.parse(await ok(["repo", "tags", `${repo}:v1`, "--format", "json"]))).toEqual({
+      tags: ["same1", "same2", "v1"],
+    });
+    expect(await ok(["repo", "tags", repo])).toBe("other\nsame1\nsame2\nv1\n");
+    const missing = await skiff(["repo", "tags", `${repo}:nope`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe("");
+    expect(missing.stderr).toContain("Error response from registry: ");
+  });
+
+  test("tag takes full references: the source's repository in a registry, any ref name in a layout", async () => {
+    const repo = `${registries.plain.localhost}/compat/tagged`;
+    await ok(["cp", `${subject.repo}:v1`, `${repo}:v1`]);
+    const tagged = await ok(["tag", `${repo}:v1`, `${repo}:full`, "short"]);
+    expect(tagged).toContain(`Tagged ${repo}:full\n`);
+    expect(await ok(["repo", "tags", repo])).toBe("full\nshort\nv1\n");
+    const elsewhere = await skiff(["tag", `${repo}:v1`, `${registries.plain.localhost}/compat/other:x`]);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toContain("mismatch");
+
+    const layout = join(work, "full-ref-layout");
+    await ok(["cp", `${subject.repo}:v1`, `oci-layout://${layout}:v1`]);
+    await ok([
+      "tag",
+      "--oci-layout",
+      `${layout}:v1`,
+      "example.registry.com/foo:latest",
+      "example.registry.com/foo:v1.2.6",
+      "test.com/bar:v1",
+      "example.registry.com/foo:sha256-e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    ]);
+    const inLayout = ["repo", "tags", "--oci-layout-path", layout];
+    expect(await ok([...inLayout, "example.registry.com/foo", "--exclude-digest-tags"])).toBe(
+      "latest\nv1.2.6\n",
+    );
+    expect(await ok([...inLayout, "example.registry.com/foo:latest"])).toContain("test.com/bar:v1\nv1\n");
+    expect(await ok([...inLayout, "test.com/bar", "--format", "json"])).toBe(
+      '{\n  "tags": [\n    "v1"\n  ]\n}\n',
+    );
+  });
+
+  test("tag: ORAS's phrases for an invalid source and for `tag list`", async () => {
+    const invalid = await skiff(["tag", `${registries.plain.localhost}/INVALID:test`, "latest"]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toStartWith("Error: unable to add tag");
+    const list = await skiff(["tag", "list"]);
+    expect(list.code).toBe(1);
+    expect(list.stderr).toContain('there is no "list" sub-command for "skiff tag" command');
+    expect(list.stderr).toContain("skiff repo tags");
+    const none = await skiff(["tag", `${subject.repo}:v1`]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("missing required argument 'tags'");
+  });
+
+  test("version ignores extra words with a warning and exits 0", async () => {
+    const result = await skiff(["version", "foo", "bar"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(await ok(["version"]));
+    expect(result.stderr).toBe('warning: `skiff version` takes no argument, "foo,bar" will be ignored\n');
+  });
+});

@@ -19,7 +19,8 @@ export const registerTag: Register = (command, console) => {
         "Give a manifest or index more tags, in a registry or an OCI layout directory, without copying or changing it. Name it by tag or digest, or, in a layout that holds one manifest, by no tag at all.",
       )
       .argument("<source>", "the manifest: host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
-      .argument("<tags...>", "new tags")
+      // Optional for commander, checked below: `skiff tag list` then gets the hint it needs.
+      .argument("[tags...]", "new tags, or full references host/repo:tag (in a layout, kept as ref names)")
       .option("--concurrency <n>", "tags written at once", "5"),
     layoutFlags,
     remoteFlags,
@@ -37,7 +38,10 @@ Examples:
   # Tag the only manifest of a layout (no tag needed)
   skiff tag oci-layout://./layout v1
   # Another tag in a layout
-  skiff tag --oci-layout ./layout:v1 stable`,
+  skiff tag --oci-layout ./layout:v1 stable
+  # Full references as tags: the source's repository, or in a layout any ref name
+  skiff tag localhost:5000/hello:v1 localhost:5000/hello:v2
+  skiff tag --oci-layout ./layout:v1 registry.example/app:v1`,
     )
     .action(async (sourceText, tags, flags) => {
       const { openTarget } = await import("../../content/open.ts");
@@ -45,11 +49,19 @@ Examples:
       if (sourceText === "list" || sourceText === "ls") {
         throw new SkiffError(
           "USAGE",
-          `there is no "${sourceText}" sub-command for "skiff tag"`,
-          "to list tags, use `skiff repo tags`",
+          `there is no "${sourceText}" sub-command for "skiff tag" command`,
+          'to list the tags of a repository, use "skiff repo tags"',
         );
       }
-      const ref = referenceArgument(sourceText, flags);
+      if (tags.length === 0) throw new SkiffError("USAGE", "missing required argument 'tags'");
+      let ref: ReturnType<typeof referenceArgument>;
+      try {
+        ref = referenceArgument(sourceText, flags);
+      } catch (error) {
+        // ORAS's words first, so scripts that look for them find them.
+        if (!(error instanceof SkiffError)) throw error;
+        throw new SkiffError(error.code, `unable to add tag: ${error.message}`, error.hint, { cause: error });
+      }
       const target = await openTarget(ref, openOptions(flags, console));
       let announced = false;
       await tagReference(target, ref, tags, {

@@ -23,5 +23,14 @@ export const registerVersion: Register = (command, console) => {
       "after",
       "\nExamples:\n  # All of it\n  skiff version\n  # The version number only\n  skiff --version",
     )
-    .action(() => console.out(versionText()));
+    // Extra words are ignored with a warning, as ORAS does, so a script passing some keeps working.
+    .allowExcessArguments(true)
+    .action((_flags, self) => {
+      if (self.args.length > 0) {
+        console.err(
+          `warning: \`skiff version\` takes no argument, "${self.args.join(",")}" will be ignored\n`,
+        );
+      }
+      console.out(versionText());
+    });
 };

@@ -1,6 +1,7 @@
 import { SkiffError } from "../../../errors.ts";
 import { type RegisterSubcommand, withFlags } from "../../command.ts";
-import { commonFlags, remoteFlags, remoteSettings, verboseFlags } from "../../flags.ts";
+import { commonFlags, formatFlags, remoteFlags, remoteSettings, verboseFlags } from "../../flags.ts";
+import { parseFormat, writeResult } from "../../output/format.ts";
 
 /** Splits `host[:port][/namespace]`. */
 export function parseRegistryPath(text: string): { registry: string; namespace: string } {
@@ -34,6 +35,7 @@ export const registerRepoLs: RegisterSubcommand = (group, console) => {
       )
       .argument("<registry>", "HOST[:PORT][/NAMESPACE]")
       .option("--last <repository>", "start after this repository"),
+    formatFlags(),
     remoteFlags,
     commonFlags,
     verboseFlags,
@@ -47,17 +49,23 @@ Examples:
   # The names under team/, without the prefix
   skiff repo ls localhost:5000/team
   # Continue after a repository
-  skiff repo ls --last app localhost:5000`,
+  skiff repo ls --last app localhost:5000
+  # As JSON: {"registry": ..., "repositories": [...]}, full names
+  skiff repo ls --format json localhost:5000/team`,
     )
     .action(async (text, flags) => {
       const { listRepositories } = await import("../../../content/registry/index.ts");
+      const format = parseFormat(flags);
       const { registry, namespace } = parseRegistryPath(text);
       const prefix = namespace ? `${namespace}/` : "";
       const last = flags.last ? `${prefix}${flags.last}` : undefined;
-      const lines: string[] = [];
+      const repositories: string[] = [];
       for await (const name of listRepositories(registry, remoteSettings(flags, console), last)) {
-        if (name.startsWith(prefix)) lines.push(name.slice(prefix.length));
+        if (name.startsWith(prefix)) repositories.push(name);
       }
+      // JSON and templates get full names, as in ORAS; the text lists names under the namespace.
+      if (writeResult(console, format, { registry, repositories })) return;
+      const lines = repositories.map((name) => name.slice(prefix.length));
       if (lines.length > 0) console.out(`${lines.join("\n")}\n`);
     });
 };
