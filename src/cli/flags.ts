@@ -44,6 +44,10 @@ export const verboseFlags = flagGroup((command) => {
     .addOption(command.createOption("--no-verbose", "deprecated; --verbose=false").hideHelp());
 });
 
+/** The warning ORAS (and docker) print when a password is given on the command line (login prints it). */
+export const PASSWORD_ON_COMMAND_LINE =
+  "WARNING! Using --password via the CLI is insecure. Use --password-stdin.";
+
 /** Registry flags with ORAS's names: credentials, TLS, transport, headers. */
 export const remoteFlags = flagGroup((command) =>
   command

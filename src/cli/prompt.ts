@@ -3,9 +3,14 @@ import process from "node:process";
 import { SkiffError } from "../errors.ts";
 import type { Console } from "./io.ts";
 
+/** What a read from stdin brought past the line it was asked for: the next question's answer. */
+let unread = "";
+
 /**
- * Writes `prompt` (on stderr unless `show` says otherwise) and reads one line from stdin. With
- * `hidden` on a terminal, the typed characters are not echoed. End of input gives what was read so far.
+ * Writes `prompt` (on stderr unless `show` says otherwise) and reads one line from stdin, a
+ * terminal or a pipe (`printf 'me\nsecret\n' | skiff login`: each question takes the next line).
+ * With `hidden` on a terminal, the typed characters are not echoed. End of input gives what was
+ * read so far.
  */
 export function readLine(
   console: Console,
@@ -26,19 +31,25 @@ export function readLine(
       stdin.off("error", onError);
       if (raw) stdin.setRawMode(false);
       stdin.pause();
-      if (hidden) console.err("\n");
+      // The typed newline was not echoed: end the prompt's line.
+      if (raw) console.err("\n");
     };
-    const onData = (chunk: Buffer | string) => {
-      for (const ch of typeof chunk === "string" ? chunk : chunk.toString("utf8")) {
+    /** Takes characters until a line ends; true when it did (the rest is kept for the next question). */
+    const take = (chunk: string): boolean => {
+      const chars = [...chunk];
+      for (const [i, ch] of chars.entries()) {
         if (raw && (ch === "\u0003" || ch === "\u0004")) {
           cleanup();
           reject(new SkiffError("USAGE", "cancelled"));
-          return;
+          return true;
         }
         if (ch === "\n" || ch === "\r") {
+          // A CRLF line end is one end, not an empty next line.
+          const rest = chars.slice(i + 1).join("");
+          unread = ch === "\r" && rest.startsWith("\n") ? rest.slice(1) : rest;
           cleanup();
           resolve(text);
-          return;
+          return true;
         }
         if (raw && (ch === "\u007f" || ch === "\b")) {
           text = text.slice(0, -1);
@@ -46,6 +57,10 @@ export function readLine(
         }
         text += ch;
       }
+      return false;
+    };
+    const onData = (chunk: Buffer | string) => {
+      take(typeof chunk === "string" ? chunk : chunk.toString("utf8"));
     };
     const onEnd = () => {
       cleanup();
@@ -55,6 +70,13 @@ export function readLine(
       cleanup();
       reject(new SkiffError("IO", `cannot read stdin: ${error.message}`));
     };
+    const earlier = unread;
+    unread = "";
+    if (take(earlier)) return;
+    if (stdin.readableEnded) {
+      onEnd();
+      return;
+    }
     stdin.on("data", onData);
     stdin.on("end", onEnd);
     stdin.on("error", onError);

@@ -7,7 +7,7 @@
  * reads them.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type FaultProxy, startFaultProxy } from "../harness/fault-proxy.ts";
 import { type RegistryHandle, useRegistries } from "../harness/registry.ts";
@@ -366,5 +366,65 @@ describe("repo, tag, resolve and version", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(await ok(["version"]));
     expect(result.stderr).toBe('warning: `skiff version` takes no argument, "foo,bar" will be ignored\n');
+  });
+});
+
+describe("login from a script", () => {
+  const configOf = (home: string) => readFileSync(join(home, ".docker", "config.json"), "utf8");
+
+  test("reads the user name and password from piped stdin, one line each (CRLF too)", async () => {
+    const r = registries.basic;
+    for (const stdin of [
+      `${r.username}\n${r.password}\n`,
+      `${r.username}\r\n${r.password}\r\n`,
+      `${r.username}\n${r.password}`,
+    ]) {
+      const home = tmpDir("skiff-e2e-login-");
+      const login = await skiff(["login", "--plain-http", r.host], { home, stdin });
+      expect({ code: login.code, stdout: login.stdout, stderr: login.stderr }).toEqual({
+        code: 0,
+        stdout: "Login Succeeded\n",
+        stderr: "Username: Password: ",
+      });
+      expect(JSON.parse(configOf(home)).auths[r.host].auth).toBe(
+        Buffer.from(`${r.username}:${r.password}`).toString("base64"),
+      );
+      // The stored login works for the next command.
+      expect((await skiff(["repo", "ls", "--plain-http", r.host], { home })).code).toBe(0);
+    }
+  });
+
+  test("-u with the password piped; an empty answer is refused and nothing is stored", async () => {
+    const r = registries.basic;
+    const home = tmpDir("skiff-e2e-login-");
+    const login = await skiff(["login", "--plain-http", "-u", r.username!, r.host], {
+      home,
+      stdin: `${r.password}\n`,
+    });
+    expect([login.code, login.stdout]).toEqual([0, "Login Succeeded\n"]);
+    const empty = tmpDir("skiff-e2e-login-");
+    const refused = await skiff(["login", "--plain-http", r.host], {
+      home: empty,
+      stdin: `${r.username}\n\n`,
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("Error: password required");
+    expect(existsSync(join(empty, ".docker", "config.json"))).toBe(false);
+  });
+
+  test("--password on the command line gets ORAS's warning; refused credentials carry the registry's words", async () => {
+    const r = registries.basic;
+    const home = tmpDir("skiff-e2e-login-");
+    const warning = "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n";
+    const ok = await skiff(["login", "--plain-http", "-u", r.username!, "-p", r.password!, r.host], { home });
+    expect([ok.code, ok.stderr]).toEqual([0, warning]);
+    const wrong = await skiff(["login", "--plain-http", "-u", r.username!, "--password", "wrong", r.host], {
+      home,
+    });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toStartWith(warning);
+    expect(wrong.stderr).toMatch(
+      /Error: .* refused the credentials: Error response from registry: UNAUTHORIZED/,
+    );
   });
 });

@@ -1,14 +1,21 @@
 import { SkiffError } from "../../errors.ts";
-import { isTerminal } from "../../runtime/index.ts";
-import { type Register, withFlags } from "../command.ts";
-import { collect, commonFlags, remoteFlags, remoteSettings, verboseFlags } from "../flags.ts";
+import { type Register, warnOnFlag, withFlags } from "../command.ts";
+import {
+  collect,
+  commonFlags,
+  PASSWORD_ON_COMMAND_LINE,
+  remoteFlags,
+  remoteSettings,
+  verboseFlags,
+} from "../flags.ts";
 import { readLine } from "../prompt.ts";
 
 export const registerLogin: Register = (command, console) => {
+  warnOnFlag(command, "password", PASSWORD_ON_COMMAND_LINE);
   withFlags(
     command
       .description(
-        "Check a user name and password (or an identity token) against a registry, then store them for later commands in the docker config, or in the credential helper it names, where docker, ORAS and skopeo find them too. On a terminal skiff asks for what is missing; in scripts pass the secret on stdin.",
+        "Check a user name and password (or an identity token) against a registry, then store them for later commands in the docker config, or in the credential helper it names, where docker, ORAS and skopeo find them too. skiff asks for what is missing, on a terminal or from piped stdin (one line each); in scripts pass the secret on stdin.",
       )
       .argument("<registry>", "registry host, e.g. registry.example.com or localhost:5000"),
     remoteFlags,
@@ -27,27 +34,24 @@ Examples:
   skiff login -u me --password-stdin registry.example.com < token.txt
   # On a terminal: skiff asks for the user name and password
   skiff login localhost:5000
+  # From a script without flags: the user name and the password, one line each
+  printf '%s\n' "$REGISTRY_USER" "$REGISTRY_PASSWORD" | skiff login registry.example.com
   # Store the credentials in a file of your own
   skiff login --registry-config auth.json -u me -p secret registry.example.com`,
     )
     .action(async (registry, flags) => {
       const { login } = await import("../../ops/login.ts");
       const settings = remoteSettings(flags, console);
+      // What is missing is asked for, on a terminal or from piped stdin (one line each), as ORAS does.
       if (settings.password === undefined && settings.identityToken === undefined) {
-        if (!isTerminal("stdin")) {
-          throw new SkiffError(
-            "USAGE",
-            "login needs credentials: stdin is not a terminal to ask for them",
-            "pass -u USER with -p PASSWORD or --password-stdin, or --identity-token",
-          );
-        }
         if (settings.username === undefined) {
           const username = (await readLine(console, "Username: ")).trim();
           if (username !== "") settings.username = username;
         }
         const secret = await readLine(console, settings.username ? "Password: " : "Token: ", true);
-        if (secret === "")
-          throw new SkiffError("USAGE", settings.username ? "password required" : "token required");
+        if (secret === "") {
+          throw new SkiffError("INVALID_INPUT", settings.username ? "password required" : "token required");
+        }
         if (settings.username) settings.password = secret;
         else settings.identityToken = secret;
       }
