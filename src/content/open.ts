@@ -38,6 +38,14 @@ export interface OpenTargetOptions {
 /** Opens the place a reference names: a layout directory or tar, or a registry repository. */
 export async function openTarget(ref: Reference, options: OpenTargetOptions = {}): Promise<Store> {
   if (ref.kind === "layout") {
+    // Headers go to registries only: a layout target with them is a mistake worth saying (ORAS too).
+    if (options.remote?.headers?.length) {
+      throw new SkiffError(
+        "USAGE",
+        `custom headers (-H/--header) cannot be used on an OCI layout target: ${ref.path}`,
+        "drop -H, or name a registry reference",
+      );
+    }
     const target = await openLayout(ref.path, { create: options.forWriting ?? false });
     if (options.forWriting && !target.writable) {
       throw new SkiffError(

@@ -428,3 +428,37 @@ describe("login from a script", () => {
     );
   });
 });
+
+describe("custom headers", () => {
+  test("-H on a layout target is refused, naming custom headers; a header without a name is refused", async () => {
+    const layout = join(work, "header-layout");
+    await ok(["push", "--oci-layout", `${layout}:v1`, "a.txt"]);
+    for (const args of [
+      ["resolve", "--oci-layout", `${layout}:v1`, "-H", "a: b"],
+      ["attach", "--oci-layout", `${layout}:v1`, "--artifact-type", "doc/example", "-a", "k=v", "-H=foo:bar"],
+    ]) {
+      const result = await skiff(args);
+      expect({ args, code: result.code }).toEqual({ args, code: 1 });
+      expect(result.stderr.split("\n")[0]).toContain("custom headers");
+    }
+    const bad = await skiff(["resolve", `${subject.repo}:v1`, "-H", "foo"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('invalid header "foo"');
+  });
+
+  test("-H reaches the registry, and index create with a layout source among registry ones still works", async () => {
+    const proxy = await startFaultProxy({ upstream: registries.plain.url });
+    try {
+      const repo = `${proxy.host}/compat/app`;
+      await ok(["resolve", "--plain-http", "-H", "X-Compat: yes", `${repo}:v1`]);
+      expect(proxy.requests.some((r) => r.headers["x-compat"] === "yes")).toBe(true);
+    } finally {
+      await proxy.stop();
+    }
+    const layout = join(work, "header-index-layout");
+    await ok(["push", "--oci-layout", `${layout}:v1`, "a.txt"]);
+    const index = `${registries.plain.localhost}/compat/index:v1`;
+    const sources = [`oci-layout://${layout}:v1`, `${subject.repo}:v1`];
+    await ok(["index", "create", "--allow-missing-platform", "-H", "X-Compat: yes", index, ...sources]);
+  });
+});

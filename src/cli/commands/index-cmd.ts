@@ -265,7 +265,12 @@ function commandPath(command: CommandUnknownOpts): string {
 async function placeOpener(flags: Parameters<typeof openOptions>[0], console: Console): Promise<OpenPlace> {
   const { openTarget } = await import("../../content/open.ts");
   const { cachedOpener } = await import("../../ops/image-index/sources.ts");
-  return cachedOpener((ref, forWriting) => openTarget(ref, openOptions(flags, console, forWriting)));
+  return cachedOpener((ref, forWriting) => {
+    const options = openOptions(flags, console, forWriting);
+    // -H is for the registries among the places: a layout among them is no mistake here.
+    if (ref.kind === "layout") delete options.remote?.headers;
+    return openTarget(ref, options);
+  });
 }
 
 /** Index annotations, per-source annotations from the file, and the per-source settings. */
