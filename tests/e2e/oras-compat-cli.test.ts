@@ -462,3 +462,41 @@ describe("custom headers", () => {
     await ok(["index", "create", "--allow-missing-platform", "-H", "X-Compat: yes", index, ...sources]);
   });
 });
+
+describe("more of ORAS's phrases", () => {
+  test("stdin for content and for the secret: `cannot be both used`", async () => {
+    const target = `${subject.repo}-stdin`;
+    for (const [flag, secret] of [
+      ["--password-stdin", "password"],
+      ["--identity-token-stdin", "identity token"],
+    ] as const) {
+      for (const args of [
+        ["blob", "push", target, "-", "--size", "3"],
+        ["manifest", "push", `${target}:v1`, "-"],
+        ["push", `${target}:v1`, "-"],
+      ]) {
+        const result = await skiff([...args, flag], { stdin: "{}\n" });
+        expect({ args, flag, code: result.code }).toEqual({ args, flag, code: 1 });
+        expect(result.stderr.split("\n")[0]).toBe(
+          `Error: \`-\` read file from input and \`${flag}\` read ${secret} from input cannot be both used`,
+        );
+      }
+    }
+  });
+
+  test("backup and restore refuse digests, malformed ones too; a missing required flag is named", async () => {
+    for (const args of [
+      ["backup", "--output", join(work, "bk"), "invalid/format@sha256:digest"],
+      ["backup", "--output", join(work, "bk"), "invalid/format:v1,@sha256:123abc"],
+      ["restore", "--input", join(work, "bk"), `${subject.repo}@${subject.digest}`],
+    ]) {
+      const result = await skiff(args);
+      expect({ args, code: result.code }).toEqual({ args, code: 1 });
+      expect(result.stderr).toContain("digest references are not supported");
+    }
+    const missing = await skiff(["backup", `${subject.repo}:v1`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.split("\n")[0]).toBe('Error: required flag(s) "output" not set');
+    expect(missing.stderr).toContain("Usage: skiff backup");
+  });
+});
