@@ -344,7 +344,7 @@ describe("cp", () => {
     const result = await skiff(["cp", `${plain.localhost}/app:nope`, `${plain.localhost}/c2:v1`]);
     expect(result.code).toBe(1);
     expect(result.stderr).toStartWith("Error: ");
-    expect(result.stderr).toContain('"nope"');
+    expect(result.stderr).toContain(`${plain.localhost}/app:nope: not found`);
     const source = await skiff(["cp", `${basic.localhost}/dest:v1`, `${plain.localhost}/c3:v1`]);
     expect(source.stderr).toStartWith("Error: ");
   });

@@ -109,7 +109,7 @@ for (const mode of MODES) {
       );
       const missing = await skiff(["resolve", ...f, r().ref(repo, "nope")]);
       expect(missing.code).toBe(1);
-      expect(missing.stderr).toContain(`tag "nope" not found in ${r().host}/${repo}`);
+      expect(missing.stderr).toContain(`${r().host}/${repo}:nope: not found`);
     });
 
     test("manifest fetch, fetch-config and blob fetch return the exact bytes", async () => {

@@ -107,6 +107,23 @@ describe("registry error bodies", () => {
     expect(registryAnswer(404, "", "")).toBe("Error response from registry: response status code 404");
   });
 
+  test("a missing tag, manifest or blob asked for by reference is `REFERENCE: not found`, as in ORAS", () => {
+    for (const [status, body] of [
+      [404, ""],
+      [404, JSON.stringify({ errors: [{ code: "MANIFEST_UNKNOWN", message: "manifest unknown" }] })],
+    ] as const) {
+      const error = registryError(status, "Not Found", body, {
+        ...ctx,
+        what: 'tag "v9"',
+        reference: "reg.example:5000/team/app:v9",
+      });
+      expect(error.code).toBe("NOT_FOUND");
+      expect(error.message).toStartWith(
+        "reg.example:5000/team/app:v9: not found: Error response from registry: ",
+      );
+    }
+  });
+
   test("405 and 413 say what to do", () => {
     expect(registryError(405, "Method Not Allowed", body("UNSUPPORTED"), ctx).code).toBe("UNSUPPORTED");
     expect(registryError(413, "Payload Too Large", "", ctx).hint).toContain("SKIFF_UPLOAD_CHUNK_SIZE");

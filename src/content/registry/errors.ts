@@ -20,6 +20,11 @@ export interface ErrorContext {
   repository?: string;
   /** What was asked for: `manifest latest`, `blob sha256:...`, `tags`, ... */
   what?: string;
+  /**
+   * The reference asked for (`host/repo:tag`, `host/repo@sha256:...`): a 404 then says
+   * `REFERENCE: not found`, ORAS's words.
+   */
+  reference?: string;
   /** Credentials were sent (so a 401 means they were refused, not missing). */
   hadCredentials?: boolean;
 }
@@ -148,6 +153,9 @@ export function registryError(
   }
   if (code === "NAME_UNKNOWN") {
     return new SkiffError("NOT_FOUND", `repository ${where} not found${suffix}`);
+  }
+  if (context.reference && (status === 404 || code === "MANIFEST_UNKNOWN" || code === "BLOB_UNKNOWN")) {
+    return new SkiffError("NOT_FOUND", `${context.reference}: not found${suffix}`);
   }
   if (code === "MANIFEST_UNKNOWN" || (status === 404 && context.what?.startsWith("manifest"))) {
     return new SkiffError("NOT_FOUND", `${what || "manifest "}not found in ${where}${suffix}`);

@@ -125,6 +125,11 @@ export class RegistryRepository
     });
   }
 
+  /** `host/repo:tag` or `host/repo@digest`: how an error names what was asked for, as ORAS does. */
+  private at(reference: string): string {
+    return isDigest(reference) ? `${this.name}@${reference}` : `${this.name}:${reference}`;
+  }
+
   /** A blob's descriptor from `HEAD blobs/DIGEST` (its size from `Content-Length`). */
   async describeBlob(digest: string): Promise<Descriptor> {
     parseDigest(digest);
@@ -134,8 +139,13 @@ export class RegistryRepository
       url: `/v2/${this.repository}/blobs/${digest}`,
       scopes: this.readScopes,
     });
-    if (response.status !== 200)
-      throw await this.client.fail(response, { repository: this.repository, what });
+    if (response.status !== 200) {
+      throw await this.client.fail(response, {
+        repository: this.repository,
+        what,
+        reference: this.at(digest),
+      });
+    }
     const size = Number(response.headers.get("content-length") ?? Number.NaN);
     if (!Number.isSafeInteger(size) || size < 0) {
       throw new SkiffError("REGISTRY", `${this.name} did not say the size of ${what} (no Content-Length)`);
@@ -192,7 +202,11 @@ export class RegistryRepository
       `${what} in ${this.name}`,
     );
     if (!bytes) {
-      throw await this.client.fail(response, { repository: this.repository, what });
+      throw await this.client.fail(response, {
+        repository: this.repository,
+        what,
+        reference: this.at(reference),
+      });
     }
     const headerDigest = response.headers.get("docker-content-digest") ?? undefined;
     const algorithm = isDigest(reference)
@@ -265,7 +279,11 @@ export class RegistryRepository
       return { stream: rest, offset: from };
     }
     if (response.status !== 200) {
-      throw await this.client.fail(response, { repository: this.repository, what });
+      throw await this.client.fail(response, {
+        repository: this.repository,
+        what,
+        reference: this.at(desc.digest),
+      });
     }
     const length = response.headers.get("content-length");
     if (length !== null && Number(length) !== desc.size) {
@@ -305,7 +323,11 @@ export class RegistryRepository
       scopes: this.readScopes,
     });
     if (response.status !== 200) {
-      throw await this.client.fail(response, { repository: this.repository, what });
+      throw await this.client.fail(response, {
+        repository: this.repository,
+        what,
+        reference: this.at(reference),
+      });
     }
     const headerDigest = response.headers.get("docker-content-digest");
     const mediaType = contentMediaType(response.headers.get("content-type"));
