@@ -52,8 +52,9 @@ const MAX_NAME = 255;
 /** The shape of a registry reference, in the notation ORAS's errors use. */
 const REFERENCE_FORM = "<registry>/<repo>[:tag|@digest]";
 
+/** ORAS's form, which scripts may look for: `"REF": invalid reference: WHY`. */
 function invalid(text: string, why: string, hint?: string): never {
-  throw new SkiffError("INVALID_REFERENCE", `invalid reference "${text}": ${why}`, hint);
+  throw new SkiffError("INVALID_REFERENCE", `"${text}": invalid reference: ${why}`, hint);
 }
 
 /**
@@ -109,7 +110,11 @@ export function parseRegistryReference(
   }
   const slash = rest.indexOf("/");
   if (slash <= 0) {
-    invalid(text, "missing registry host", `use ${REFERENCE_FORM}, or oci-layout://PATH for a layout`);
+    invalid(
+      text,
+      slash === 0 ? 'invalid registry ""' : "missing registry host",
+      `use ${REFERENCE_FORM}, or oci-layout://PATH for a layout`,
+    );
   }
   const registry = rest.slice(0, slash);
   let path = rest.slice(slash + 1);

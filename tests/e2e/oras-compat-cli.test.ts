@@ -166,10 +166,15 @@ describe("usage errors and error phrases", () => {
     }
   });
 
-  test("an invalid repository names the reference form ORAS's hint uses", async () => {
+  test('an invalid reference: ORAS\'s `"REF": invalid reference:` and the reference form of its hint', async () => {
     const result = await skiff(["resolve", `${registries.plain.localhost}/INVALID`]);
     expect(result.code).toBe(1);
+    expect(result.stderr.split("\n")[0]).toStartWith(
+      `Error: "${registries.plain.localhost}/INVALID": invalid reference: `,
+    );
     expect(result.stderr).toContain("<registry>/<repo>[:tag|@digest]");
+    const empty = await skiff(["push", "/oras"]);
+    expect(empty.stderr.split("\n")[0]).toBe('Error: "/oras": invalid reference: invalid registry ""');
   });
 });
 

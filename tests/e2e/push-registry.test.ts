@@ -170,7 +170,7 @@ describe("push to a plain registry", () => {
       cwd: root,
     });
     expect(result.code).not.toBe(0);
-    expect(result.stderr.split("\n")[0]).toMatch(/^Error: invalid reference/);
+    expect(result.stderr.split("\n")[0]).toMatch(/^Error: ".*": invalid reference: /);
     const tags = await registry.fetch("/v2/team/bad/tags/list");
     expect(tags.status).toBe(404);
   });
