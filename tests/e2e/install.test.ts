@@ -41,7 +41,7 @@ const GZ = `skiff_${VERSION}_linux_amd64.tar.gz`;
  *   full      archives for linux (.tar.xz: a stand-in, .tar.gz: the real binary), linux-musl, darwin
  *             arm64 and windows (stand-ins), and the raw host binary
  *   raw       raw binaries only, as before there were archives
- *   tampered  `full` with one byte flipped in each linux archive
+ *   tampered  `full` with one byte flipped in the linux and windows archives
  *   nosum     the raw host binary, but SHA256SUMS has no line for it
  */
 const releases: Record<string, string> = {};
@@ -98,6 +98,7 @@ beforeAll(async () => {
   for (const name of readdirSync(full)) copyFileSync(join(full, name), join(tampered, name));
   flipMiddleByte(join(tampered, XZ));
   flipMiddleByte(join(tampered, GZ));
+  flipMiddleByte(join(tampered, `skiff_${VERSION}_windows_amd64.zip`));
 
   const nosum = join(root, "nosum");
   mkdirSync(nosum);
@@ -254,7 +255,7 @@ describe("install.sh", () => {
     expect(onPath.stdout).not.toContain("not on your PATH");
   }, 60_000);
 
-  test("refuses a tampered .tar.xz and .tar.gz: non-zero exit, a checksum message, nothing installed or replaced", async () => {
+  test("refuses a tampered .tar.xz, .tar.gz and .zip: non-zero exit, a checksum message, nothing installed or replaced", async () => {
     const fresh = join(tmpDir(), "fresh");
     const run = await runInstaller(["--dir", fresh], baseEnv("tampered"));
     expect(run.code).not.toBe(0);
@@ -270,6 +271,15 @@ describe("install.sh", () => {
     expect(again.stderr).toContain(`checksum mismatch for ${GZ}`);
     expect(readFileSync(join(existing, "skiff"), "utf8")).toBe("the old skiff\n");
     expect(readdirSync(existing)).toEqual(["skiff"]);
+
+    const windows = toolDir([...CORE_TOOLS, "unzip", "curl"], {
+      uname: fakeUname("MINGW64_NT-10.0-19045", "x86_64"),
+    });
+    const winDir = join(tmpDir(), "bin");
+    const zip = await runInstaller(["--dir", winDir], baseEnv("tampered", { PATH: windows }));
+    expect(zip.code).not.toBe(0);
+    expect(zip.stderr).toContain(`checksum mismatch for skiff_${VERSION}_windows_amd64.zip`);
+    expect(existsSync(winDir)).toBe(false);
   }, 60_000);
 
   test("refuses when SHA256SUMS has no line for the asset", async () => {
