@@ -1,6 +1,6 @@
 /**
  * Compiles skiff into self-contained executables with `bun build --compile`, and packs releases.
- *   bun scripts/build.ts                  all seven targets, their archives and dist/SHA256SUMS
+ *   bun scripts/build.ts                  all ten targets, their archives and dist/SHA256SUMS
  *   bun scripts/build.ts --host           only dist/skiff-linux-x64 (what the e2e tests run)
  *   bun scripts/build.ts --target a,b     only those binaries, e.g. linux-arm64,windows-x64 (no archives)
  *   --outdir DIR                          write there instead of dist/ (a private build: SKIFF_BIN=DIR/skiff-linux-x64)
@@ -8,6 +8,9 @@
  * A release archive is named like ORAS's, `skiff_<version>_<os>_<arch>.tar.gz` (arch amd64 or arm64,
  * os `linux-musl` for the musl builds), holds `skiff` (or `skiff.exe`), LICENSE and README.md, and
  * comes as .tar.gz and .tar.xz (.zip for Windows). The archive tools are tar, gzip, xz and zip.
+ *
+ * Bun's default x64 runtime needs AVX2; `-baseline` (arch `amd64-baseline`) runs on older x86_64 CPUs
+ * but starts a few ms slower (docs/BENCHMARKS.md), so both ship and install.sh picks by CPU flags.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -33,6 +36,8 @@ export interface Target {
   os: "linux" | "darwin" | "windows";
   arch: "x64" | "arm64";
   musl?: boolean;
+  /** Bun's `-baseline` runtime: x86_64 without AVX2. */
+  baseline?: boolean;
 }
 
 export const TARGETS: readonly Target[] = [
@@ -43,6 +48,22 @@ export const TARGETS: readonly Target[] = [
   { bun: "bun-darwin-x64", name: "darwin-x64", os: "darwin", arch: "x64" },
   { bun: "bun-darwin-arm64", name: "darwin-arm64", os: "darwin", arch: "arm64" },
   { bun: "bun-windows-x64", name: "windows-x64", os: "windows", arch: "x64" },
+  { bun: "bun-linux-x64-baseline", name: "linux-x64-baseline", os: "linux", arch: "x64", baseline: true },
+  {
+    bun: "bun-linux-x64-musl-baseline",
+    name: "linux-x64-musl-baseline",
+    os: "linux",
+    arch: "x64",
+    musl: true,
+    baseline: true,
+  },
+  {
+    bun: "bun-windows-x64-baseline",
+    name: "windows-x64-baseline",
+    os: "windows",
+    arch: "x64",
+    baseline: true,
+  },
 ];
 
 export const binaryName = (target: Target): string =>
@@ -50,7 +71,7 @@ export const binaryName = (target: Target): string =>
 
 /** `skiff_<version>_<os>_<arch>` without the extension, in ORAS's words (amd64, not x64). */
 export const archiveStem = (target: Target, version: string): string =>
-  `skiff_${version}_${target.os}${target.musl ? "-musl" : ""}_${target.arch === "x64" ? "amd64" : "arm64"}`;
+  `skiff_${version}_${target.os}${target.musl ? "-musl" : ""}_${target.arch === "x64" ? "amd64" : "arm64"}${target.baseline ? "-baseline" : ""}`;
 
 function run(command: string, args: string[], cwd = root): Promise<void> {
   return new Promise((resolve, reject) => {

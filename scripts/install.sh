@@ -6,13 +6,15 @@
 #   curl -fsSL https://raw.githubusercontent.com/skiff-oci/skiff/main/scripts/install.sh | sh -s -- --dir DIR
 #
 # It takes skiff_<version>_<os>_<arch>.tar.xz when xz is there, else .tar.gz (.zip on Windows), and
-# the raw binary skiff-<os>-<arch> only when the release has no archive it can unpack.
+# the raw binary skiff-<os>-<arch> only when the release has no archive it can unpack. On an x86_64
+# Linux or Windows CPU without AVX2 it takes the -baseline build (the default one needs AVX2).
 #
 # Environment:
 #   SKIFF_INSTALL_DIR  where to install (default: $HOME/.local/bin; --dir DIR wins)
 #   SKIFF_VERSION      a release such as 0.1.0 (default: the latest release)
 #   SKIFF_BASE_URL     where SHA256SUMS and the archives are downloaded from (a mirror, or a local
 #                      server); when set, SKIFF_VERSION is not used
+#   SKIFF_BASELINE=1   take the -baseline build whatever this CPU has (an image for older machines)
 set -eu
 
 REPO_URL="https://github.com/skiff-oci/skiff/releases"
@@ -30,7 +32,7 @@ usage() {
 Usage: install.sh [--dir DIR]
 
 Installs skiff into DIR (default: \$SKIFF_INSTALL_DIR, else \$HOME/.local/bin).
-Environment: SKIFF_INSTALL_DIR, SKIFF_VERSION, SKIFF_BASE_URL.
+Environment: SKIFF_INSTALL_DIR, SKIFF_VERSION, SKIFF_BASE_URL, SKIFF_BASELINE.
 EOF
 }
 
@@ -96,10 +98,20 @@ if [ "$os" = "linux" ] && is_musl; then
 	libc="-musl"
 fi
 
+# Bun's default x86_64 runtime uses AVX2 ("Illegal instruction" without it); -baseline does not.
+has_avx2() {
+	[ -r /proc/cpuinfo ] || return 0
+	awk '/^flags/ { for (i = 1; i <= NF; i++) if ($i == "avx2") found = 1 } END { exit !found }' /proc/cpuinfo
+}
+variant=""
+if [ "$arch" = "x64" ] && [ "$os" != "darwin" ]; then
+	if [ "${SKIFF_BASELINE:-}" = "1" ] || ! has_avx2; then
+		variant="-baseline"
+	fi
+fi
+
 exe=""
 [ "$os" = "windows" ] && exe=".exe"
-raw_asset="skiff-${os}-${arch}${libc}${exe}"
-platform="${os}${libc}_${goarch}"
 target="skiff${exe}"
 
 if [ -n "${SKIFF_BASE_URL:-}" ]; then
@@ -161,22 +173,32 @@ archive_named() {
 	}' "$work/SHA256SUMS"
 }
 
-asset="" kind=""
-for candidate in $kinds; do
-	asset="$(archive_named "$candidate")"
-	if [ -n "$asset" ]; then
-		kind="$candidate"
-		break
+# Sets asset, kind (empty for the raw binary) and expected (empty when SHA256SUMS lists neither).
+pick() {
+	platform="${os}${libc}_${goarch}$1"
+	raw_asset="skiff-${os}-${arch}${libc}$1${exe}"
+	asset="" kind=""
+	for candidate in $kinds; do
+		asset="$(archive_named "$candidate")"
+		if [ -n "$asset" ]; then
+			kind="$candidate"
+			break
+		fi
+	done
+	if [ -z "$asset" ]; then
+		if [ -n "$(archive_named tar.gz)$(archive_named tar.xz)$(archive_named zip)" ]; then
+			say "no tool here unpacks the ${platform} archives (tar with xz or gzip; unzip on Windows); taking the raw binary"
+		fi
+		asset="$raw_asset"
 	fi
-done
-if [ -z "$asset" ]; then
-	if [ -n "$(archive_named tar.gz)$(archive_named tar.xz)$(archive_named zip)" ]; then
-		say "no tool here unpacks the ${platform} archives (tar with xz or gzip; unzip on Windows); taking the raw binary"
-	fi
-	asset="$raw_asset"
-fi
+	expected="$(checksum_of "$asset")"
+}
 
-expected="$(checksum_of "$asset")"
+pick "$variant"
+if [ -z "$expected" ] && [ -n "$variant" ]; then
+	warn "this release has no build for x86_64 without AVX2 ($platform); taking the default one, which needs AVX2 and stops with 'Illegal instruction' without it"
+	pick ""
+fi
 [ -n "$expected" ] || fail "SHA256SUMS has no checksum for $asset (and no archive for $platform); refusing to install"
 
 say "downloading $asset from $base_url"

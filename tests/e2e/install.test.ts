@@ -30,19 +30,24 @@ import { sha256Sums, TARGETS, type Target, writeArchives } from "../../scripts/b
 import { ROOT, SKIFF_BINARY, tmpDir } from "../harness/skiff.ts";
 
 const INSTALLER = join(ROOT, "scripts", "install.sh");
-const HOST_ASSET = "skiff-linux-x64";
 const VERSION = "0.1.0";
 const target = (name: string): Target => TARGETS.find((candidate) => candidate.name === name)!;
-const XZ = `skiff_${VERSION}_linux_amd64.tar.xz`;
-const GZ = `skiff_${VERSION}_linux_amd64.tar.gz`;
+/** What the installer picks on this CPU: the -baseline build when it lacks AVX2. */
+const HOST_AVX2 = /^flags\b.*\savx2(\s|$)/m.test(readFileSync("/proc/cpuinfo", "utf8"));
+const BASE = HOST_AVX2 ? "" : "-baseline";
+const HOST_ASSET = `skiff-linux-x64${BASE}`;
+const XZ = `skiff_${VERSION}_linux_amd64${BASE}.tar.xz`;
+const GZ = `skiff_${VERSION}_linux_amd64${BASE}.tar.gz`;
+const WINDOWS_ZIP = `skiff_${VERSION}_windows_amd64${BASE}.zip`;
 
 /**
  * Release directories served under /<name>/:
- *   full      archives for linux (.tar.xz: a stand-in, .tar.gz: the real binary), linux-musl, darwin
- *             arm64 and windows (stand-ins), and the raw host binary
+ *   full      archives for linux x64 and its -baseline twin (.tar.xz: a stand-in, .tar.gz: the real
+ *             binary), linux-musl, darwin arm64 and windows (stand-ins), and the raw host binary
  *   raw       raw binaries only, as before there were archives
  *   tampered  `full` with one byte flipped in the linux and windows archives
  *   nosum     the raw host binary, but SHA256SUMS has no line for it
+ *   old       a release from before the -baseline builds: only the default linux .tar.xz
  */
 const releases: Record<string, string> = {};
 const requests: string[] = [];
@@ -81,9 +86,20 @@ beforeAll(async () => {
   copyFileSync(SKIFF_BINARY, join(full, HOST_ASSET));
   await writeArchives(SKIFF_BINARY, target("linux-x64"), VERSION, full, ["tar.gz"]);
   await writeArchives(standInFile("linux-xz"), target("linux-x64"), VERSION, full, ["tar.xz"]);
-  await writeArchives(standInFile("linux-musl"), target("linux-x64-musl"), VERSION, full);
+  // The -baseline twins hold the same files: what tells them apart here is the name requested.
+  for (const kind of ["tar.gz", "tar.xz"]) {
+    copyFileSync(
+      join(full, `skiff_${VERSION}_linux_amd64.${kind}`),
+      join(full, `skiff_${VERSION}_linux_amd64-baseline.${kind}`),
+    );
+  }
+  for (const name of ["linux-x64-musl", "linux-x64-musl-baseline"]) {
+    await writeArchives(standInFile("linux-musl"), target(name), VERSION, full);
+  }
   await writeArchives(standInFile("darwin-arm64"), target("darwin-arm64"), VERSION, full, ["tar.gz"]);
-  await writeArchives(standInFile("windows"), target("windows-x64"), VERSION, full);
+  for (const name of ["windows-x64", "windows-x64-baseline"]) {
+    await writeArchives(standInFile("windows"), target(name), VERSION, full);
+  }
   writeSums(full);
 
   const raw = join(root, "raw");
@@ -98,14 +114,22 @@ beforeAll(async () => {
   for (const name of readdirSync(full)) copyFileSync(join(full, name), join(tampered, name));
   flipMiddleByte(join(tampered, XZ));
   flipMiddleByte(join(tampered, GZ));
-  flipMiddleByte(join(tampered, `skiff_${VERSION}_windows_amd64.zip`));
+  flipMiddleByte(join(tampered, WINDOWS_ZIP));
 
   const nosum = join(root, "nosum");
   mkdirSync(nosum);
   copyFileSync(SKIFF_BINARY, join(nosum, HOST_ASSET));
   writeFileSync(join(nosum, "SHA256SUMS"), `${"0".repeat(64)}  skiff-darwin-arm64\n`);
 
-  Object.assign(releases, { full, raw, tampered, nosum });
+  const old = join(root, "old");
+  mkdirSync(old);
+  copyFileSync(
+    join(full, `skiff_${VERSION}_linux_amd64.tar.xz`),
+    join(old, `skiff_${VERSION}_linux_amd64.tar.xz`),
+  );
+  writeSums(old);
+
+  Object.assign(releases, { full, raw, tampered, nosum, old });
   server = createServer((request, response) => {
     requests.push(request.url ?? "");
     const [, release, file] = (request.url ?? "").split("/");
@@ -278,7 +302,7 @@ describe("install.sh", () => {
     const winDir = join(tmpDir(), "bin");
     const zip = await runInstaller(["--dir", winDir], baseEnv("tampered", { PATH: windows }));
     expect(zip.code).not.toBe(0);
-    expect(zip.stderr).toContain(`checksum mismatch for skiff_${VERSION}_windows_amd64.zip`);
+    expect(zip.stderr).toContain(`checksum mismatch for ${WINDOWS_ZIP}`);
     expect(existsSync(winDir)).toBe(false);
   }, 60_000);
 
@@ -305,7 +329,7 @@ describe("install.sh", () => {
     const winRun = await runInstaller(["--dir", winDir], baseEnv("full", { PATH: windows }));
     expect(winRun.stderr).toBe("");
     expect(winRun.code).toBe(0);
-    expect(winRun.stdout).toContain(`downloading skiff_${VERSION}_windows_amd64.zip`);
+    expect(winRun.stdout).toContain(`downloading ${WINDOWS_ZIP}`);
     expect(readdirSync(winDir)).toEqual(["skiff.exe"]);
     expect(readFileSync(join(winDir, "skiff.exe"), "utf8")).toBe(standIn("windows"));
 
@@ -332,11 +356,71 @@ describe("install.sh", () => {
       expect(run.code).toBe(0);
       expect(requests.slice(seen)).toEqual([
         "/full/SHA256SUMS",
-        `/full/skiff_${VERSION}_linux-musl_amd64.tar.xz`,
+        `/full/skiff_${VERSION}_linux-musl_amd64${BASE}.tar.xz`,
       ]);
       expect(readFileSync(join(dir, "skiff"), "utf8")).toBe(standIn("linux-musl"));
       expect(run.stderr).toContain("needs libstdc++.so.6 libgcc_s.so.1");
       expect(run.stderr).toContain("apk add libstdc++ libgcc");
+    },
+    60_000,
+  );
+
+  test("SKIFF_BASELINE=1 takes the -baseline archive (x86_64 without AVX2), on Linux and Windows", async () => {
+    const dir = join(tmpDir(), "bin");
+    const seen = requests.length;
+    const run = await runInstaller(["--dir", dir], baseEnv("full", { SKIFF_BASELINE: "1" }));
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(requests.slice(seen)).toEqual([
+      "/full/SHA256SUMS",
+      `/full/skiff_${VERSION}_linux_amd64-baseline.tar.xz`,
+    ]);
+
+    const windows = toolDir([...CORE_TOOLS, "unzip", "curl"], {
+      uname: fakeUname("MINGW64_NT-10.0-19045", "x86_64"),
+    });
+    const winRun = await runInstaller(
+      ["--dir", join(tmpDir(), "bin")],
+      baseEnv("full", { PATH: windows, SKIFF_BASELINE: "1" }),
+    );
+    expect(winRun.code).toBe(0);
+    expect(winRun.stdout).toContain(`downloading skiff_${VERSION}_windows_amd64-baseline.zip`);
+  }, 60_000);
+
+  test("a release without -baseline builds: warns about AVX2 and takes the default one", async () => {
+    const dir = join(tmpDir(), "bin");
+    const run = await runInstaller(["--dir", dir], baseEnv("old", { SKIFF_BASELINE: "1" }));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("no build for x86_64 without AVX2 (linux_amd64-baseline)");
+    expect(run.stderr).toContain("Illegal instruction");
+    expect(run.stdout).toContain(`downloading skiff_${VERSION}_linux_amd64.tar.xz`);
+    expect(readFileSync(join(dir, "skiff"), "utf8")).toBe(standIn("linux-xz"));
+  }, 60_000);
+
+  const noNamespace =
+    spawnSync("unshare", ["-m", "true"]).status === 0
+      ? undefined
+      : "cannot make a private mount namespace (unshare -m)";
+  if (noNamespace) console.log(`skipping the /proc/cpuinfo test: ${noNamespace}`);
+  test.skipIf(noNamespace !== undefined)(
+    "a CPU without AVX2 (/proc/cpuinfo bind-mounted in a private mount namespace) gets the -baseline archive",
+    async () => {
+      const cpuinfo = join(tmpDir(), "cpuinfo");
+      writeFileSync(cpuinfo, readFileSync("/proc/cpuinfo", "utf8").replace(/ avx2\b/g, ""));
+      const dir = join(tmpDir(), "bin");
+      const seen = requests.length;
+      const script = 'mount --bind "$1" /proc/cpuinfo && exec sh "$2" --dir "$3"';
+      const run = await runScript(
+        "unshare",
+        ["-m", "sh", "-c", script, "sh", cpuinfo, INSTALLER, dir],
+        baseEnv("full"),
+      );
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      expect(requests.slice(seen)).toEqual([
+        "/full/SHA256SUMS",
+        `/full/skiff_${VERSION}_linux_amd64-baseline.tar.xz`,
+      ]);
     },
     60_000,
   );

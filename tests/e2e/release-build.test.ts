@@ -21,7 +21,7 @@ const has = (tool: string): boolean => spawnSync("sh", ["-c", `command -v ${tool
 const target = (name: string): Target => TARGETS.find((candidate) => candidate.name === name)!;
 
 describe("release targets", () => {
-  test("are the seven platforms, each with one raw binary name and one archive stem", () => {
+  test("are the seven platforms plus three x86_64 -baseline twins, each with a raw binary name and an archive stem", () => {
     expect(TARGETS.map(binaryName)).toEqual([
       "skiff-linux-x64",
       "skiff-linux-arm64",
@@ -30,6 +30,9 @@ describe("release targets", () => {
       "skiff-darwin-x64",
       "skiff-darwin-arm64",
       "skiff-windows-x64.exe",
+      "skiff-linux-x64-baseline",
+      "skiff-linux-x64-musl-baseline",
+      "skiff-windows-x64-baseline.exe",
     ]);
     expect(TARGETS.map((each) => archiveStem(each, "1.2.3"))).toEqual([
       "skiff_1.2.3_linux_amd64",
@@ -39,13 +42,16 @@ describe("release targets", () => {
       "skiff_1.2.3_darwin_amd64",
       "skiff_1.2.3_darwin_arm64",
       "skiff_1.2.3_windows_amd64",
+      "skiff_1.2.3_linux_amd64-baseline",
+      "skiff_1.2.3_linux-musl_amd64-baseline",
+      "skiff_1.2.3_windows_amd64-baseline",
     ]);
   });
 
   const noFile = has("file") ? undefined : "`file` is not installed (Debian: file)";
   if (noFile) console.log(`skipping the interpreter check: ${noFile}`);
   test.skipIf(noFile !== undefined)(
-    "the musl builds ask for the musl loader (they cannot run here: no musl)",
+    "the musl builds ask for the musl loader (they cannot run here: no musl); the -baseline build runs",
     () => {
       const outdir = tmpDir("skiff-musl-build-");
       const build = spawnSync(
@@ -53,7 +59,7 @@ describe("release targets", () => {
         [
           join(ROOT, "scripts", "build.ts"),
           "--target",
-          "linux-x64-musl,linux-arm64-musl",
+          "linux-x64-musl,linux-arm64-musl,linux-x64-baseline",
           "--outdir",
           outdir,
         ],
@@ -67,6 +73,11 @@ describe("release targets", () => {
       expect(fileOf("skiff-linux-x64-musl")).toContain("interpreter /lib/ld-musl-x86_64.so.1");
       expect(fileOf("skiff-linux-arm64-musl")).toContain("ARM aarch64");
       expect(fileOf("skiff-linux-arm64-musl")).toContain("interpreter /lib/ld-musl-aarch64.so.1");
+      // The -baseline build is an ordinary glibc binary that runs here.
+      expect(fileOf("skiff-linux-x64-baseline")).toContain("interpreter /lib64/ld-linux-x86-64.so.2");
+      const version = spawnSync(join(outdir, "skiff-linux-x64-baseline"), ["version"], { encoding: "utf8" });
+      expect(version.status).toBe(0);
+      expect(version.stdout).toMatch(/^OS\/Arch: +linux\/amd64$/m);
     },
     180_000,
   );
