@@ -3,10 +3,17 @@
  * libc6-arm64-cross, which scripts/setup.sh installs): version, the README's tagless example pull,
  * and a push and pull against a real registry on 127.0.0.1.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ARM64_SYSROOT, arm64Missing, buildTarget, QEMU_AARCH64, runCommand } from "../fixtures/cross-run.ts";
+import {
+  ARM64_SYSROOT,
+  arm64Missing,
+  buildTarget,
+  QEMU_AARCH64,
+  removeBuilds,
+  runCommand,
+} from "../fixtures/cross-run.ts";
 import { useRegistries } from "../harness/registry.ts";
 import { ROOT, tmpDir } from "../harness/skiff.ts";
 
@@ -19,6 +26,7 @@ describe.skipIf(missing !== undefined)("linux-arm64 under qemu-aarch64", () => {
   beforeAll(() => {
     binary = buildTarget("linux-arm64");
   }, 180_000);
+  afterAll(removeBuilds);
   const skiff = (args: string[], cwd?: string) =>
     runCommand(QEMU_AARCH64!, ["-L", ARM64_SYSROOT, binary, ...args], { cwd });
 

@@ -7,7 +7,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildTarget, runCommand, WINE64, wineMissing, winePath, winePrefix } from "../fixtures/cross-run.ts";
+import {
+  buildTarget,
+  removeBuilds,
+  runCommand,
+  WINE64,
+  wineMissing,
+  winePath,
+  winePrefix,
+} from "../fixtures/cross-run.ts";
 import { useRegistries } from "../harness/registry.ts";
 import { ROOT, tmpDir } from "../harness/skiff.ts";
 
@@ -28,15 +36,15 @@ describe.skipIf(missing !== undefined)("windows-x64 under Wine", () => {
   }, 300_000);
   afterAll(() => {
     if (driveC.linux) rmSync(driveC.linux, { recursive: true, force: true });
+    removeBuilds();
   });
 
-  const skiff = (args: string[], cwd?: string) => {
-    const config = tmpDir("skiff-wine-docker-");
-    return runCommand(WINE64!, [binary, ...args], {
+  const skiff = (args: string[], cwd?: string) =>
+    runCommand(WINE64!, [binary, ...args], {
       cwd,
-      env: { WINEPREFIX: prefix, WINEDEBUG: "-all", DOCKER_CONFIG: winePath(config) },
+      wine: true,
+      env: { WINEPREFIX: prefix, WINEDEBUG: "-all" },
     });
-  };
 
   test("version says windows/amd64", async () => {
     const run = await skiff(["version"]);

@@ -27,7 +27,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { sha256Sums, TARGETS, type Target, writeArchives } from "../../scripts/build.ts";
-import { ROOT, SKIFF_BINARY, tmpDir } from "../harness/skiff.ts";
+import { ROOT, removeTmpDir, SKIFF_BINARY, tmpDir } from "../harness/skiff.ts";
 
 const INSTALLER = join(ROOT, "scripts", "install.sh");
 const VERSION = "0.1.0";
@@ -53,6 +53,7 @@ const releases: Record<string, string> = {};
 const requests: string[] = [];
 let server: Server;
 let baseUrl: string;
+let releaseRoot = "";
 
 const sha256File = (path: string): string => createHash("sha256").update(readFileSync(path)).digest("hex");
 const standIn = (what: string): string => `#!/bin/sh\necho "${what} stand-in"\n`;
@@ -73,6 +74,7 @@ function flipMiddleByte(path: string): void {
 
 beforeAll(async () => {
   const root = tmpDir("skiff-release-");
+  releaseRoot = root;
   const stands = join(root, "stand-ins");
   mkdirSync(stands);
   const standInFile = (what: string): string => {
@@ -149,6 +151,7 @@ beforeAll(async () => {
 afterAll(() => {
   server?.closeAllConnections();
   server?.close();
+  if (releaseRoot) removeTmpDir(releaseRoot); // several copies of the binary
 });
 
 interface ScriptRun {

@@ -15,7 +15,7 @@ import {
   type Target,
   writeArchives,
 } from "../../scripts/build.ts";
-import { ROOT, tmpDir } from "../harness/skiff.ts";
+import { ROOT, removeTmpDir, tmpDir } from "../harness/skiff.ts";
 
 const has = (tool: string): boolean => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
 const target = (name: string): Target => TARGETS.find((candidate) => candidate.name === name)!;
@@ -54,30 +54,36 @@ describe("release targets", () => {
     "the musl builds ask for the musl loader (they cannot run here: no musl); the -baseline build runs",
     () => {
       const outdir = tmpDir("skiff-musl-build-");
-      const build = spawnSync(
-        process.execPath,
-        [
-          join(ROOT, "scripts", "build.ts"),
-          "--target",
-          "linux-x64-musl,linux-arm64-musl,linux-x64-baseline",
-          "--outdir",
-          outdir,
-        ],
-        { cwd: ROOT, encoding: "utf8" },
-      );
-      expect(build.stderr).toBe("");
-      expect(build.status).toBe(0);
-      const fileOf = (name: string): string =>
-        spawnSync("file", ["-b", join(outdir, name)], { encoding: "utf8" }).stdout;
-      expect(fileOf("skiff-linux-x64-musl")).toContain("x86-64");
-      expect(fileOf("skiff-linux-x64-musl")).toContain("interpreter /lib/ld-musl-x86_64.so.1");
-      expect(fileOf("skiff-linux-arm64-musl")).toContain("ARM aarch64");
-      expect(fileOf("skiff-linux-arm64-musl")).toContain("interpreter /lib/ld-musl-aarch64.so.1");
-      // The -baseline build is an ordinary glibc binary that runs here.
-      expect(fileOf("skiff-linux-x64-baseline")).toContain("interpreter /lib64/ld-linux-x86-64.so.2");
-      const version = spawnSync(join(outdir, "skiff-linux-x64-baseline"), ["version"], { encoding: "utf8" });
-      expect(version.status).toBe(0);
-      expect(version.stdout).toMatch(/^OS\/Arch: +linux\/amd64$/m);
+      try {
+        const build = spawnSync(
+          process.execPath,
+          [
+            join(ROOT, "scripts", "build.ts"),
+            "--target",
+            "linux-x64-musl,linux-arm64-musl,linux-x64-baseline",
+            "--outdir",
+            outdir,
+          ],
+          { cwd: ROOT, encoding: "utf8" },
+        );
+        expect(build.stderr).toBe("");
+        expect(build.status).toBe(0);
+        const fileOf = (name: string): string =>
+          spawnSync("file", ["-b", join(outdir, name)], { encoding: "utf8" }).stdout;
+        expect(fileOf("skiff-linux-x64-musl")).toContain("x86-64");
+        expect(fileOf("skiff-linux-x64-musl")).toContain("interpreter /lib/ld-musl-x86_64.so.1");
+        expect(fileOf("skiff-linux-arm64-musl")).toContain("ARM aarch64");
+        expect(fileOf("skiff-linux-arm64-musl")).toContain("interpreter /lib/ld-musl-aarch64.so.1");
+        // The -baseline build is an ordinary glibc binary that runs here.
+        expect(fileOf("skiff-linux-x64-baseline")).toContain("interpreter /lib64/ld-linux-x86-64.so.2");
+        const version = spawnSync(join(outdir, "skiff-linux-x64-baseline"), ["version"], {
+          encoding: "utf8",
+        });
+        expect(version.status).toBe(0);
+        expect(version.stdout).toMatch(/^OS\/Arch: +linux\/amd64$/m);
+      } finally {
+        removeTmpDir(outdir); // over 300 MB of binaries
+      }
     },
     180_000,
   );
