@@ -9,6 +9,7 @@ import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import {
   checkTag,
+  isRegistryReference,
   isValidTag,
   parseRegistryReference,
   type Reference,
@@ -42,7 +43,7 @@ export function tagName(source: Reference, text: string): string {
     checkTag(text, text);
     return text;
   }
-  if (source.kind === "layout") return text;
+  if (!isRegistryReference(source)) return text;
   if (full.registry !== source.registry || full.repository !== source.repository) {
     throw new SkiffError(
       "INVALID_REFERENCE",
