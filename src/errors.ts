@@ -2,12 +2,13 @@
 export const ExitCode = {
   ok: 0,
   failure: 1,
-  usage: 2,
+  /** As in ORAS, a usage error exits 1 too; its `Usage:` line on stderr tells it apart. */
+  usage: 1,
   interrupted: 130,
 } as const;
 
 /** Stable error codes, so tests and scripts can tell failures apart without parsing prose. */
-export type ErrorCode =
+type ErrorCode =
   | "USAGE"
   | "INVALID_REFERENCE"
   | "INVALID_DIGEST"
@@ -39,18 +40,26 @@ export type ErrorCode =
  */
 export class SkiffError extends Error {
   override readonly name = "SkiffError";
+  /** What the printed line starts with instead of `Error` (ORAS's `Error from destination registry for "REF"`). */
+  readonly heading?: string;
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly hint?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; heading?: string },
   ) {
     super(message, options);
+    if (options?.heading !== undefined) this.heading = options.heading;
   }
 
   /** The exit code the CLI uses for this error. */
   get exitCode(): number {
-    return this.code === "USAGE" ? ExitCode.usage : ExitCode.failure;
+    return this.isUsage ? ExitCode.usage : ExitCode.failure;
+  }
+
+  /** A usage error: the command line itself is wrong, so the command's usage line follows it. */
+  get isUsage(): boolean {
+    return this.code === "USAGE";
   }
 }
 

@@ -5,11 +5,7 @@
  * `skiff --help` never load them. tests/unit/cli-startup.test.ts checks the table against the
  * loaded commands, so it cannot drift from them.
  */
-import type { Command } from "commander";
-import type { Console } from "./io.ts";
-
-/** Fills a command created by program.ts (name, aliases, summary) with its options and action. */
-export type Register = (command: Command, console: Console) => void;
+import type { Register } from "./command.ts";
 
 export interface CommandEntry {
   name: string;
@@ -105,12 +101,14 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "repo",
+    aliases: ["repository"],
     usage: "",
     summary: "List repositories and tags",
     load: async () => (await import("./commands/repo/index.ts")).registerRepo,
   },
   {
     name: "resolve",
+    aliases: ["digest"],
     usage: "[options] <reference>",
     summary: "Print the digest a reference resolves to (tagless on layouts when unambiguous)",
     load: async () => (await import("./commands/resolve.ts")).registerResolve,
@@ -123,7 +121,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "tag",
-    usage: "[options] <source> <tags...>",
+    usage: "[options] <source> [tags...]",
     summary: "Tag a manifest in a registry or an OCI image layout",
     load: async () => (await import("./commands/tag.ts")).registerTag,
   },

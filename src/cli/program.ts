@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { asSkiffError, ExitCode, SkiffError } from "../errors.ts";
 import { writeStdio } from "../runtime/index.ts";
 import { VERSION } from "../version.ts";
+import type { Command as TypedCommand } from "./command.ts";
 import {
   COMMANDS,
   commandTerm,
@@ -55,7 +56,8 @@ export async function buildProgram(
       .command(entry.name)
       .aliases(entry.aliases ?? [])
       .summary(entry.summary);
-    registers.get(entry)?.(command, console);
+    // Commander's Command, seen through the typings that infer option types (command.ts).
+    registers.get(entry)?.(command as unknown as TypedCommand, console);
   }
   return program;
 }
@@ -64,7 +66,7 @@ export async function buildProgram(
 export function reportError(error: unknown, console: Console = processConsole): number {
   const skiffError = error instanceof SkiffError ? error : asSkiffError(error);
   // Messages quote references, titles and registry text: none of it may act on the terminal.
-  console.err(`Error: ${printableLines(skiffError.message)}\n`);
+  console.err(`${printableLines(skiffError.heading ?? "Error")}: ${printableLines(skiffError.message)}\n`);
   if (skiffError.hint) console.err(`${printableLines(skiffError.hint)}\n`);
   return skiffError.exitCode;
 }
@@ -84,7 +86,7 @@ export async function run(argv: string[], console: Console = processConsole): Pr
     argv.find((word) => !word.startsWith("-")),
   );
   // The command a usage error is about: the one that ran, or the one commander stopped in.
-  let current = program;
+  let current = commandNamedBy(program, argv);
   program.hook("preAction", (_program, actionCommand) => {
     current = actionCommand;
   });
@@ -102,12 +104,12 @@ export async function run(argv: string[], console: Console = processConsole): Pr
   }
   const { CommanderError } = await import("commander");
   try {
-    await program.parseAsync(argv, { from: "user" });
+    await program.parseAsync(booleanFlagValues(argv, current), { from: "user" });
     return ExitCode.ok;
   } catch (error) {
     if (!(error instanceof CommanderError)) {
       const code = reportError(error, console);
-      if (code === ExitCode.usage) console.err(usageLines(current));
+      if (error instanceof SkiffError && error.isUsage) console.err(usageLines(current));
       return code;
     }
     // Help and --version end through here with exit code 0.
@@ -120,6 +122,53 @@ export async function run(argv: string[], console: Console = processConsole): Pr
     console.err(usageLines(current));
     return ExitCode.usage;
   }
+}
+
+/** The command `argv` runs: sub-command names followed from the start (`repo tags`). */
+function commandNamedBy(program: Command, argv: readonly string[]): Command {
+  let command = program;
+  for (const word of argv) {
+    if (word.startsWith("-")) continue;
+    const sub = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!sub) break;
+    command = sub;
+  }
+  return command;
+}
+
+const TRUE_WORDS = new Set(["1", "t", "T", "true", "TRUE", "True"]);
+const FALSE_WORDS = new Set(["0", "f", "F", "false", "FALSE", "False"]);
+
+/**
+ * `--flag=true` and `--flag=false` for a flag that takes no value, which ORAS accepts (Go's
+ * boolean flags): true is the flag itself; false is its `--no-` form when the command has one
+ * (`--verbose=false` is `--no-verbose`), else the flag left out. Other words pass unchanged.
+ */
+export function booleanFlagValues(argv: readonly string[], command: Command): string[] {
+  const out: string[] = [];
+  for (const [i, word] of argv.entries()) {
+    if (word === "--") return [...out, ...argv.slice(i)];
+    const match = /^(-{1,2}[^-=][^=]*)=(.*)$/s.exec(word);
+    const name = match?.[1];
+    const option = command.options.find(
+      (o) => (o.long === name || o.short === name) && !o.required && !o.optional,
+    );
+    if (!match || !option) {
+      out.push(word);
+      continue;
+    }
+    const value = match[2] ?? "";
+    const long = option.long ?? option.flags;
+    if (TRUE_WORDS.has(value)) {
+      out.push(long);
+    } else if (FALSE_WORDS.has(value)) {
+      const negated = option.negate ? undefined : `--no-${long.replace(/^--/, "")}`;
+      if (negated && command.options.some((o) => o.long === negated)) out.push(negated);
+    } else {
+      throw new SkiffError("USAGE", `invalid argument "${value}" for ${name}: it takes true or false`);
+    }
+  }
+  return out;
 }
 
 /** `Usage: skiff pull [options] <reference>` and where to read more, after a usage error. */

@@ -2,7 +2,8 @@ import { SkiffError } from "../errors.ts";
 import type { Reference } from "../oci/reference.ts";
 import { openLayout } from "./layout/index.ts";
 import { openRegistry } from "./registry/index.ts";
-import type { Target } from "./target.ts";
+import type { ReferrersMode } from "./registry/referrers.ts";
+import type { Store } from "./target.ts";
 
 /** How to reach and authenticate to one registry (from the CLI's remote flags). */
 export interface RemoteSettings {
@@ -30,11 +31,21 @@ export interface OpenTargetOptions {
   remote?: RemoteSettings;
   /** The command writes to the target: a layout directory is created when missing; tars are refused. */
   forWriting?: boolean;
+  /** `--distribution-spec` for a registry: only the referrers API, or only the tag schema. */
+  referrers?: ReferrersMode;
 }
 
 /** Opens the place a reference names: a layout directory or tar, or a registry repository. */
-export async function openTarget(ref: Reference, options: OpenTargetOptions = {}): Promise<Target> {
+export async function openTarget(ref: Reference, options: OpenTargetOptions = {}): Promise<Store> {
   if (ref.kind === "layout") {
+    // Headers go to registries only: a layout target with them is a mistake worth saying (ORAS too).
+    if (options.remote?.headers?.length) {
+      throw new SkiffError(
+        "USAGE",
+        `custom headers (-H/--header) cannot be used on an OCI layout target: ${ref.path}`,
+        "drop -H, or name a registry reference",
+      );
+    }
     const target = await openLayout(ref.path, { create: options.forWriting ?? false });
     if (options.forWriting && !target.writable) {
       throw new SkiffError(
@@ -45,5 +56,8 @@ export async function openTarget(ref: Reference, options: OpenTargetOptions = {}
     }
     return target;
   }
-  return openRegistry(ref, options.remote ?? {}, { forWriting: options.forWriting ?? false });
+  return openRegistry(ref, options.remote ?? {}, {
+    forWriting: options.forWriting ?? false,
+    ...(options.referrers ? { referrers: options.referrers } : {}),
+  });
 }

@@ -41,7 +41,7 @@ export function isVerifiedFor(stream: ReadableStream<Uint8Array>, desc: Descript
   return verifiedStreams.get(stream) === contentKey(desc);
 }
 
-export interface TapHooks {
+interface TapHooks {
   /** Sees each chunk before it is passed on; throwing errors the stream. */
   chunk?(chunk: Uint8Array): void;
   /** Runs at the source's end, before the stream closes; throwing errors the stream. */

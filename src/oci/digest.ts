@@ -4,12 +4,12 @@ import { SkiffError } from "../errors.ts";
 export type Digest = string;
 
 /** Algorithms skiff can compute, with the exact length of their hex encoding. */
-export const digestAlgorithms = { sha256: 64, sha512: 128 } as const;
-export type DigestAlgorithm = keyof typeof digestAlgorithms;
+const digestAlgorithms = { sha256: 64, sha512: 128 } as const;
+type DigestAlgorithm = keyof typeof digestAlgorithms;
 
 const DIGEST_SHAPE = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
 
-export interface ParsedDigest {
+interface ParsedDigest {
   algorithm: DigestAlgorithm;
   encoded: string;
 }

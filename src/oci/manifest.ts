@@ -1,16 +1,22 @@
 import { SkiffError } from "../errors.ts";
-import { type Descriptor, isObject, parseDescriptor, parseStringMap } from "./descriptor.ts";
+import { type Descriptor, isObject, parseDescriptor, parseStringMap, plainDescriptor } from "./descriptor.ts";
 import {
   isImageManifestMediaType,
   isIndexMediaType,
+  isLenientMediaType,
   isManifestMediaType,
-  isValidMediaType,
   MediaType,
 } from "./media-types.ts";
 import { type Platform, parsePlatformObject } from "./platform.ts";
 
 /** Manifests are the only content held whole in memory; this caps them (ORAS's limit). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** How deep manifests may nest (indexes in indexes, a followed subject); deeper graphs are hostile. */
+export const MAX_MANIFEST_DEPTH = 32;
+
+/** How long a chain of referrers of referrers may be; longer is a loop or an attack. */
+export const MAX_REFERRER_DEPTH = 64;
 
 /** An OCI image manifest or Docker v2 schema 2 manifest. */
 export interface ImageManifest {
@@ -33,10 +39,45 @@ export interface ImageIndex {
   annotations?: Record<string, string>;
 }
 
-export type Manifest = ImageManifest | ImageIndex;
+/**
+ * The OCI artifact manifest of image-spec 1.1.0-rc2: `blobs` instead of a config and layers, and
+ * no schemaVersion. The final spec dropped it; ORAS 1.0 wrote it, so registries still hold some.
+ */
+interface ArtifactManifest {
+  mediaType: typeof MediaType.ociArtifactManifest;
+  artifactType?: string;
+  blobs: Descriptor[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+}
+
+export type Manifest = ImageManifest | ImageIndex | ArtifactManifest;
 
 export function isIndex(manifest: Manifest): manifest is ImageIndex {
   return "manifests" in manifest;
+}
+
+/** The artifact type of a manifest as referrers lists show it: its own, else its config's media type. */
+export function artifactTypeOf(manifest: Manifest): string | undefined {
+  return (
+    manifest.artifactType ??
+    (isIndex(manifest) || "blobs" in manifest ? undefined : manifest.config.mediaType)
+  );
+}
+
+/** The descriptor a referrers list shows for a manifest: plain, its artifact type and annotations. */
+export function referrerDescriptor(desc: Descriptor, manifest: Manifest): Descriptor {
+  const out = plainDescriptor(desc);
+  const type = artifactTypeOf(manifest);
+  if (type) out.artifactType = type;
+  if (manifest.annotations && Object.keys(manifest.annotations).length > 0)
+    out.annotations = manifest.annotations;
+  return out;
+}
+
+/** The blobs a (non-index) manifest holds: config and layers, or an artifact manifest's blobs. */
+export function contentOf(manifest: ImageManifest | ArtifactManifest): Descriptor[] {
+  return "blobs" in manifest ? manifest.blobs : [manifest.config, ...manifest.layers];
 }
 
 function invalid(source: string, problem: string): never {
@@ -76,6 +117,9 @@ export function parseManifest(bytes: Uint8Array, mediaType: string, source: stri
   }
   const json = decodeJson(bytes, source);
   if (!isObject(json)) invalid(source, "must be a JSON object");
+  if (json.mediaType === MediaType.ociArtifactManifest || mediaType === MediaType.ociArtifactManifest) {
+    return parseArtifactManifest(json, mediaType, source);
+  }
   if (json.schemaVersion !== 2)
     invalid(source, `schemaVersion must be 2, got ${JSON.stringify(json.schemaVersion)}`);
   const declared = json.mediaType;
@@ -89,7 +133,7 @@ export function parseManifest(bytes: Uint8Array, mediaType: string, source: stri
   const common: { mediaType?: string; artifactType?: string; annotations?: Record<string, string> } = {};
   if (declared !== undefined) common.mediaType = declared as string;
   if (json.artifactType !== undefined) {
-    if (typeof json.artifactType !== "string" || !isValidMediaType(json.artifactType)) {
+    if (typeof json.artifactType !== "string" || !isLenientMediaType(json.artifactType)) {
       invalid(source, `artifactType ${JSON.stringify(json.artifactType)} is not a media type`);
     }
     common.artifactType = json.artifactType;
@@ -120,6 +164,30 @@ export function parseManifest(bytes: Uint8Array, mediaType: string, source: stri
   return invalid(source, `unsupported media type "${type}"`);
 }
 
+function parseArtifactManifest(
+  json: Record<string, unknown>,
+  mediaType: string,
+  source: string,
+): ArtifactManifest {
+  if (json.mediaType !== MediaType.ociArtifactManifest) {
+    invalid(source, `mediaType ${JSON.stringify(json.mediaType)} contradicts the expected "${mediaType}"`);
+  }
+  const manifest: ArtifactManifest = {
+    mediaType: MediaType.ociArtifactManifest,
+    blobs: parseDescriptors(json.blobs ?? [], "blobs", source),
+  };
+  if (json.artifactType !== undefined) {
+    if (typeof json.artifactType !== "string" || !isLenientMediaType(json.artifactType)) {
+      invalid(source, `artifactType ${JSON.stringify(json.artifactType)} is not a media type`);
+    }
+    manifest.artifactType = json.artifactType;
+  }
+  if (json.subject !== undefined) manifest.subject = parseDescriptor(json.subject, `${source} subject`);
+  const annotations = parseStringMap(json.annotations, `${source} annotations`);
+  if (annotations) manifest.annotations = annotations;
+  return manifest;
+}
+
 /** The media type of manifest bytes: the declared `mediaType`, else inferred from the shape. */
 export function detectManifestMediaType(bytes: Uint8Array, source: string): string {
   const json = decodeJson(bytes, source);
@@ -132,7 +200,7 @@ export function detectManifestMediaType(bytes: Uint8Array, source: string): stri
 
 /** The descriptors a manifest points to, in the order a copy must finish them (leaves first). */
 export function successors(manifest: Manifest): Descriptor[] {
-  const out = isIndex(manifest) ? [...manifest.manifests] : [manifest.config, ...manifest.layers];
+  const out = isIndex(manifest) ? [...manifest.manifests] : [...contentOf(manifest)];
   if (manifest.subject) out.push(manifest.subject);
   return out;
 }

@@ -2,6 +2,8 @@
 export const MediaType = {
   ociManifest: "application/vnd.oci.image.manifest.v1+json",
   ociIndex: "application/vnd.oci.image.index.v1+json",
+  /** The artifact manifest of image-spec 1.1.0-rc2 (dropped from the final spec; registries still hold some). */
+  ociArtifactManifest: "application/vnd.oci.artifact.manifest.v1+json",
   ociConfig: "application/vnd.oci.image.config.v1+json",
   ociLayerTar: "application/vnd.oci.image.layer.v1.tar",
   ociLayerTarGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
@@ -40,9 +42,16 @@ export function isImageManifestMediaType(mediaType: string | undefined): boolean
   return mediaType === MediaType.ociManifest || mediaType === MediaType.dockerManifest;
 }
 
-/** True for the four manifest types skiff walks: OCI/Docker image manifests and indexes. */
+/**
+ * True for the manifest types skiff walks: OCI/Docker image manifests and indexes, and the OCI
+ * artifact manifest of image-spec 1.1.0-rc2 (read and copied, never written by skiff).
+ */
 export function isManifestMediaType(mediaType: string | undefined): boolean {
-  return isIndexMediaType(mediaType) || isImageManifestMediaType(mediaType);
+  return (
+    isIndexMediaType(mediaType) ||
+    isImageManifestMediaType(mediaType) ||
+    mediaType === MediaType.ociArtifactManifest
+  );
 }
 
 /** Accept header for manifest requests: registries answer 404 without an OCI type here. */
@@ -51,6 +60,7 @@ export const manifestAccept = [
   MediaType.ociIndex,
   MediaType.dockerManifest,
   MediaType.dockerManifestList,
+  MediaType.ociArtifactManifest,
 ].join(", ");
 
 // RFC 6838 type/subtype with an optional +suffix and parameters.
@@ -59,4 +69,14 @@ const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0
 /** True when `value` has the shape `type/subtype` of a media type. */
 export function isValidMediaType(value: string): boolean {
   return MEDIA_TYPE.test(value);
+}
+
+/**
+ * True for the media type of a descriptor as ORAS writes it: printable text without spaces, so a
+ * layer typed `layer.type` too. Descriptors are read (and `FILE:TYPE` taken) this leniently, so
+ * artifacts that other clients made stay readable (artifact types too: ORAS 1.0 wrote
+ * `test.signature.file`); what skiff writes as an artifact type must be a media type, as in ORAS.
+ */
+export function isLenientMediaType(value: string): boolean {
+  return /^[\x21-\x7e]{1,255}$/.test(value);
 }

@@ -20,7 +20,7 @@ export interface LayoutReference {
 
 export type Reference = RegistryReference | LayoutReference;
 
-export interface ParseReferenceOptions {
+interface ParseReferenceOptions {
   /** `--oci-layout`: the argument is `PATH[:tag|@digest]`. */
   layout?: boolean;
   /** `--oci-layout-path DIR`: the layout is DIR and the whole argument is the tag or digest. */
@@ -34,15 +34,40 @@ export type ParsedReference = Reference & { tags: string[] };
 
 export const LAYOUT_SCHEME = "oci-layout://";
 
+export function isRegistryReference(ref: Reference): ref is RegistryReference {
+  return ref.kind === "registry";
+}
+
+/** A reference as a user types it: layouts with their `oci-layout://` scheme. */
+export function displayReference(ref: Reference): string {
+  return isRegistryReference(ref) ? formatReference(ref) : `${LAYOUT_SCHEME}${formatReference(ref)}`;
+}
+
 const COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
 const REPOSITORY = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 const HOST =
   /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]{1,5})?$/;
 const MAX_NAME = 255;
+/** The shape of a registry reference, in the notation ORAS's errors use. */
+const REFERENCE_FORM = "<registry>/<repo>[:tag|@digest]";
 
+/** ORAS's form, which scripts may look for: `"REF": invalid reference: WHY`. */
 function invalid(text: string, why: string, hint?: string): never {
-  throw new SkiffError("INVALID_REFERENCE", `invalid reference "${text}": ${why}`, hint);
+  throw new SkiffError("INVALID_REFERENCE", `"${text}": invalid reference: ${why}`, hint);
+}
+
+/**
+ * The error for a reference that names neither a tag nor a digest where one is needed, with
+ * ORAS's words (`"NAME": no tag or digest specified`), which scripts grep for. `where` names the
+ * reference as the user wrote it; a usage error (`code`) also shows the command's usage line.
+ */
+export function noTagOrDigest(
+  where: string,
+  hint = `add :TAG or @DIGEST, e.g. ${where}:latest`,
+  code: "USAGE" | "INVALID_REFERENCE" = "INVALID_REFERENCE",
+): SkiffError {
+  return new SkiffError(code, `"${where}": no tag or digest specified`, hint);
 }
 
 export function isValidTag(tag: string): boolean {
@@ -87,8 +112,8 @@ export function parseRegistryReference(
   if (slash <= 0) {
     invalid(
       text,
-      "missing registry host",
-      "use HOST[:PORT]/REPOSITORY[:TAG], or oci-layout://PATH for a layout",
+      slash === 0 ? 'invalid registry ""' : "missing registry host",
+      `use ${REFERENCE_FORM}, or oci-layout://PATH for a layout`,
     );
   }
   const registry = rest.slice(0, slash);
@@ -103,11 +128,16 @@ export function parseRegistryReference(
   let tags: string[] = [];
   const colon = path.lastIndexOf(":");
   if (colon !== -1) {
-    tags = splitTags(path.slice(colon + 1), text, tagList);
+    // `repo:` is `repo` without a tag, as ORAS reads it.
+    if (colon < path.length - 1) tags = splitTags(path.slice(colon + 1), text, tagList);
     path = path.slice(0, colon);
   }
   if (!REPOSITORY.test(path)) {
-    invalid(text, `repository "${path}" must be lowercase letters, digits and separators (._-/)`);
+    invalid(
+      text,
+      `repository "${path}" must be lowercase letters, digits and separators (._-/)`,
+      `use ${REFERENCE_FORM}`,
+    );
   }
   if (registry.length + 1 + path.length > MAX_NAME)
     invalid(text, `name is longer than ${MAX_NAME} characters`);
@@ -122,6 +152,7 @@ const DRIVE = /^[a-zA-Z]:[\\/]/;
 /**
  * Parses `PATH[:tag|@digest]` with ORAS's rules: a digest splits at the last `@`, a tag at the
  * last `:`; a Windows drive letter is never a separator, nor a colon followed by a path separator.
+ * `PATH:` (an empty tag) is PATH without a tag.
  */
 export function parseLayoutReference(text: string, tagList = false): LayoutReference & { tags: string[] } {
   if (text === "") invalid(text, "empty layout path");
@@ -135,6 +166,7 @@ export function parseLayoutReference(text: string, tagList = false): LayoutRefer
   const isDrive = colon === 1 && DRIVE.test(text);
   if (colon > 0 && !isDrive && !/[\\/]/.test(text.slice(colon + 1))) {
     const path = text.slice(0, colon);
+    if (colon === text.length - 1) return { kind: "layout", path, tags: [] };
     const tags = splitTags(text.slice(colon + 1), text, tagList);
     return { kind: "layout", path, tag: tags[0]!, tags };
   }

@@ -6,11 +6,12 @@ import { readFile } from "node:fs/promises";
 import { fileError } from "../content/files/source.ts";
 import { SkiffError } from "../errors.ts";
 import { isObject } from "../oci/descriptor.ts";
+import { Annotation } from "../oci/media-types.ts";
 
 /** Annotation-file key for the manifest's own annotations. */
-export const MANIFEST_KEY = "$manifest";
+const MANIFEST_KEY = "$manifest";
 /** Annotation-file key for the config descriptor's annotations. */
-export const CONFIG_KEY = "$config";
+const CONFIG_KEY = "$config";
 
 /** Annotations sorted by where they go. */
 export interface Annotations {
@@ -62,7 +63,7 @@ export function parseAnnotationFile(bytes: Uint8Array, source: string): Annotati
 }
 
 /** Reads and parses an annotation file. */
-export async function readAnnotationFile(path: string): Promise<Annotations> {
+async function readAnnotationFile(path: string): Promise<Annotations> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -83,7 +84,7 @@ export function parseAnnotationFlags(values: readonly string[]): Record<string, 
     if (eq <= 0) {
       throw new SkiffError(
         "USAGE",
-        `invalid annotation "${value}": expected KEY=VALUE`,
+        `annotation value doesn't match the required format: "${value}" is not KEY=VALUE`,
         'e.g. -a "key=value"',
       );
     }
@@ -141,4 +142,29 @@ export function sourceDateEpoch(env: Record<string, string | undefined>): number
     );
   }
   return Number(raw.trim());
+}
+
+/**
+ * Manifest or index annotations with `org.opencontainers.image.created`: the user's value (RFC 3339 checked),
+ * else `created` (a date; `null` omits it; undefined is now).
+ */
+export function withCreated(
+  annotations: Record<string, string>,
+  created: string | null | undefined,
+  now: () => Date = () => new Date(),
+): Record<string, string> {
+  const out = { ...annotations };
+  const given = out[Annotation.created];
+  if (given !== undefined) {
+    if (!isRfc3339(given)) {
+      throw new SkiffError(
+        "USAGE",
+        `annotation ${Annotation.created}="${given}" is not an RFC 3339 date-time`,
+        "e.g. 2024-05-01T12:00:00Z",
+      );
+    }
+  } else if (created !== null) {
+    out[Annotation.created] = created ?? formatCreated(now());
+  }
+  return out;
 }

@@ -1,45 +1,39 @@
 /**
  * attach: pushes an artifact whose manifest has a `subject`, making it a referrer of that
  * manifest. The subject is found through the one resolver (tags, digests, tagless layouts,
- * `--platform`). Registries without the referrers API get their `<alg>-<hex>` fallback index
- * updated; layouts get an untagged `index.json` entry so the referrer is found.
+ * `--platform`). Publishing it is the store's bookkeeping: registries without the referrers API get
+ * their `<alg>-<hex>` fallback index updated, layouts an untagged `index.json` entry.
  */
 import type { Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
-import type { Descriptor } from "../oci/descriptor.ts";
+import { type Descriptor, plainDescriptor } from "../oci/descriptor.ts";
 import type { Platform } from "../oci/platform.ts";
 import type { Reference } from "../oci/reference.ts";
 import { type PushOptions, type PushResult, pushArtifact } from "./push.ts";
 import { resolveReference } from "./resolve.ts";
 
 /** Options of {@link attachArtifact}; `artifactType` is required (ORAS). */
-export interface AttachOptions extends Omit<PushOptions, "tags" | "subject" | "imageSpec"> {
+interface AttachOptions extends Omit<PushOptions, "tags" | "subject" | "imageSpec"> {
   artifactType: string;
   /** Attach to this platform's manifest when the subject is an index. */
   platform?: Platform;
 }
 
 /** What attach made: the referrer manifest and the subject it points at. */
-export interface AttachResult extends PushResult {
+interface AttachResult extends PushResult {
   subject: Descriptor;
 }
 
-/** Something that keeps a registry's referrers fallback index (`<alg>-<hex>` tag) current. */
-export interface ReferrersIndexUpdater {
-  /**
-   * Called after a manifest with a subject was pushed. Registries that index referrers themselves
-   * (they answered with `OCI-Subject`) do nothing; others get the fallback index updated.
-   */
-  addReferrer(subject: Descriptor, referrer: Descriptor): Promise<void>;
-}
-
-function isReferrersIndexUpdater(target: unknown): target is ReferrersIndexUpdater {
-  return typeof (target as Partial<ReferrersIndexUpdater>).addReferrer === "function";
-}
-
-/** The subject as a manifest refers to it: media type, digest and size only. */
-export function subjectDescriptor(desc: Descriptor): Descriptor {
-  return { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+/** Refuses an attach without files and manifest annotations (an empty referrer says nothing). */
+export function checkSomethingToAttach(options: Pick<AttachOptions, "files" | "annotations">): void {
+  const hasAnnotations = Object.keys(options.annotations?.manifest ?? {}).length > 0;
+  if ((options.files ?? []).length === 0 && !hasAnnotations) {
+    throw new SkiffError(
+      "USAGE",
+      "neither file nor annotation provided in the command: nothing to attach",
+      "give at least one file or a manifest annotation (-a key=value) to attach",
+    );
+  }
 }
 
 /**
@@ -54,24 +48,15 @@ export async function attachArtifact(
   if (!options.artifactType) {
     throw new SkiffError(
       "USAGE",
-      "attach needs --artifact-type",
+      "missing artifact type: attach needs --artifact-type",
       "e.g. --artifact-type application/vnd.example.sbom.v1",
     );
   }
-  const hasAnnotations = Object.keys(options.annotations?.manifest ?? {}).length > 0;
-  if ((options.files ?? []).length === 0 && !hasAnnotations) {
-    throw new SkiffError(
-      "USAGE",
-      "nothing to attach: give at least one file or a manifest annotation (-a key=value)",
-    );
-  }
+  checkSomethingToAttach(options);
   const resolveOptions = options.platform ? { platform: options.platform } : {};
   const resolved = await resolveReference(target, subject, resolveOptions);
-  const subjectDesc = subjectDescriptor(resolved.desc);
+  const subjectDesc = plainDescriptor(resolved.desc);
   const { platform: _platform, ...pushOptions } = options;
   const result = await pushArtifact(target, { ...pushOptions, subject: subjectDesc, imageSpec: "v1.1" });
-  if (target.kind === "registry" && isReferrersIndexUpdater(target)) {
-    await target.addReferrer(subjectDesc, result.desc);
-  }
   return { ...result, subject: subjectDesc };
 }

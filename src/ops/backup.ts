@@ -6,16 +6,19 @@
  */
 import { lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import { fileStream, randomSuffix, syncDirectory, writeStreamToFile } from "../content/files/disk.ts";
 import { memberHeader } from "../content/files/pack.ts";
 import { LayoutDirectory } from "../content/layout/index.ts";
 import { fetchManifest } from "../content/manifests.ts";
-import type { Target } from "../content/target.ts";
+import { publish, type ReferrerLister, type TagLister, type Target } from "../content/target.ts";
 import { asSkiffError, SkiffError } from "../errors.ts";
-import type { Descriptor } from "../oci/descriptor.ts";
+import { type Descriptor, entryDescriptor } from "../oci/descriptor.ts";
 import { checkTag } from "../oci/reference.ts";
-import { copyArtifact, findReferrers, type GraphCopyOptions, publishRoot } from "./copy.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
+import { copyArtifact, findReferrers, type GraphCopyOptions } from "./copy.ts";
+
+/** What backup and restore read from: tags, their manifests and referrers. */
+type Source = Target & TagLister & ReferrerLister;
 
 /** What one backed-up or restored tag was. */
 export interface TagCopy {
@@ -32,7 +35,7 @@ export type TagEvent =
   | { type: "tar-start"; path: string }
   | { type: "tar-done"; path: string; size: number };
 
-export interface TagCopyOptions {
+interface TagCopyOptions {
   /** Tags to copy; none: every tag of the source (referrers fallback tags excluded). */
   tags?: string[];
   /** Copy referrers too (skiff's default for both backup and restore: true). */
@@ -59,8 +62,24 @@ export function isReferrersTag(tag: string): boolean {
   return REFERRERS_TAG.test(tag);
 }
 
+/** What a source without tags is called, and what to do about it (where to list its tags, as ORAS says). */
+interface Side {
+  what: string;
+  hint(name: string): string;
+}
+
+const BACKUP_SOURCE: Side = {
+  what: "repository",
+  hint: (name) => `name the tags to back up as REPO:tag1,tag2; skiff repo tags ${name} lists them`,
+};
+const RESTORE_SOURCE: Side = {
+  what: "OCI layout",
+  hint: (name) =>
+    `only tagged artifacts are restored: tag them first (skiff repo tags --oci-layout ${name} lists the tags), or copy by digest with skiff cp`,
+};
+
 /** The tags to copy: the given ones (checked), else every tag of `source` but referrers fallback tags. */
-export async function tagsToCopy(source: Target, tags: string[] | undefined): Promise<string[]> {
+async function tagsToCopy(source: Source, tags: string[] | undefined, side: Side): Promise<string[]> {
   if (tags && tags.length > 0) {
     for (const tag of tags) checkTag(tag, tag);
     return [...new Set(tags)];
@@ -72,10 +91,8 @@ export async function tagsToCopy(source: Target, tags: string[] | undefined): Pr
   if (found.length === 0) {
     throw new SkiffError(
       "NOT_FOUND",
-      `no tags found in ${source.kind === "registry" ? "repository" : "OCI layout"} ${source.name}`,
-      source.kind === "registry"
-        ? "name the tags to back up as REPO:tag1,tag2"
-        : "only tagged artifacts are restored; tag them first, or copy by digest with skiff cp",
+      `no tags found in ${side.what} "${source.name}"`,
+      side.hint(source.name),
     );
   }
   return found;
@@ -85,13 +102,14 @@ export async function tagsToCopy(source: Target, tags: string[] | undefined): Pr
  * Copies each tag of `source` (with its referrers unless `referrers` is false) to `destination`
  * and tags it there. Tags are resolved first, so a missing tag fails before anything is written.
  */
-export async function copyTags(
-  source: Target,
+async function copyTags(
+  source: Source,
   destination: Target | undefined,
-  options: TagCopyOptions = {},
+  options: TagCopyOptions,
+  side: Side,
 ): Promise<TagCopyResult> {
   const onEvent = options.onEvent ?? (() => {});
-  const tags = await tagsToCopy(source, options.tags);
+  const tags = await tagsToCopy(source, options.tags, side);
   const roots: Descriptor[] = [];
   for (const tag of tags) {
     try {
@@ -116,12 +134,12 @@ export async function copyTags(
     let referrers: number;
     if (options.dryRun || !destination) {
       // Fetch the root so a dry run still proves the manifest is there and readable.
-      await fetchManifest(source, root, `${source.kind} ${source.name}`);
+      await fetchManifest(source, root, source.where);
       referrers = includeReferrers ? (await findReferrers(source, root)).length : 0;
     } else {
       try {
         referrers = (await copyArtifact(source, destination, root, graphOptions)).length;
-        await publishRoot(destination, tagDescriptor(root), [tag]);
+        await publish(destination, entryDescriptor(root), { tags: [tag] });
       } catch (error) {
         const e = asSkiffError(error);
         throw new SkiffError(
@@ -139,15 +157,8 @@ export async function copyTags(
   return { copies, dryRun: Boolean(options.dryRun) };
 }
 
-function tagDescriptor(desc: Descriptor): Descriptor {
-  const out: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  if (desc.platform) out.platform = desc.platform;
-  if (desc.artifactType) out.artifactType = desc.artifactType;
-  return out;
-}
-
 /** How backup writes: a layout directory, or a tar file (chosen by the `.tar` extension, as ORAS does). */
-export type BackupFormat = "directory" | "tar";
+type BackupFormat = "directory" | "tar";
 
 /** `.tar` (any case) means a tar archive; compressed names are refused (skiff writes plain tar only). */
 export function backupFormat(output: string): BackupFormat {
@@ -162,7 +173,7 @@ export function backupFormat(output: string): BackupFormat {
   return lower.endsWith(".tar") ? "tar" : "directory";
 }
 
-export interface BackupResult extends TagCopyResult {
+interface BackupResult extends TagCopyResult {
   output: string;
   format: BackupFormat;
   /** Size of the tar written (tar format only, not in a dry run). */
@@ -183,7 +194,7 @@ async function statOrUndefined(path: string): Promise<Awaited<ReturnType<typeof 
  * or added to) or, for `*.tar`, a tar archive replaced atomically.
  */
 export async function backup(
-  source: Target,
+  source: Source,
   output: string,
   options: TagCopyOptions = {},
 ): Promise<BackupResult> {
@@ -193,7 +204,7 @@ export async function backup(
   if (format === "tar" && existing?.isDirectory()) {
     throw new SkiffError(
       "FILE_EXISTS",
-      `the output path ${output} already exists and is a directory`,
+      `the output path "${output}" already exists and is a directory`,
       "to back up to a tar archive, give another file name or remove the directory",
     );
   }
@@ -205,11 +216,11 @@ export async function backup(
     );
   }
   if (options.dryRun) {
-    return { ...(await copyTags(source, undefined, options)), output, format };
+    return { ...(await copyTags(source, undefined, options, BACKUP_SOURCE)), output, format };
   }
   if (format === "directory") {
     const layout = await LayoutDirectory.open(output, { create: true });
-    return { ...(await copyTags(source, layout, options)), output, format };
+    return { ...(await copyTags(source, layout, options, BACKUP_SOURCE)), output, format };
   }
   const parent = dirname(output);
   const stage = join(parent, `.${basename(output)}.${randomSuffix()}.skiff-backup`);
@@ -220,7 +231,7 @@ export async function backup(
   }
   try {
     const layout = await LayoutDirectory.open(stage, { create: true, name: output });
-    const result = await copyTags(source, layout, options);
+    const result = await copyTags(source, layout, options, BACKUP_SOURCE);
     options.onEvent?.({ type: "tar-start", path: output });
     const size = await writeLayoutTar(stage, output);
     options.onEvent?.({ type: "tar-done", path: output, size });
@@ -230,17 +241,17 @@ export async function backup(
   }
 }
 
-export interface RestoreResult extends TagCopyResult {
+interface RestoreResult extends TagCopyResult {
   input: string;
 }
 
 /** Restores tags of the layout `source` (directory or tar) into `destination` (a registry repository). */
 export async function restore(
-  source: Target,
+  source: Source,
   destination: Target,
   options: TagCopyOptions = {},
 ): Promise<RestoreResult> {
-  const result = await copyTags(source, options.dryRun ? undefined : destination, options);
+  const result = await copyTags(source, options.dryRun ? undefined : destination, options, RESTORE_SOURCE);
   return { ...result, input: source.name };
 }
 
@@ -299,7 +310,7 @@ async function* layoutTar(dir: string): AsyncGenerator<Uint8Array> {
  * Writes the layout directory `dir` as a tar archive at `output`: to a temporary name in the same
  * directory, fsynced, then renamed over `output`. Returns the archive's size.
  */
-export async function writeLayoutTar(dir: string, output: string): Promise<number> {
+async function writeLayoutTar(dir: string, output: string): Promise<number> {
   const temp = join(dirname(output), `.${basename(output)}.${randomSuffix()}.tmp`);
   let size: number;
   try {

@@ -6,13 +6,13 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import type { Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
 import { MediaType } from "../oci/media-types.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
 
-export interface BlobPushOptions {
+interface BlobPushOptions {
   /** The media type the result descriptor shows (`--media-type`; default: OCI tar layer, like ORAS). */
   mediaType?: string;
   /** The digest the reference named; required for stdin. */
@@ -22,17 +22,17 @@ export interface BlobPushOptions {
   listener?: Listener;
 }
 
-export interface BlobPushResult {
+interface BlobPushResult {
   desc: Descriptor;
   /** True when the target already had the blob. */
   existed: boolean;
 }
 
 /** What to push: a file path, or a stream (stdin). */
-export type BlobSource = { path: string } | { stream: () => ReadableStream<Uint8Array>; name: string };
+type BlobSource = { path: string } | { stream: () => ReadableStream<Uint8Array>; name: string };
 
 /** The sha256 digest and size of a file, read once. */
-export async function digestFile(path: string): Promise<{ digest: string; size: number }> {
+async function digestFile(path: string): Promise<{ digest: string; size: number }> {
   const hash = createHash("sha256");
   let size = 0;
   try {

@@ -4,27 +4,26 @@
  * this file decides what the root is, which tags the destination gets, how referrers follow,
  * and when a blob can be mounted instead of uploaded.
  */
-import { fetchManifest, isWalkable } from "../content/manifests.ts";
+
+import { ignoreEvents, type Listener } from "../content/events.ts";
+import { descendIndex, fetchManifest, walkManifests } from "../content/manifests.ts";
 import {
   type Fetcher,
   isMounter,
   isRangeFetcher,
+  publish,
   type RangeFetcher,
+  type ReferrerLister,
   type Target,
 } from "../content/target.ts";
 import { type BlobLocator, isBlobLocator, mapOriginErrors } from "../content/transfer/offload.ts";
 import { SkiffError } from "../errors.ts";
-import type { Descriptor } from "../oci/descriptor.ts";
-import { isIndex, type Manifest } from "../oci/manifest.ts";
+import { type Descriptor, entryDescriptor } from "../oci/descriptor.ts";
+import { MAX_REFERRER_DEPTH } from "../oci/manifest.ts";
 import type { Platform } from "../oci/platform.ts";
-import { checkTag, formatReference, type Reference } from "../oci/reference.ts";
-import { subjectDescriptor } from "./attach.ts";
-import { copyGraph } from "./copy-graph.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
-import { MAX_INDEX_DEPTH, type ResolvedReference, resolveReference } from "./resolve.ts";
-
-/** How deep referrers of referrers are followed; a chain this long is a loop or an attack. */
-export const MAX_REFERRER_DEPTH = 64;
+import { checkTag, formatReference, isRegistryReference, type Reference } from "../oci/reference.ts";
+import { type CopySession, copyGraph, copySession } from "./copy-graph.ts";
+import { type ResolvedReference, resolveReference } from "./resolve.ts";
 
 /** How one graph (and, with `recursive`, its referrers) is copied. */
 export interface GraphCopyOptions {
@@ -37,7 +36,7 @@ export interface GraphCopyOptions {
   mount?: (desc: Descriptor) => Promise<boolean>;
 }
 
-export interface CopyOptions extends GraphCopyOptions {
+interface CopyOptions extends GraphCopyOptions {
   /** `--platform`: copy (and tag) only the matching manifest of an index. */
   platform?: Platform;
   /**
@@ -47,7 +46,7 @@ export interface CopyOptions extends GraphCopyOptions {
   tags?: string[];
 }
 
-export interface CopyResult {
+interface CopyResult {
   /** How the source reference was resolved (tag, digest or tagless; after `--platform`). */
   source: ResolvedReference;
   /** The copied root, with `artifactType` and the manifest's annotations (for `--format`). */
@@ -56,24 +55,6 @@ export interface CopyResult {
   tags: string[];
   /** Referrers copied with `-r`, in the order they were copied. */
   referrers: Descriptor[];
-}
-
-/** Something that records an untagged root manifest (a layout directory's `index.json`). */
-interface EntryAdder {
-  addEntry(desc: Descriptor): Promise<void>;
-}
-
-/** Something that keeps a registry's referrers fallback index current (see ops/attach.ts). */
-interface ReferrersIndexUpdater {
-  addReferrer(subject: Descriptor, referrer: Descriptor): Promise<void>;
-}
-
-function canAddEntry(target: unknown): target is EntryAdder {
-  return typeof (target as Partial<EntryAdder>).addEntry === "function";
-}
-
-function canAddReferrer(target: unknown): target is ReferrersIndexUpdater {
-  return typeof (target as Partial<ReferrersIndexUpdater>).addReferrer === "function";
 }
 
 /**
@@ -86,22 +67,13 @@ export function mountFrom(
   destinationRef: Reference,
   destination: Target,
 ): ((desc: Descriptor) => Promise<boolean>) | undefined {
-  if (sourceRef.kind !== "registry" || destinationRef.kind !== "registry") return undefined;
+  if (!isRegistryReference(sourceRef) || !isRegistryReference(destinationRef)) return undefined;
   if (sourceRef.registry !== destinationRef.registry) return undefined;
   if (sourceRef.repository === destinationRef.repository) return undefined;
   if (!isMounter(destination)) return undefined;
   const from = sourceRef.repository;
   // A refused mount is not an error: the blob is then copied the ordinary way.
   return (desc) => destination.mount(desc, from).catch(() => false);
-}
-
-/** The descriptor an `index.json` entry or a tag gets: what identifies the manifest, nothing more. */
-function entryDescriptor(desc: Descriptor, manifest?: Manifest): Descriptor {
-  const out: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  if (desc.platform) out.platform = desc.platform;
-  const artifactType = desc.artifactType ?? manifest?.artifactType;
-  if (artifactType) out.artifactType = artifactType;
-  return out;
 }
 
 /**
@@ -147,34 +119,28 @@ function explainingFetcher(source: Fetcher, parents: Map<string, string>, where:
   return ranged;
 }
 
-/** Copies the graph under `root` (leaves first); refuses graphs nested deeper than MAX_INDEX_DEPTH. */
+/**
+ * Copies the graph under `root` (leaves first, a referrer's subject included, as ORAS does),
+ * remembering which manifest listed each child. `session` is shared by the graphs of one copy.
+ */
 async function copyOneGraph(
   source: Target,
   destination: Target,
   root: Descriptor,
   options: GraphCopyOptions,
+  session: CopySession,
 ): Promise<void> {
-  const where = `${source.kind} ${source.name}`;
-  const depth = new Map<string, number>([[root.digest, 0]]);
   const parents = new Map<string, string>();
-  const fetcher = explainingFetcher(source, parents, where);
+  const fetcher = explainingFetcher(source, parents, source.where);
   await copyGraph(fetcher, destination, root, {
     concurrency: options.concurrency ?? 3,
     listener: options.listener ?? ignoreEvents,
-    sourceName: where,
+    sourceName: source.where,
+    includeSubject: true,
+    session,
     ...(options.mount ? { mount: options.mount } : {}),
     selectChildren: (parent, children) => {
-      const level = (depth.get(parent.digest) ?? 0) + 1;
-      if (level > MAX_INDEX_DEPTH) {
-        throw new SkiffError(
-          "INVALID_MANIFEST",
-          `the graph under ${root.digest} in ${where} nests deeper than ${MAX_INDEX_DEPTH} levels (at ${parent.digest})`,
-        );
-      }
-      for (const child of children) {
-        if (!depth.has(child.digest)) depth.set(child.digest, level);
-        if (!parents.has(child.digest)) parents.set(child.digest, parent.digest);
-      }
+      for (const child of children) if (!parents.has(child.digest)) parents.set(child.digest, parent.digest);
       return children;
     },
   });
@@ -183,33 +149,11 @@ async function copyOneGraph(
 /** The manifests and indexes under `root` (itself included), following nested indexes. */
 async function manifestsUnder(source: Fetcher, root: Descriptor, where: string): Promise<Descriptor[]> {
   const out: Descriptor[] = [];
-  const seen = new Set<string>();
-  const visit = async (desc: Descriptor, level: number): Promise<void> => {
-    if (seen.has(desc.digest)) return;
-    seen.add(desc.digest);
-    out.push(desc);
-    if (!isWalkable(desc) || level >= MAX_INDEX_DEPTH) return;
-    const { manifest } = await fetchManifest(source, desc, where);
-    if (!isIndex(manifest)) return;
-    for (const child of manifest.manifests) {
-      if (isWalkable(child)) await visit(child, level + 1);
-    }
-  };
-  await visit(root, 0);
+  await walkManifests(source, root, where, (node, descend) => {
+    out.push(node.desc);
+    return descendIndex(node, descend);
+  });
   return out;
-}
-
-/**
- * Records that `referrer` refers to `subject` at the destination: a registry without the
- * referrers API gets its fallback index updated, a layout an untagged `index.json` entry
- * (layouts find referrers among their entries).
- */
-async function recordReferrer(destination: Target, subject: Descriptor, referrer: Descriptor): Promise<void> {
-  if (destination.kind === "registry" && canAddReferrer(destination)) {
-    await destination.addReferrer(subjectDescriptor(subject), referrer);
-  } else if (destination.kind === "layout" && canAddEntry(destination)) {
-    await destination.addEntry(entryDescriptor(referrer));
-  }
 }
 
 /**
@@ -217,8 +161,8 @@ async function recordReferrer(destination: Target, subject: Descriptor, referrer
  * `visit` is called for every referrer (with its subject) in an order where a subject always comes
  * before its referrers.
  */
-export async function walkReferrers(
-  source: Target,
+async function walkReferrers(
+  source: Target & ReferrerLister,
   subjects: Descriptor[],
   visit: (referrer: Descriptor, subject: Descriptor) => Promise<void>,
 ): Promise<Descriptor[]> {
@@ -229,7 +173,7 @@ export async function walkReferrers(
     if (depth >= MAX_REFERRER_DEPTH) {
       throw new SkiffError(
         "INVALID_MANIFEST",
-        `referrers in ${source.kind} ${source.name} chain deeper than ${MAX_REFERRER_DEPTH} levels`,
+        `referrers in ${source.where} chain deeper than ${MAX_REFERRER_DEPTH} levels`,
       );
     }
     const next: Descriptor[] = [];
@@ -253,8 +197,11 @@ export async function walkReferrers(
  * The referrers that `-r` would copy for `root`: those of the root, of every manifest under it
  * (index children, nested), and the referrers of those, recursively.
  */
-export async function findReferrers(source: Target, root: Descriptor): Promise<Descriptor[]> {
-  const subjects = await manifestsUnder(source, root, `${source.kind} ${source.name}`);
+export async function findReferrers(
+  source: Target & ReferrerLister,
+  root: Descriptor,
+): Promise<Descriptor[]> {
+  const subjects = await manifestsUnder(source, root, source.where);
   return walkReferrers(source, subjects, async () => {});
 }
 
@@ -264,7 +211,7 @@ export async function findReferrers(source: Target, root: Descriptor): Promise<D
  * so it can be found there. Tags nothing. Returns the referrers copied.
  */
 export async function copyArtifact(
-  source: Target,
+  source: Target & ReferrerLister,
   destination: Target,
   root: Descriptor,
   options: GraphCopyOptions = {},
@@ -276,21 +223,16 @@ export async function copyArtifact(
       "copy into a layout directory, or write a tar with: skiff backup --output FILE.tar",
     );
   }
-  await copyOneGraph(source, destination, root, options);
+  // One session: a blob shared by the root and its referrers is copied and reported once.
+  const session = copySession();
+  await copyOneGraph(source, destination, root, options, session);
   if (!options.recursive) return [];
-  const subjects = await manifestsUnder(source, root, `${source.kind} ${source.name}`);
-  return walkReferrers(source, subjects, async (referrer, subject) => {
-    await copyOneGraph(source, destination, referrer, options);
-    await recordReferrer(destination, subject, referrer);
+  const subjects = await manifestsUnder(source, root, source.where);
+  return walkReferrers(source, subjects, async (referrer) => {
+    await copyOneGraph(source, destination, referrer, options, session);
+    // The destination records it: a registry's fallback index, a layout's untagged entry.
+    await publish(destination, entryDescriptor(referrer), { tags: [] });
   });
-}
-
-/** Points `tags` at `desc` in `destination`, or (no tags, a layout) adds an untagged entry. */
-export async function publishRoot(destination: Target, desc: Descriptor, tags: string[]): Promise<void> {
-  for (const tag of tags) await destination.tag(desc, tag);
-  if (tags.length === 0 && destination.kind === "layout" && canAddEntry(destination)) {
-    await destination.addEntry(desc);
-  }
 }
 
 /**
@@ -299,7 +241,7 @@ export async function publishRoot(destination: Target, desc: Descriptor, tags: s
  * `destinationRef` decides mounts and must not pin another digest.
  */
 export async function copyReference(
-  source: Target,
+  source: Target & ReferrerLister,
   sourceRef: Reference,
   destination: Target,
   destinationRef: Reference,
@@ -321,14 +263,15 @@ export async function copyReference(
   }
   const tags =
     requested.length > 0 ? requested : resolved.how === "tag" && sourceRef.tag ? [sourceRef.tag] : [];
-  const { manifest } = await fetchManifest(source, resolved.desc, `${source.kind} ${source.name}`);
+  const { manifest } = await fetchManifest(source, resolved.desc, source.where);
   const mount = options.mount ?? mountFrom(sourceRef, destinationRef, destination);
   const referrers = await copyArtifact(source, destination, resolved.desc, {
     ...options,
     ...(mount ? { mount } : {}),
   });
-  await publishRoot(destination, entryDescriptor(resolved.desc, manifest), tags);
-  const desc = entryDescriptor(resolved.desc, manifest);
+  const entry = entryDescriptor(resolved.desc, resolved.desc.artifactType ?? manifest.artifactType);
+  await publish(destination, entry, { tags });
+  const desc = { ...entry };
   delete desc.platform;
   if (manifest.annotations && Object.keys(manifest.annotations).length > 0) {
     desc.annotations = { ...manifest.annotations };

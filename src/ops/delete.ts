@@ -1,14 +1,13 @@
 /**
  * manifest delete and blob delete: resolve what the reference names, ask for confirmation, delete.
  * Deleting a referrer from a registry without the referrers API also takes it out of the subject's
- * fallback index.
+ * fallback index (the registry store does that).
  */
-import type { Target } from "../content/target.ts";
+import { type Deleter, isBlobDescriber, type Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
-import { parseManifest } from "../oci/manifest.ts";
-import { isManifestMediaType } from "../oci/media-types.ts";
 import type { Reference } from "../oci/reference.ts";
+import { layoutEntry } from "./resolve.ts";
 
 export interface DeleteOptions {
   /** Asked before deleting; false cancels. Default: delete without asking. */
@@ -21,22 +20,13 @@ export type DeleteResult =
   | { outcome: "missing" }
   | { outcome: "cancelled"; desc: Descriptor };
 
-interface BlobDescriber {
-  describeBlob(digest: string): Promise<Descriptor>;
-}
-
-interface ReferrerRemover {
-  removeReferrer(subject: Descriptor, referrerDigest: string): Promise<void>;
-  fetchManifestBytes(desc: Descriptor): Promise<Uint8Array>;
-}
-
 function isNotFound(error: unknown): boolean {
   return error instanceof SkiffError && error.code === "NOT_FOUND";
 }
 
 /** Deletes the manifest `ref` names (by tag or digest) and, on registries, every tag pointing at it. */
 export async function deleteManifest(
-  target: Target,
+  target: Target & Deleter,
   ref: Reference,
   options: DeleteOptions = {},
 ): Promise<DeleteResult> {
@@ -51,39 +41,26 @@ export async function deleteManifest(
     if (isNotFound(error)) return { outcome: "missing" };
     throw error;
   }
+  desc = await layoutEntry(target, ref, desc);
   if (options.confirm && !(await options.confirm(desc))) return { outcome: "cancelled", desc };
-  const remover = target as Partial<ReferrerRemover>;
-  let subject: Descriptor | undefined;
-  if (
-    target.kind === "registry" &&
-    isManifestMediaType(desc.mediaType) &&
-    typeof remover.removeReferrer === "function" &&
-    typeof remover.fetchManifestBytes === "function"
-  ) {
-    const bytes = await remover.fetchManifestBytes(desc);
-    subject = parseManifest(bytes, desc.mediaType, `manifest ${desc.digest}`).subject;
-  }
   await target.delete(desc);
-  if (subject && remover.removeReferrer) await remover.removeReferrer(subject, desc.digest);
   return { outcome: "deleted", desc };
 }
 
 /** Deletes the blob `ref` names by digest. */
 export async function deleteBlob(
-  target: Target,
+  target: Target & Deleter,
   ref: Reference,
   options: DeleteOptions = {},
 ): Promise<DeleteResult> {
   if (!ref.digest) {
     throw new SkiffError("USAGE", "blob delete needs a digest", "use NAME@sha256:...");
   }
-  const describer = target as Partial<BlobDescriber>;
   let desc: Descriptor;
   try {
-    desc =
-      typeof describer.describeBlob === "function"
-        ? await describer.describeBlob(ref.digest)
-        : { mediaType: "application/octet-stream", digest: ref.digest, size: 0 };
+    desc = isBlobDescriber(target)
+      ? await target.describeBlob(ref.digest)
+      : { mediaType: "application/octet-stream", digest: ref.digest, size: 0 };
   } catch (error) {
     if (isNotFound(error)) return { outcome: "missing" };
     throw error;

@@ -3,8 +3,9 @@
  * referrers API or the tag-schema fallback (the registry store decides); layouts from their
  * `index.json` roots.
  */
-import type { Target } from "../content/target.ts";
+import type { ReferrerLister } from "../content/target.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
+import { MAX_REFERRER_DEPTH } from "../oci/manifest.ts";
 
 /** One referrer and the referrers of it, as deep as asked. */
 export interface ReferrerNode {
@@ -12,7 +13,7 @@ export interface ReferrerNode {
   referrers: ReferrerNode[];
 }
 
-export interface DiscoverOptions {
+interface DiscoverOptions {
   /** Only referrers of this artifact type, at every level (ORAS). */
   artifactType?: string;
   /** Levels to follow: 1 lists direct referrers only; undefined or 0 follows all. */
@@ -20,9 +21,6 @@ export interface DiscoverOptions {
   /** Called once per referrer as it is found (for progress or streaming output). */
   onReferrer?: (referrer: Descriptor, subject: Descriptor) => void;
 }
-
-/** Referrer graphs are built by people; a chain this long is a loop or an attack. */
-export const MAX_DISCOVER_DEPTH = 64;
 
 function byDigest(a: Descriptor, b: Descriptor): number {
   return a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0;
@@ -34,12 +32,12 @@ function byDigest(a: Descriptor, b: Descriptor): number {
  * output is stable.
  */
 export async function discoverReferrers(
-  target: Target,
+  target: ReferrerLister,
   subject: Descriptor,
   options: DiscoverOptions = {},
 ): Promise<ReferrerNode[]> {
   const limit =
-    options.depth && options.depth > 0 ? Math.min(options.depth, MAX_DISCOVER_DEPTH) : MAX_DISCOVER_DEPTH;
+    options.depth && options.depth > 0 ? Math.min(options.depth, MAX_REFERRER_DEPTH) : MAX_REFERRER_DEPTH;
   const walk = async (desc: Descriptor, level: number, path: Set<string>): Promise<ReferrerNode[]> => {
     const found = (await target.referrers(desc, options.artifactType)).sort(byDigest);
     const nodes: ReferrerNode[] = [];

@@ -14,12 +14,12 @@ import { pingWithCredentials } from "../content/registry/index.ts";
 import { SkiffError } from "../errors.ts";
 
 /** The config file login writes and logout edits: the first `--registry-config`, else the docker config. */
-export function configPathFor(settings: Pick<RemoteSettings, "registryConfigs">): string {
+function configPathFor(settings: Pick<RemoteSettings, "registryConfigs">): string {
   return settings.registryConfigs?.[0] ?? defaultConfigPath();
 }
 
 /** Checks that `registry` looks like `host[:port]` (no scheme, no path). */
-export function checkRegistryHost(registry: string): string {
+function checkRegistryHost(registry: string): string {
   const host = registry.replace(/^https?:\/\//, "").replace(/\/+$/, "");
   if (!/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?)(:\d{1,5})?$/.test(host)) {
     throw new SkiffError(
@@ -35,7 +35,7 @@ export function checkRegistryHost(registry: string): string {
  * The credential login stores: `--identity-token`, or a password without a username (ORAS treats
  * that as an identity token too), or a username and password.
  */
-export function loginCredential(settings: RemoteSettings): Credential {
+function loginCredential(settings: RemoteSettings): Credential {
   if (settings.identityToken) {
     const credential: Credential = { identityToken: settings.identityToken, source: "login" };
     if (settings.username) credential.username = settings.username;

@@ -1,17 +1,18 @@
 /**
  * manifest push: puts manifest bytes from a file or stdin into a registry or layout, by digest, then
- * under each tag; a manifest with a `subject` also updates the referrers fallback index of a
- * registry without the referrers API.
+ * publishes it: its tags (a layout without tags: an untagged `index.json` entry), and for a
+ * manifest with a `subject` the store's referrers bookkeeping.
  */
-import type { Target } from "../content/target.ts";
+
+import { ignoreEvents, type Listener } from "../content/events.ts";
+import { isManifestPusher, publish, type Target } from "../content/target.ts";
 import { bytesStream, digestOf } from "../content/verify.ts";
 import { SkiffError } from "../errors.ts";
-import type { Descriptor } from "../oci/descriptor.ts";
+import { type Descriptor, plainDescriptor } from "../oci/descriptor.ts";
 import { decodeJson, MAX_MANIFEST_BYTES, parseManifest } from "../oci/manifest.ts";
 import { isManifestMediaType, isValidMediaType } from "../oci/media-types.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
 
-export interface ManifestPushOptions {
+interface ManifestPushOptions {
   /** `--media-type`; default: the manifest's own `mediaType`. */
   mediaType?: string;
   /** Tags to point at the manifest after it is stored. */
@@ -21,25 +22,15 @@ export interface ManifestPushOptions {
   listener?: Listener;
 }
 
-export interface ManifestPushResult {
+interface ManifestPushResult {
   desc: Descriptor;
   /** False when the target already had the manifest. */
   pushed: boolean;
   tags: string[];
 }
 
-/** Something that can PUT a manifest of any media type (registries). */
-interface ManifestPutter {
-  putManifest(desc: Descriptor, bytes: Uint8Array, reference: string): Promise<void>;
-}
-
-/** See ops/attach.ts. */
-interface ReferrersIndexUpdater {
-  addReferrer(subject: Descriptor, referrer: Descriptor): Promise<void>;
-}
-
 /** The media type to push `bytes` as: `--media-type`, else the document's `mediaType`. */
-export function manifestMediaType(bytes: Uint8Array, flag: string | undefined, source: string): string {
+function manifestMediaType(bytes: Uint8Array, flag: string | undefined, source: string): string {
   const json = decodeJson(bytes, source);
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new SkiffError("INVALID_MANIFEST", `${source} is not a JSON object`);
@@ -61,7 +52,7 @@ export function manifestMediaType(bytes: Uint8Array, flag: string | undefined, s
   if (declared === undefined || declared === "") {
     throw new SkiffError(
       "USAGE",
-      `cannot tell the media type of ${source}: it has no mediaType field`,
+      `media type is not specified via --media-type nor in ${source} (it has no mediaType field)`,
       "pass --media-type, e.g. --media-type application/vnd.oci.image.manifest.v1+json",
     );
   }
@@ -84,11 +75,9 @@ export async function pushManifestBytes(
   if (!target.writable) throw new SkiffError("UNSUPPORTED", `cannot push to ${target.name}: it is read-only`);
   const mediaType = manifestMediaType(bytes, options.mediaType, source);
   const desc: Descriptor = { mediaType, digest: digestOf(bytes), size: bytes.byteLength };
-  let subject: Descriptor | undefined;
   if (isManifestMediaType(mediaType)) {
     const manifest = parseManifest(bytes, mediaType, source);
     if (manifest.artifactType) desc.artifactType = manifest.artifactType;
-    subject = manifest.subject;
   }
   if (options.expectedDigest && options.expectedDigest !== desc.digest) {
     throw new SkiffError(
@@ -97,32 +86,22 @@ export async function pushManifestBytes(
     );
   }
   const listener = options.listener ?? ignoreEvents;
-  const plain: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+  const plain = plainDescriptor(desc);
   let pushed = false;
   if (await target.exists(plain)) {
     listener({ type: "skip", desc: plain, reason: "exists" });
   } else {
     listener({ type: "start", desc: plain });
-    const putter = target as Partial<ManifestPutter>;
-    if (!isManifestMediaType(mediaType) && typeof putter.putManifest === "function") {
-      await putter.putManifest(plain, bytes, plain.digest);
+    if (!isManifestMediaType(mediaType) && isManifestPusher(target)) {
+      await target.pushManifest(plain, bytes);
     } else {
       await target.push(plain, bytesStream(bytes));
     }
     listener({ type: "done", desc: plain });
     pushed = true;
   }
-  const updater = target as Partial<ReferrersIndexUpdater>;
-  if (subject && target.kind === "registry" && typeof updater.addReferrer === "function") {
-    await updater.addReferrer(
-      { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-      plain,
-    );
-  }
   const tags = [...new Set(options.tags ?? [])];
-  for (const tag of tags) {
-    await target.tag(plain, tag);
-    listener({ type: "status", prompt: "Tagged", desc: plain, text: tag });
-  }
+  await publish(target, plain, { tags });
+  for (const tag of tags) listener({ type: "status", prompt: "Tagged", desc: plain, text: tag });
   return { desc, pushed, tags };
 }

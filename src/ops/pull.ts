@@ -2,18 +2,19 @@
  * Pull: resolve a reference, then copy its graph into a file store (titled layers become files,
  * directory layers are unpacked). The graph copy is the shared engine in copy-graph.ts.
  */
+
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import { FileOutput, isDirectoryLayer, titleOf, type WrittenFile } from "../content/files/output.ts";
-import { fetchManifest, isWalkable } from "../content/manifests.ts";
+import { isWalkable, walkManifests } from "../content/manifests.ts";
 import type { Fetcher, Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
-import { isIndex } from "../oci/manifest.ts";
-import { isIndexMediaType, MediaType } from "../oci/media-types.ts";
+import { contentOf, isIndex } from "../oci/manifest.ts";
+import { Annotation, emptyJson, isIndexMediaType, MediaType } from "../oci/media-types.ts";
 import type { Platform } from "../oci/platform.ts";
 import type { Reference } from "../oci/reference.ts";
 import { copyGraph } from "./copy-graph.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
-import { MAX_INDEX_DEPTH, type ResolvedReference, resolveReference } from "./resolve.ts";
+import { type ResolvedReference, resolveReference } from "./resolve.ts";
 
 export interface PullOptions {
   /** Output directory (`-o`, default `.`); created when missing. */
@@ -30,12 +31,17 @@ export interface PullOptions {
   concurrency?: number;
   /** Directory layers may inflate to at most this many times their compressed size (default 200, 0: no limit). */
   maxUnpackRatio?: number;
+  /**
+   * `--config FILE[:mediaType]`: write each image manifest's config as the file `path` (under the
+   * output directory, like a title), when its media type is `mediaType` or none was given.
+   */
+  config?: { path: string; mediaType?: string };
   listener?: Listener;
 }
 
-export interface PullResult {
+interface PullResult {
   resolved: ResolvedReference;
-  /** Files and directories written, in the order they completed. */
+  /** Files and directories written, in the order the manifests list them. */
   files: WrittenFile[];
   /** Layers that were not written because they have no title. */
   skipped: Descriptor[];
@@ -57,58 +63,83 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
   });
   if (isIndexMediaType(resolved.desc.mediaType)) {
     // Every platform's files land in one directory: refuse clashing titles before downloading anything.
-    await checkTitleClashes(
-      source,
-      resolved.desc,
-      `${source.kind} ${source.name}`,
-      options.includeSubject ?? false,
-    );
+    await checkTitleClashes(source, resolved.desc, source.where, options.includeSubject ?? false);
   }
   const skipped: Descriptor[] = [];
-  // Status lines are about files: manifests and dropped configs are walked silently.
+  /** Titles in the order the manifests list them: the order files are reported in, as ORAS does. */
+  const planned: string[] = [];
+  // ORAS's lines: a manifest is Downloading and Processing when read (below), Downloaded after its
+  // files; files are Downloading/Downloaded, Restored or Skipped; nothing else is reported.
   const forward: Listener = (event) => {
-    if (event.type === "skip" || event.type === "restored" || output.isPlanned(event.desc)) listener(event);
+    if (isWalkable(event.desc)) {
+      if (event.type === "done") listener(event);
+    } else if (event.type === "skip" || event.type === "restored" || output.isPlanned(event.desc)) {
+      listener(event);
+    }
   };
-  const depth = new Map<string, number>([[resolved.desc.digest, 0]]);
+  const configs = new Set<string>();
   await copyGraph(source, output, resolved.desc, {
     concurrency: options.concurrency ?? 3,
     listener: forward,
     includeSubject: options.includeSubject ?? false,
-    sourceName: `${source.kind} ${source.name}`,
+    sourceName: source.where,
     selectChildren: async (parent, children) => {
-      const level = (depth.get(parent.digest) ?? 0) + 1;
-      if (level > MAX_INDEX_DEPTH) {
-        throw new SkiffError(
-          "INVALID_MANIFEST",
-          `the graph under ${resolved.desc.digest} nests deeper than ${MAX_INDEX_DEPTH} levels (at ${parent.digest})`,
-        );
-      }
       const kept: Descriptor[] = [];
+      const untitled: Descriptor[] = [];
       for (const child of children) {
         if (isWalkable(child)) {
           // Index children, and the subject with --include-subject.
-          if (!depth.has(child.digest)) depth.set(child.digest, level);
           kept.push(child);
           continue;
         }
         if (isIndexMediaType(parent.mediaType)) continue; // a blob listed in an index: nothing to pull
+        const config = options.config;
+        if (config && isConfigOf(parent, child, children)) {
+          if (config.mediaType !== undefined && config.mediaType !== child.mediaType) continue;
+          // Titled with the wanted name, the config is written like any file.
+          const titled = { ...child, annotations: { ...child.annotations, [Annotation.title]: config.path } };
+          configs.add(child.digest);
+          await output.plan(titled);
+          kept.push(titled);
+          continue;
+        }
         if (titleOf(child) !== undefined) {
           await output.plan(child);
+          planned.push(titleOf(child)!);
           kept.push(child);
-        } else if (child.mediaType !== MediaType.ociEmpty && !isConfigOf(parent, child, children)) {
-          skipped.push(child);
-          forward({ type: "skip", desc: child, reason: "skipped" });
+        } else if (!isEmptyJson(child)) {
+          untitled.push(child);
         }
       }
+      // Reported once its files are accepted (a refused file stops the pull before any line).
+      listener({ type: "start", desc: parent });
+      listener({ type: "status", prompt: "Processing", desc: parent });
+      for (const child of untitled) forward({ type: "skip", desc: child, reason: "skipped" });
+      skipped.push(...untitled);
       return kept;
     },
   });
-  return { resolved, files: output.written, skipped };
+  // As ORAS lists them: the files of the artifact (not the config asked for), in manifest order.
+  const rank = (file: WrittenFile): number => planned.indexOf(titleOf(file.desc) ?? file.title);
+  const files = output.written
+    .filter((file) => !(configs.has(file.desc.digest) && file.title === options.config?.path))
+    .sort((a, b) => rank(a) - rank(b));
+  return { resolved, files, skipped };
 }
 
 // The config is the first child of an image manifest; an untitled config is dropped silently.
+// An artifact manifest (image-spec 1.1.0-rc2) has blobs only.
 function isConfigOf(parent: Descriptor, child: Descriptor, children: Descriptor[]): boolean {
-  return !isIndexMediaType(parent.mediaType) && children[0] === child;
+  return (
+    !isIndexMediaType(parent.mediaType) &&
+    parent.mediaType !== MediaType.ociArtifactManifest &&
+    children[0] === child
+  );
+}
+
+// `{}` (an empty config or layer) is left out silently; any other untitled blob is a skipped layer, as in ORAS.
+function isEmptyJson(desc: Descriptor): boolean {
+  return desc.digest === emptyJson.digest && desc.size === emptyJson.size;
 }
 
 async function checkTitleClashes(
@@ -133,36 +164,25 @@ async function checkTitleClashes(
 }
 
 /** The titled layers that pulling `root` would write (all platforms of an index), in order. */
-export async function listPullFiles(
+async function listPullFiles(
   source: Fetcher,
   root: Descriptor,
   where: string,
   options: { includeSubject?: boolean } = {},
 ): Promise<Descriptor[]> {
   const files: Descriptor[] = [];
-  const seen = new Set<string>();
-  const visit = async (desc: Descriptor, level: number): Promise<void> => {
-    if (seen.has(desc.digest)) return;
-    seen.add(desc.digest);
-    if (level > MAX_INDEX_DEPTH) {
-      throw new SkiffError(
-        "INVALID_MANIFEST",
-        `the graph in ${where} nests deeper than ${MAX_INDEX_DEPTH} levels`,
-      );
-    }
-    const { manifest } = await fetchManifest(source, desc, where);
-    const children = isIndex(manifest) ? manifest.manifests : [manifest.config, ...manifest.layers];
+  await walkManifests(source, root, where, async ({ manifest }, descend) => {
+    const children = isIndex(manifest) ? manifest.manifests : contentOf(manifest);
     for (const child of children) {
-      if (isWalkable(child)) await visit(child, level + 1);
+      if (isWalkable(child)) await descend(child);
       else if (!isIndex(manifest) && titleOf(child) !== undefined) files.push(child);
     }
-    if (options.includeSubject && manifest.subject) await visit(manifest.subject, level + 1);
-  };
-  await visit(root, 0);
+    if (options.includeSubject && manifest.subject) await descend(manifest.subject);
+  });
   return files;
 }
 
-export interface PullStream {
+interface PullStream {
   resolved: ResolvedReference;
   file: Descriptor;
   content: ReadableStream<Uint8Array>;

@@ -3,29 +3,29 @@
  * or a layout. It is a graph copy from a file source plus a memory store into the target.
  */
 import { stat } from "node:fs/promises";
+import { ignoreEvents, type Listener } from "../content/events.ts";
 import { fileStream } from "../content/files/disk.ts";
 import { FileSource, fileError } from "../content/files/source.ts";
 import { fetchFromAny, MemoryStore } from "../content/memory/index.ts";
-import { isEntryLister, type Target } from "../content/target.ts";
+import { publish, type Target } from "../content/target.ts";
 import { digestOf, readAll } from "../content/verify.ts";
 import { SkiffError } from "../errors.ts";
-import type { Descriptor } from "../oci/descriptor.ts";
-import { encodeManifest, type ImageManifest, MAX_MANIFEST_BYTES } from "../oci/manifest.ts";
-import { Annotation, emptyJson, isValidMediaType, MediaType } from "../oci/media-types.ts";
+import { type Descriptor, orderedDescriptor, sortedMap } from "../oci/descriptor.ts";
+import { artifactTypeOf, encodeManifest, type ImageManifest, MAX_MANIFEST_BYTES } from "../oci/manifest.ts";
+import { emptyJson, isLenientMediaType, isValidMediaType, MediaType } from "../oci/media-types.ts";
 import type { Platform } from "../oci/platform.ts";
 import { checkTag } from "../oci/reference.ts";
-import { type Annotations, emptyAnnotations, formatCreated, isRfc3339 } from "./annotations.ts";
+import { type Annotations, emptyAnnotations, withCreated } from "./annotations.ts";
 import { copyGraph, limiter } from "./copy-graph.ts";
-import { ignoreEvents, type Listener } from "./events.ts";
 
 /** oras-go's default config media type for image-spec v1.0 artifacts. */
 export const UNKNOWN_CONFIG_MEDIA_TYPE = "application/vnd.unknown.config.v1+json";
 
 /** `--image-spec`: v1.1 writes `artifactType` and the empty config; v1.0 puts the type in the config. */
-export type ImageSpec = "v1.1" | "v1.0";
+type ImageSpec = "v1.1" | "v1.0";
 
 /** A `FILE[:mediaType]` argument. */
-export interface FileArgument {
+interface FileArgument {
   path: string;
   mediaType?: string;
 }
@@ -47,7 +47,7 @@ export function parseFileArgument(text: string): FileArgument {
   const mediaType = text.slice(colon + 1);
   if (path === "") throw new SkiffError("USAGE", `empty file path in "${text}"`);
   if (mediaType === "") return { path };
-  if (!isValidMediaType(mediaType)) {
+  if (!isLenientMediaType(mediaType)) {
     throw new SkiffError(
       "USAGE",
       `invalid media type "${mediaType}" for file "${path}"`,
@@ -84,26 +84,18 @@ export function cleanPath(path: string): string {
 }
 
 /**
- * The title of a pushed file: its cleaned relative path. Absolute paths and paths that leave the
- * current directory are refused unless `disablePathValidation` (ORAS's `--disable-path-validation`).
+ * The title of a pushed file: its cleaned relative path. Absolute paths are refused unless
+ * `disablePathValidation` (ORAS's `--disable-path-validation`). A relative path may leave the
+ * current directory (`../x`), as in ORAS: pull refuses such a title unless asked to allow it.
  */
 export function fileTitle(path: string, disablePathValidation = false): string {
   const title = cleanPath(path);
-  if (!disablePathValidation) {
-    if (isAbsolutePath(path)) {
-      throw new SkiffError(
-        "UNSAFE_PATH",
-        `absolute file path "${path}": the title would be an absolute path on the puller's machine`,
-        "push a relative path (cd first), or pass --disable-path-validation if this is intended",
-      );
-    }
-    if (title === ".." || title.startsWith("../")) {
-      throw new SkiffError(
-        "UNSAFE_PATH",
-        `file path "${path}" leaves the current directory`,
-        "push a path under the current directory (cd first), or pass --disable-path-validation",
-      );
-    }
+  if (!disablePathValidation && isAbsolutePath(path)) {
+    throw new SkiffError(
+      "UNSAFE_PATH",
+      `absolute file path "${path}": the title would be an absolute path on the puller's machine`,
+      "push a relative path (cd first), or pass --disable-path-validation if this is intended",
+    );
   }
   if (title === ".") {
     throw new SkiffError(
@@ -115,7 +107,7 @@ export function fileTitle(path: string, disablePathValidation = false): string {
 }
 
 /** Everything that decides the artifact's content. */
-export interface ArtifactOptions {
+interface ArtifactOptions {
   /** Layers, in order. */
   files?: FileArgument[];
   /** `--artifact-type` (v1.1: the manifest's `artifactType`; v1.0: the config media type). */
@@ -143,7 +135,7 @@ export interface ArtifactOptions {
 }
 
 /** A checked plan: what will be packed and how, before any file is read. */
-export interface ArtifactPlan {
+interface ArtifactPlan {
   imageSpec: ImageSpec;
   /** The manifest's `artifactType` (v1.1 only). */
   artifactType?: string;
@@ -157,11 +149,13 @@ export interface ArtifactPlan {
   subject?: Descriptor;
 }
 
-function checkMediaType(value: string, what: string): void {
-  if (!isValidMediaType(value)) {
+/** Artifact and config types must be media types; a layer's may be any ORAS lets through. */
+function checkMediaType(value: string, what: string, lenient = false): void {
+  if (!(lenient ? isLenientMediaType(value) : isValidMediaType(value))) {
     throw new SkiffError(
       "USAGE",
-      `invalid ${what} "${value}"`,
+      // "invalid media type": ORAS's words, which scripts look for.
+      `invalid ${what} "${value}": invalid media type`,
       'expected a media type such as "application/vnd.example.thing.v1+json"',
     );
   }
@@ -191,7 +185,7 @@ export function planArtifact(options: ArtifactOptions): ArtifactPlan {
     if (imageSpec === "v1.1") {
       throw new SkiffError(
         "USAGE",
-        "missing artifact type for an OCI image-spec v1.1 artifact with --config",
+        "missing artifact type for OCI image-spec v1.1 artifacts (a --config was given)",
         "set --artifact-type, or use --image-spec v1.0",
       );
     }
@@ -215,7 +209,9 @@ export function planArtifact(options: ArtifactOptions): ArtifactPlan {
   const byTitle = new Map<string, string>();
   const fileKeys = new Set(Object.keys(annotations.files));
   for (const file of options.files ?? []) {
-    if (file.mediaType !== undefined) checkMediaType(file.mediaType, `media type for file "${file.path}"`);
+    if (file.mediaType !== undefined) {
+      checkMediaType(file.mediaType, `media type for file "${file.path}"`, true);
+    }
     if (file.path === STDIN && byTitle.has(STDIN_KEY)) {
       throw new SkiffError("USAGE", 'stdin ("-") can be read only once');
     }
@@ -251,19 +247,7 @@ export function planArtifact(options: ArtifactOptions): ArtifactPlan {
     );
   }
 
-  const manifestAnnotations = { ...annotations.manifest };
-  const userCreated = manifestAnnotations[Annotation.created];
-  if (userCreated !== undefined) {
-    if (!isRfc3339(userCreated)) {
-      throw new SkiffError(
-        "USAGE",
-        `annotation ${Annotation.created}="${userCreated}" is not an RFC 3339 date-time`,
-        "e.g. 2024-05-01T12:00:00Z",
-      );
-    }
-  } else if (options.created !== null) {
-    manifestAnnotations[Annotation.created] = options.created ?? formatCreated(new Date());
-  }
+  const manifestAnnotations = withCreated(annotations.manifest, options.created);
 
   let config: ArtifactPlan["config"];
   if (options.artifactPlatform) config = { kind: "platform", platform: options.artifactPlatform };
@@ -299,28 +283,8 @@ export function platformConfig(platform: Platform): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(config));
 }
 
-function sorted(record: Record<string, string>): Record<string, string> | undefined {
-  const keys = Object.keys(record).sort();
-  if (keys.length === 0) return undefined;
-  const out: Record<string, string> = {};
-  for (const key of keys) out[key] = record[key]!;
-  return out;
-}
-
-/** Orders a descriptor's fields as the spec lists them (so manifests are byte-stable). */
-export function orderedDescriptor(desc: Descriptor): Descriptor {
-  const out: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  if (desc.urls) out.urls = desc.urls;
-  const annotations = desc.annotations ? sorted(desc.annotations) : undefined;
-  if (annotations) out.annotations = annotations;
-  if (desc.data !== undefined) out.data = desc.data;
-  if (desc.platform) out.platform = desc.platform;
-  if (desc.artifactType) out.artifactType = desc.artifactType;
-  return out;
-}
-
 /** A manifest built in memory: its bytes, its descriptor, and the parsed form. */
-export interface BuiltManifest {
+interface BuiltManifest {
   manifest: ImageManifest;
   bytes: Uint8Array;
   /** With `artifactType` and the manifest's annotations, as ORAS reports them. */
@@ -341,7 +305,7 @@ export function buildManifest(plan: ArtifactPlan, config: Descriptor, layers: De
   manifest.layers = layers.map(orderedDescriptor);
   if (plan.imageSpec === "v1.1" && manifest.layers.length === 0) manifest.layers = [{ ...emptyJson }];
   if (plan.subject) manifest.subject = orderedDescriptor(plan.subject);
-  const annotations = sorted(plan.manifestAnnotations);
+  const annotations = sortedMap(plan.manifestAnnotations);
   if (annotations) manifest.annotations = annotations;
   const bytes = encodeManifest(manifest);
   if (bytes.byteLength > MAX_MANIFEST_BYTES) {
@@ -357,7 +321,7 @@ export function buildManifest(plan: ArtifactPlan, config: Descriptor, layers: De
     size: bytes.byteLength,
   };
   if (annotations) desc.annotations = annotations;
-  desc.artifactType = manifest.artifactType ?? config.mediaType;
+  desc.artifactType = artifactTypeOf(manifest);
   return { manifest, bytes, desc };
 }
 
@@ -382,15 +346,6 @@ export interface PushResult {
   bytes: Uint8Array;
   manifest: ImageManifest;
   tags: string[];
-}
-
-/** Something that can record an untagged root manifest (a layout directory's `index.json`). */
-interface EntryAdder {
-  addEntry(desc: Descriptor): Promise<void>;
-}
-
-function canAddEntry(target: unknown): target is EntryAdder {
-  return typeof (target as Partial<EntryAdder>).addEntry === "function";
 }
 
 /**
@@ -445,10 +400,7 @@ export async function pushArtifact(
       listener,
       sourceName: "the pushed files",
     });
-    for (const tag of tags) await target.tag(built.desc, tag);
-    if (tags.length === 0 && target.kind === "layout" && isEntryLister(target) && canAddEntry(target)) {
-      await target.addEntry(built.desc);
-    }
+    await publish(target, built.desc, { tags });
     return { desc: built.desc, bytes: built.bytes, manifest: built.manifest, tags };
   } finally {
     await files.close();

@@ -2,19 +2,23 @@
  * The one resolver every command uses: a reference (tag, digest, or nothing at all on a layout)
  * plus an optional platform becomes exactly one manifest descriptor, or a clear error.
  */
-import { fetchManifest, isWalkable, platformOf } from "../content/manifests.ts";
-import { type Fetcher, isEntryLister, type Target } from "../content/target.ts";
+import { fetchManifest, isWalkable, platformOf, walkManifests } from "../content/manifests.ts";
+import { type EntryLister, type Fetcher, isEntryLister, type Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
-import type { Descriptor } from "../oci/descriptor.ts";
+import { type Descriptor, withoutRefName } from "../oci/descriptor.ts";
 import { isIndex } from "../oci/manifest.ts";
 import { Annotation, isIndexMediaType, isManifestMediaType } from "../oci/media-types.ts";
 import { formatPlatform, type Platform, platformMatches } from "../oci/platform.ts";
-import { formatReference, LAYOUT_SCHEME, type Reference, withDigest } from "../oci/reference.ts";
+import {
+  displayReference,
+  formatReference,
+  isRegistryReference,
+  noTagOrDigest,
+  type Reference,
+  withDigest,
+} from "../oci/reference.ts";
 
-/** How deep indexes may nest inside indexes; deeper graphs are refused as hostile. */
-export const MAX_INDEX_DEPTH = 32;
-
-export interface ResolveOptions {
+interface ResolveOptions {
   /** `--platform`: pick the matching child of an index, or check that a manifest matches. */
   platform?: Platform;
 }
@@ -31,7 +35,7 @@ export interface ResolvedReference {
 }
 
 /** A manifest that could be meant, with what people need to tell candidates apart. */
-export interface Candidate {
+interface Candidate {
   desc: Descriptor;
   platform?: Platform;
   /** The tag of the `index.json` entry it came from. */
@@ -41,13 +45,8 @@ export interface Candidate {
 }
 
 /** The reference text that selects exactly `digest` in the place `ref` names. */
-export function selectingReference(ref: Reference, digest: string): string {
-  const pinned = formatReference(withDigest(ref, digest));
-  return ref.kind === "layout" ? `${LAYOUT_SCHEME}${pinned}` : pinned;
-}
-
-function displayName(ref: Reference): string {
-  return ref.kind === "layout" ? `${LAYOUT_SCHEME}${formatReference(ref)}` : formatReference(ref);
+function selectingReference(ref: Reference, digest: string): string {
+  return displayReference(withDigest(ref, digest));
 }
 
 /**
@@ -60,7 +59,7 @@ export async function resolveReference(
   ref: Reference,
   options: ResolveOptions = {},
 ): Promise<ResolvedReference> {
-  const where = displayName(ref);
+  const where = displayReference(ref);
   let root: Descriptor;
   let how: ResolvedReference["how"];
   if (ref.digest) {
@@ -70,12 +69,8 @@ export async function resolveReference(
     root = await target.resolve(ref.tag);
     how = "tag";
   } else {
-    if (ref.kind === "registry" || !isEntryLister(target)) {
-      throw new SkiffError(
-        "INVALID_REFERENCE",
-        `${where} has no tag or digest`,
-        `add :TAG or @DIGEST, e.g. ${formatReference(ref)}:latest`,
-      );
+    if (isRegistryReference(ref) || !isEntryLister(target)) {
+      throw noTagOrDigest(where, `add :TAG or @DIGEST, e.g. ${formatReference(ref)}:latest`);
     }
     const resolved = await resolveTagless(target, ref, options.platform);
     return { ...resolved, pinned: withDigest(ref, resolved.desc.digest), how: "tagless" };
@@ -85,11 +80,11 @@ export async function resolveReference(
 }
 
 async function resolveTagless(
-  target: Target & { entries(): Promise<Descriptor[]> },
+  target: Target & EntryLister,
   ref: Reference,
   platform: Platform | undefined,
 ): Promise<{ desc: Descriptor; root: Descriptor }> {
-  const where = displayName(ref);
+  const where = displayReference(ref);
   const entries = await target.entries();
   const known = uniqueByDigest(entries.filter((e) => isManifestMediaType(e.mediaType)));
   if (known.length === 0) {
@@ -102,9 +97,9 @@ async function resolveTagless(
   }
   const digests = new Set(known.map((e) => e.digest));
   if (!platform) {
-    if (known.length === 1) return { desc: stripRefName(known[0]!), root: stripRefName(known[0]!) };
+    if (known.length === 1) return { desc: withoutRefName(known[0]!), root: withoutRefName(known[0]!) };
     const subject = await onlySubject(target, known, digests, where);
-    if (subject) return { desc: stripRefName(subject), root: stripRefName(subject) };
+    if (subject) return { desc: withoutRefName(subject), root: withoutRefName(subject) };
     const candidates = known.map((entry) => candidateOf(entry));
     throw await ambiguous(
       `${where} has ${known.length} manifests in index.json and no tag was given`,
@@ -138,7 +133,7 @@ async function resolveTagless(
   }
   if (candidates.length === 1) {
     const only = candidates[0]!;
-    return { desc: stripRefName(only.desc), root: stripRefName(only.parent ?? only.desc) };
+    return { desc: withoutRefName(only.desc), root: withoutRefName(only.parent ?? only.desc) };
   }
   const wanted = formatPlatform(platform);
   if (candidates.length === 0) {
@@ -205,35 +200,22 @@ async function matchingChildren(
   index: Descriptor,
   platform: Platform,
   where: string,
-  path: string[] = [],
 ): Promise<Candidate[]> {
-  guardDepth(index, path, where);
-  const { manifest } = await fetchManifest(fetcher, index, where);
-  if (!isIndex(manifest)) return matchManifest(fetcher, index, platform, where);
   const out: Candidate[] = [];
-  for (const child of manifest.manifests) {
-    if (!isManifestMediaType(child.mediaType)) continue;
-    if (isIndexMediaType(child.mediaType)) {
-      out.push(...(await matchingChildren(fetcher, child, platform, where, [...path, index.digest])));
-    } else if (child.platform) {
-      if (platformMatches(platform, child.platform)) out.push(candidateOf(child));
-    } else {
-      out.push(...(await matchManifest(fetcher, child, platform, where)));
+  await walkManifests(fetcher, index, where, async ({ desc, manifest }, descend) => {
+    if (!isIndex(manifest)) {
+      out.push(...(await matchManifest(fetcher, desc, platform, where)));
+      return;
     }
-  }
+    for (const child of manifest.manifests) {
+      if (!isManifestMediaType(child.mediaType)) continue;
+      if (isIndexMediaType(child.mediaType)) await descend(child);
+      else if (child.platform) {
+        if (platformMatches(platform, child.platform)) out.push(candidateOf(child));
+      } else out.push(...(await matchManifest(fetcher, child, platform, where)));
+    }
+  });
   return out;
-}
-
-function guardDepth(index: Descriptor, path: string[], where: string): void {
-  if (path.includes(index.digest)) {
-    throw new SkiffError("INVALID_MANIFEST", `index ${index.digest} in ${where} contains itself`);
-  }
-  if (path.length >= MAX_INDEX_DEPTH) {
-    throw new SkiffError(
-      "INVALID_MANIFEST",
-      `indexes in ${where} nest deeper than ${MAX_INDEX_DEPTH} levels (at ${index.digest})`,
-    );
-  }
 }
 
 /**
@@ -302,15 +284,6 @@ export async function selectPlatform(
 
 function refNameOf(desc: Descriptor): string | undefined {
   return desc.annotations?.[Annotation.refName];
-}
-
-function stripRefName(desc: Descriptor): Descriptor {
-  if (!refNameOf(desc)) return desc;
-  const { [Annotation.refName]: _tag, ...annotations } = desc.annotations!;
-  const out: Descriptor = { ...desc };
-  if (Object.keys(annotations).length > 0) out.annotations = annotations;
-  else delete out.annotations;
-  return out;
 }
 
 function candidateOf(desc: Descriptor): Candidate {
@@ -412,4 +385,23 @@ async function ambiguous(
     message,
     `pass one of them by digest, or add --platform os/arch[/variant][:os.version]:\n${lines.join("\n")}`,
   );
+}
+
+/**
+ * What a layout reference names, as ORAS shows it: for a tag, the `index.json` entry itself, its
+ * ref name annotation included (resolving gives the descriptor without it); for a digest, the
+ * media type, digest and size only. `desc` for anything else.
+ */
+export async function layoutEntry(
+  target: Target,
+  ref: { tag?: string; digest?: string },
+  desc: Descriptor,
+): Promise<Descriptor> {
+  if (!isEntryLister(target)) return desc;
+  if (ref.digest) return { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+  if (ref.tag === undefined) return desc;
+  const { tag } = ref;
+  const entries = await target.entries();
+  const entry = entries.find((e) => e.digest === desc.digest && e.annotations?.[Annotation.refName] === tag);
+  return entry ?? desc;
 }

@@ -26,14 +26,6 @@ declare const Deno:
     }
   | undefined;
 
-export type RuntimeName = "bun" | "deno" | "node";
-
-export function runtimeName(): RuntimeName {
-  if (typeof Bun !== "undefined") return "bun";
-  if (typeof Deno !== "undefined") return "deno";
-  return "node";
-}
-
 /** `bun 1.4.5`, `deno 2.9.6` or `node v20...`. */
 export function runtimeVersion(): string {
   if (typeof Bun !== "undefined") return `bun ${Bun.version}`;

@@ -13,7 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MT } from "../fixtures/layout-builder.ts";
 import { useRegistries } from "../harness/registry.ts";
-import { type RunOptions, type RunResult, runSkiff, tmpDir } from "../harness/skiff.ts";
+import { type RunOptions, runSkiff, skiffOk, tmpDir } from "../harness/skiff.ts";
 
 const registries = useRegistries(["plain"]);
 const sha256 = (bytes: Uint8Array | string) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
@@ -29,11 +29,8 @@ let several: string;
 /** A layout holding the same two artifacts under the same tags. */
 let layout: string;
 
-async function ok(args: string[], options: RunOptions = {}): Promise<RunResult> {
-  const result = await runSkiff(args, { cwd: work, ...options });
-  if (result.code !== 0) throw new Error(`skiff ${args.join(" ")} exited ${result.code}:\n${result.stderr}`);
-  return result;
-}
+/** skiff runs in the work folder and must succeed. */
+const ok = (args: string[], options: RunOptions = {}) => skiffOk(args, { cwd: work, ...options });
 
 beforeAll(async () => {
   work = tmpDir("skiff-pipes-");
@@ -58,18 +55,19 @@ describe("pull -o -", () => {
     expect(result.stderr).toBe("");
   });
 
-  test("an artifact with several files: a usage error (2), nothing on stdout, the files listed", async () => {
+  test("an artifact with several files: a usage error (exit 1, with the usage line), nothing on stdout, the files listed", async () => {
     for (const [where, args] of [
       ["registry", ["--plain-http", several]],
       ["layout", [`oci-layout://${layout}:several`]],
     ] as const) {
       const result = await runSkiff(["pull", ...args, "-o", "-"], { cwd: work });
-      expect({ where, code: result.code, stdout: result.stdout }).toEqual({ where, code: 2, stdout: "" });
+      expect({ where, code: result.code, stdout: result.stdout }).toEqual({ where, code: 1, stdout: "" });
       const [error, hint] = result.stderr.trimEnd().split("\n");
       expect(error).toMatch(
         /^Error: -o - needs an artifact with exactly one file; sha256:[0-9a-f]{64} has 2$/,
       );
       expect(hint).toBe("files: a.txt, b.txt; pull into a directory with -o DIR");
+      expect(result.stderr).toContain("Usage: skiff pull");
     }
   });
 });
@@ -123,7 +121,7 @@ describe("push - from stdin", () => {
       ["push", "--plain-http", "-u", "x", "--password-stdin", `${registries.plain.host}/pipes/x:v1`, "-"],
       { cwd: work, stdin: "secret" },
     );
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(1);
     expect(result.stderr).toContain("a file and the password cannot both come from stdin");
   });
 });

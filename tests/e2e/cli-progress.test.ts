@@ -341,7 +341,14 @@ describe("without a terminal", () => {
     const hex = "[0-9a-f]{12}";
     // Transfers run in parallel, so only the closing lines have a fixed place.
     const transfers = lines.slice(0, -2);
-    expect(transfers).toHaveLength(FILES.length * 2);
+    // Each file, and (as in ORAS) the manifest: Downloading, Processing, Downloaded.
+    expect(transfers).toHaveLength(FILES.length * 2 + 3);
+    expect(transfers[0]).toMatch(
+      new RegExp(`^Downloading ${hex} application/vnd\\.oci\\.image\\.manifest\\.v1\\+json$`),
+    );
+    expect(transfers[1]).toMatch(
+      new RegExp(`^Processing  ${hex} application/vnd\\.oci\\.image\\.manifest\\.v1\\+json$`),
+    );
     for (const file of FILES) {
       expect(transfers).toContainEqual(expect.stringMatching(new RegExp(`^Downloading ${hex} ${file}$`)));
       expect(transfers).toContainEqual(expect.stringMatching(new RegExp(`^Downloaded  ${hex} ${file}$`)));

@@ -1,5 +1,5 @@
 /**
- * Usage errors (exit code 2) look the same whether commander finds them (missing argument, unknown
+ * Usage errors (exit code 1, as in ORAS) look the same whether commander finds them (missing argument, unknown
  * flag or command) or a command's action does (a SkiffError with the USAGE code):
  *   Error: what is wrong
  *   [hint]
@@ -17,7 +17,7 @@ async function runResult(args: string[]): Promise<{ code: number | null; stdout:
 describe("usage errors", () => {
   test("a missing argument names it, then shows the command's usage line", async () => {
     expect(await runResult(["pull"])).toEqual({
-      code: 2,
+      code: 1,
       stdout: "",
       stderr: [
         "Error: missing required argument 'reference'",
@@ -30,11 +30,11 @@ describe("usage errors", () => {
 
   test("an unknown flag of a sub-command shows that sub-command's usage line", async () => {
     expect(await runResult(["blob", "fetch", "--bogus", "localhost:5000/repo@sha256:0"])).toEqual({
-      code: 2,
+      code: 1,
       stdout: "",
       stderr: [
         "Error: unknown option '--bogus'",
-        "Usage: skiff blob fetch [options] <reference>",
+        "Usage: skiff blob fetch|get [options] <reference>",
         "Run 'skiff blob fetch --help' for the options and examples.",
         "",
       ].join("\n"),
@@ -43,7 +43,7 @@ describe("usage errors", () => {
 
   test("an unknown command suggests the closest one on the hint line", async () => {
     expect(await runResult(["pul", "localhost:5000/repo:v1"])).toEqual({
-      code: 2,
+      code: 1,
       stdout: "",
       stderr: [
         "Error: unknown command 'pul'",
@@ -57,7 +57,7 @@ describe("usage errors", () => {
 
   test("a usage error from inside a command keeps its hint and adds the usage line", async () => {
     expect(await runResult(["completion", "tcsh"])).toEqual({
-      code: 2,
+      code: 1,
       stdout: "",
       stderr: [
         'Error: unknown shell "tcsh"',
@@ -70,11 +70,11 @@ describe("usage errors", () => {
   }, 30_000);
 
   test("a bad flag value found by the command is a usage error with the usage line", async () => {
-    const result = await runResult(["pull", "--concurrency", "0", `oci-layout://${tmpDir()}`]);
-    expect(result.code).toBe(2);
+    const result = await runResult(["pull", "--concurrency", "two", `oci-layout://${tmpDir()}`]);
+    expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       [
-        'Error: --concurrency must be a positive whole number, got "0"',
+        'Error: --concurrency must be a whole number, got "two"',
         "Usage: skiff pull [options] <reference>",
         "Run 'skiff pull --help' for the options and examples.",
         "",

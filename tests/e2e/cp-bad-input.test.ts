@@ -10,12 +10,6 @@ import { cleanup, LayoutBuilder, tempDir } from "../fixtures/layout-builder.ts";
 import { type RunningRegistry, startRegistry } from "../harness/registry.ts";
 import { runSkiff } from "../harness/skiff.ts";
 
-/** The compiled binary (or Deno with SKIFF_UNDER_DENO=1) through the shared harness. */
-async function skiff(args: string[], options: { cwd?: string } = {}) {
-  const result = await runSkiff(args, { ...options, timeoutMs: 120_000 });
-  return { exitCode: result.code ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
-
 let registry: RunningRegistry;
 let host: string;
 
@@ -29,8 +23,8 @@ afterAll(async () => {
   cleanup();
 });
 
-function refused(result: { exitCode: number; stderr: string }, ...parts: (string | RegExp)[]): void {
-  expect(result.exitCode).not.toBe(0);
+function refused(result: { code: number | null; stderr: string }, ...parts: (string | RegExp)[]): void {
+  expect(result.code).not.toBe(0);
   expect(result.stderr.startsWith("Error: ")).toBe(true);
   for (const part of parts) {
     if (typeof part === "string") expect(result.stderr).toContain(part);
@@ -60,7 +54,7 @@ describe("cp refuses", () => {
     const { b } = simpleLayout();
     const tar = b.tar();
     const before = readFileSync(tar);
-    const result = await skiff(["cp", `oci-layout://${b.dir}:v1`, `oci-layout://${tar}:v2`]);
+    const result = await runSkiff(["cp", `oci-layout://${b.dir}:v1`, `oci-layout://${tar}:v2`]);
     refused(result, tar, "read-only", "skiff backup --output");
     expect(readFileSync(tar).equals(before)).toBe(true);
   });
@@ -69,7 +63,7 @@ describe("cp refuses", () => {
     const { b } = simpleLayout();
     const dir = tempDir();
     for (const name of ["new.tar", "new.tar.gz", "new.tgz"]) {
-      const result = await skiff([
+      const result = await runSkiff([
         "cp",
         "--from-oci-layout",
         `${b.dir}:v1`,
@@ -84,24 +78,24 @@ describe("cp refuses", () => {
   test("a source graph with a missing blob: the error names the digest, where it was expected, and who lists it", async () => {
     const { b, layer, manifest } = simpleLayout();
     rmSync(join(b.dir, "blobs", "sha256", layer.digest.slice(7)));
-    const result = await skiff(["cp", `oci-layout://${b.dir}:v1`, `${host}/incomplete:v1`]);
+    const result = await runSkiff(["cp", `oci-layout://${b.dir}:v1`, `${host}/incomplete:v1`]);
     refused(result, layer.digest, `blobs/sha256/${layer.digest.slice(7)}`, manifest.digest);
     expect(await tagsOf("incomplete")).toEqual([]);
     const out = join(tempDir(), "dst");
-    const toLayout = await skiff(["cp", `oci-layout://${b.dir}:v1`, `oci-layout://${out}`]);
+    const toLayout = await runSkiff(["cp", `oci-layout://${b.dir}:v1`, `oci-layout://${out}`]);
     refused(toLayout, layer.digest);
     expect(JSON.parse(readFileSync(join(out, "index.json"), "utf8")).manifests).toEqual([]);
   });
 
   test("a missing blob in a registry source names the digest and the repository", async () => {
     const { b, layer } = simpleLayout();
-    const ok = await skiff(["cp", `oci-layout://${b.dir}:v1`, `${host}/holey:v1`]);
-    expect(ok.exitCode, ok.stderr).toBe(0);
+    const ok = await runSkiff(["cp", `oci-layout://${b.dir}:v1`, `${host}/holey:v1`]);
+    expect(ok.code, ok.stderr).toBe(0);
     // Delete the layer behind the manifest's back (the test registry has deletes enabled).
     const deleted = await registry.fetch(`/v2/holey/blobs/${layer.digest}`, { method: "DELETE" });
     expect(deleted.status).toBe(202);
     const out = join(tempDir(), "dst");
-    const result = await skiff(["cp", `${host}/holey:v1`, `oci-layout://${out}`]);
+    const result = await runSkiff(["cp", `${host}/holey:v1`, `oci-layout://${out}`]);
     refused(result, layer.digest);
     expect(result.stderr).toContain("holey");
   });
@@ -113,10 +107,10 @@ describe("cp refuses", () => {
       `${host}/badtag:ok,has space`,
       `${host}/badtag:${"x".repeat(129)}`,
     ]) {
-      const result = await skiff(["cp", `oci-layout://${b.dir}:v1`, bad]);
+      const result = await runSkiff(["cp", `oci-layout://${b.dir}:v1`, bad]);
       refused(result, /tag/);
     }
-    const layoutBad = await skiff([
+    const layoutBad = await runSkiff([
       "cp",
       `oci-layout://${b.dir}:v1`,
       `oci-layout://${join(tempDir(), "x")}:a,+b`,
@@ -128,9 +122,9 @@ describe("cp refuses", () => {
   test("unknown sources: a missing tag, a missing repository, a missing layout", async () => {
     const { b } = simpleLayout();
     const out = join(tempDir(), "never");
-    refused(await skiff(["cp", `oci-layout://${b.dir}:nope`, `oci-layout://${out}`]), "nope", "v1");
-    refused(await skiff(["cp", `${host}/does-not-exist:v1`, `oci-layout://${out}`]), "does-not-exist");
-    refused(await skiff(["cp", `oci-layout://${join(out, "missing")}`, `${host}/x:v1`]), "does not exist");
+    refused(await runSkiff(["cp", `oci-layout://${b.dir}:nope`, `oci-layout://${out}`]), "nope", "v1");
+    refused(await runSkiff(["cp", `${host}/does-not-exist:v1`, `oci-layout://${out}`]), "does-not-exist");
+    refused(await runSkiff(["cp", `oci-layout://${join(out, "missing")}`, `${host}/x:v1`]), "does not exist");
     expect(
       existsSync(out) && statSync(out).isDirectory() ? readFileSync(join(out, "index.json"), "utf8") : "",
     ).not.toContain("digest");
@@ -141,20 +135,26 @@ describe("cp refuses", () => {
     const one = b.manifest({ layers: [b.file("a.txt", "a")] });
     const two = b.manifest({ layers: [b.file("b.txt", "b")] });
     b.writeIndex([one, two]);
-    const result = await skiff(["cp", `oci-layout://${b.dir}`, `${host}/ambiguous:v1`]);
+    const result = await runSkiff(["cp", `oci-layout://${b.dir}`, `${host}/ambiguous:v1`]);
     refused(result, one.digest, two.digest, `oci-layout://${b.dir}@${one.digest}`);
     expect(await tagsOf("ambiguous")).toEqual([]);
   });
 
   test("usage errors: a tag list as source, a bad --concurrency, a bad --platform", async () => {
     const { b } = simpleLayout();
-    refused(await skiff(["cp", `oci-layout://${b.dir}:v1,v2`, `${host}/u:v1`]), /tag/);
+    refused(await runSkiff(["cp", `oci-layout://${b.dir}:v1,v2`, `${host}/u:v1`]), /tag/);
     refused(
-      await skiff(["cp", "--concurrency", "0", `oci-layout://${b.dir}:v1`, `${host}/u:v1`]),
+      await runSkiff(["cp", "--concurrency", "1.5", `oci-layout://${b.dir}:v1`, `${host}/u:v1`]),
       "--concurrency",
     );
     refused(
-      await skiff(["cp", "--platform", "linux/arm64/v8/extra", `oci-layout://${b.dir}:v1`, `${host}/u:v1`]),
+      await runSkiff([
+        "cp",
+        "--platform",
+        "linux/arm64/v8/extra",
+        `oci-layout://${b.dir}:v1`,
+        `${host}/u:v1`,
+      ]),
       "platform",
     );
     expect(await tagsOf("u")).toEqual([]);

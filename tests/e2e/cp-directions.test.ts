@@ -14,13 +14,7 @@ import { join } from "node:path";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { cleanup, LayoutBuilder, MT, REF_NAME, tempDir } from "../fixtures/layout-builder.ts";
 import { type RunningRegistry, startRegistry } from "../harness/registry.ts";
-import { runSkiff } from "../harness/skiff.ts";
-
-/** The compiled binary (or Deno with SKIFF_UNDER_DENO=1) through the shared harness. */
-async function skiff(args: string[], options: { cwd?: string } = {}) {
-  const result = await runSkiff(args, { ...options, timeoutMs: 120_000 });
-  return { exitCode: result.code ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
+import { type RunOptions, runSkiff, skiffOk } from "../harness/skiff.ts";
 
 let registry: RunningRegistry;
 let host: string;
@@ -140,14 +134,8 @@ function statusLines(stdout: string): [string, string, string][] {
     .map((m) => [m[1]!, m[2]!, m[3]!]);
 }
 
-async function cp(args: string[], options: { cwd?: string } = {}) {
-  const result = await skiff(["cp", "--no-tty", ...args], options);
-  if (result.exitCode !== 0)
-    throw new Error(
-      `skiff cp ${args.join(" ")} failed (${result.exitCode}):\n${result.stderr}${result.stdout}`,
-    );
-  return result;
-}
+/** `skiff cp --no-tty ARGS`, which must succeed. */
+const cp = (args: string[], options: RunOptions = {}) => skiffOk(["cp", "--no-tty", ...args], options);
 
 function skopeo(args: string[]): { status: number; stdout: string; stderr: string } {
   const result = spawnSync("skopeo", args, { env: { ...process.env, HOME: tmpdir() }, encoding: "utf8" });
@@ -330,14 +318,14 @@ describe("--platform", () => {
 
   test("no match is an error that lists what there is", async () => {
     const { b } = storyLayout();
-    const result = await skiff([
+    const result = await runSkiff([
       "cp",
       "--platform",
       "linux/s390x",
       `oci-layout://${b.dir}`,
       `${host}/none:v1`,
     ]);
-    expect(result.exitCode).toBe(1);
+    expect(result.code).toBe(1);
     expect(result.stderr).toContain("linux/s390x");
     expect(result.stderr).toContain("linux/arm64/v8:el8");
     expect((await manifestFromRegistry("none", "v1")).status).toBe(404);
@@ -382,13 +370,13 @@ describe("layouts and tars", () => {
 
   test("a digest source is copied by digest; the copy alias works", async () => {
     const { b, index } = storyLayout("v1");
-    const result = await skiff([
+    const result = await runSkiff([
       "copy",
       "--no-tty",
       `oci-layout://${b.dir}@${index.digest}`,
       `${host}/by-digest`,
     ]);
-    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`=> [registry] ${host}/by-digest@${index.digest}\n`);
     expect((await manifestFromRegistry("by-digest", index.digest)).digest).toBe(index.digest);
     const tags = await fetch(`http://${host}/v2/by-digest/tags/list`).then((r) => r.json());

@@ -10,13 +10,7 @@ import { join } from "node:path";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { cleanup, LayoutBuilder, MT, tempDir } from "../fixtures/layout-builder.ts";
 import { type RunningRegistry, startRegistry } from "../harness/registry.ts";
-import { runSkiff } from "../harness/skiff.ts";
-
-/** The compiled binary (or Deno with SKIFF_UNDER_DENO=1) through the shared harness. */
-async function skiff(args: string[], options: { cwd?: string } = {}) {
-  const result = await runSkiff(args, { ...options, timeoutMs: 120_000 });
-  return { exitCode: result.code ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
+import { skiffOk } from "../harness/skiff.ts";
 
 let registry: RunningRegistry;
 let host: string;
@@ -25,13 +19,8 @@ let index: Descriptor;
 let arm: Descriptor;
 const referrers: Record<"sig" | "sbom" | "sbomSig", string> = { sig: "", sbom: "", sbomSig: "" };
 
-async function ok(args: string[]): Promise<string> {
-  const result = await skiff(args, { cwd: work });
-  if (result.exitCode !== 0) {
-    throw new Error(`skiff ${args.join(" ")} failed (${result.exitCode}):\n${result.stderr}${result.stdout}`);
-  }
-  return result.stdout;
-}
+/** The stdout of a skiff run in the work folder that must succeed. */
+const ok = async (args: string[]) => (await skiffOk(args, { cwd: work })).stdout;
 
 const fallbackTag = (digest: string): string => `sha256-${digest.slice(7)}`;
 
@@ -167,6 +156,13 @@ describe("cp -r", () => {
       JSON.parse(readFileSync(join(layout, "index.json"), "utf8")).manifests as Descriptor[]
     ).map((e) => e.digest);
     expect(digests.sort()).toEqual([arm.digest, referrers.sbom, referrers.sbomSig].sort());
+  });
+
+  test("a referrer copied on its own, by digest, lands in the destination's fallback index (as with ORAS)", async () => {
+    await ok(["cp", `${host}/signed:v1`, `${host}/lone-referrer:v1`]);
+    expect(await fallbackReferrers("lone-referrer", index.digest)).toEqual([]);
+    await ok(["cp", `${host}/signed@${referrers.sig}`, `${host}/lone-referrer`]);
+    expect(await fallbackReferrers("lone-referrer", index.digest)).toEqual([referrers.sig]);
   });
 
   test("a second cp -r reports Exists and keeps the fallback indexes as they are", async () => {

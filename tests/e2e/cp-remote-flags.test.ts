@@ -9,12 +9,6 @@ import { cleanup, LayoutBuilder, MT, tempDir } from "../fixtures/layout-builder.
 import { type RunningRegistry, startRegistry } from "../harness/registry.ts";
 import { runSkiff } from "../harness/skiff.ts";
 
-/** The compiled binary (or Deno with SKIFF_UNDER_DENO=1) through the shared harness. */
-async function skiff(args: string[], options: { stdin?: string } = {}) {
-  const result = await runSkiff(args, { ...options, timeoutMs: 120_000 });
-  return { exitCode: result.code ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
-
 let basic: RunningRegistry;
 let token: RunningRegistry;
 let tls: RunningRegistry;
@@ -57,7 +51,7 @@ async function served(registry: RunningRegistry, repo: string, reference: string
 
 describe("cp --from-* / --to-*", () => {
   test("basic-auth source -> token-auth destination, each with its own credentials", async () => {
-    const result = await skiff([
+    const result = await runSkiff([
       "cp",
       "--no-tty",
       "--from-username",
@@ -71,7 +65,7 @@ describe("cp --from-* / --to-*", () => {
       `${basic.localhost}/app:v1`,
       `${token.localhost}/copied:v1`,
     ]);
-    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(
       `Copied [registry] ${basic.localhost}/app:v1 => [registry] ${token.localhost}/copied:v1\n`,
     );
@@ -79,7 +73,7 @@ describe("cp --from-* / --to-*", () => {
   });
 
   test("without source credentials the copy fails and the destination stays empty", async () => {
-    const result = await skiff([
+    const result = await runSkiff([
       "cp",
       "--to-username",
       token.username!,
@@ -88,14 +82,14 @@ describe("cp --from-* / --to-*", () => {
       `${basic.localhost}/app:v1`,
       `${token.localhost}/no-creds:v1`,
     ]);
-    expect(result.exitCode).toBe(1);
+    expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/unauthorized|credentials|authentication/i);
     expect(result.stderr).toContain(basic.localhost);
     expect(await served(token, "no-creds", "v1")).toBe(404);
   });
 
   test("credentials for the wrong side are not used", async () => {
-    const result = await skiff([
+    const result = await runSkiff([
       "cp",
       "--to-username",
       basic.username!,
@@ -104,12 +98,12 @@ describe("cp --from-* / --to-*", () => {
       `${basic.localhost}/app:v1`,
       `oci-layout://${join(tempDir(), "out")}`,
     ]);
-    expect(result.exitCode).toBe(1);
+    expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/unauthorized|credentials|authentication/i);
   });
 
   test("--to-password-stdin", async () => {
-    const result = await skiff(
+    const result = await runSkiff(
       [
         "cp",
         "--from-oci-layout",
@@ -121,40 +115,44 @@ describe("cp --from-* / --to-*", () => {
       ],
       { stdin: `${token.password}\n` },
     );
-    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(await served(token, "from-stdin", "v1")).toBe(manifestDigest);
   });
 
   test("TLS with a private CA: --to-ca-file and --from-ca-file; without the CA the handshake is refused", async () => {
-    const toTls = await skiff([
+    const toTls = await runSkiff([
       "cp",
       "--to-ca-file",
       tls.caFile!,
       `oci-layout://${layout.dir}:v1`,
       `${tls.host}/secure:v1`,
     ]);
-    expect(toTls.exitCode, toTls.stderr).toBe(0);
+    expect(toTls.code, toTls.stderr).toBe(0);
     expect(await served(tls, "secure", "v1")).toBe(manifestDigest);
     const out = join(tempDir(), "from-tls");
-    const fromTls = await skiff([
+    const fromTls = await runSkiff([
       "cp",
       "--from-ca-file",
       tls.caFile!,
       `${tls.host}/secure:v1`,
       `oci-layout://${out}`,
     ]);
-    expect(fromTls.exitCode, fromTls.stderr).toBe(0);
-    const refused = await skiff(["cp", `${tls.host}/secure:v1`, `oci-layout://${join(tempDir(), "no-ca")}`]);
-    expect(refused.exitCode).toBe(1);
+    expect(fromTls.code, fromTls.stderr).toBe(0);
+    const refused = await runSkiff([
+      "cp",
+      `${tls.host}/secure:v1`,
+      `oci-layout://${join(tempDir(), "no-ca")}`,
+    ]);
+    expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/certificate|TLS/i);
-    const wrongSide = await skiff([
+    const wrongSide = await runSkiff([
       "cp",
       "--to-ca-file",
       tls.caFile!,
       `${tls.host}/secure:v1`,
       `oci-layout://${join(tempDir(), "wrong-side")}`,
     ]);
-    expect(wrongSide.exitCode).toBe(1);
+    expect(wrongSide.code).toBe(1);
     expect(wrongSide.stderr).toMatch(/certificate|TLS/i);
   });
 });

@@ -19,7 +19,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkLayout, listTree } from "../fixtures/hostile/checks.ts";
-import { SKIFF_BINARY, skiff, skiffEnv } from "../fixtures/hostile/run.ts";
+import { KillPoints, killAfter, measureRun } from "../harness/kill.ts";
+import { runSkiff } from "../harness/skiff.ts";
 
 const POINTS = 20;
 let root: string;
@@ -45,61 +46,13 @@ afterAll(() => {
 
 const FILE_ARGS = ["f0.bin", "f1.bin", "f2.bin", "f3.bin", "f4.bin", "f5.bin", "tree"];
 
-/** Starts skiff, kills it with SIGKILL after `ms`, and reports whether it had already finished. */
-async function killAfter(
-  args: string[],
-  ms: number,
-  cwd?: string,
-): Promise<{ finished: boolean; exitCode: number | null }> {
-  const child = Bun.spawn([SKIFF_BINARY, ...args], {
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "ignore",
-    env: skiffEnv({ SOURCE_DATE_EPOCH: "1700000000" }),
-    ...(cwd ? { cwd } : {}),
-  });
-  let finished = false;
-  const exited = child.exited.then((code) => {
-    finished = true;
-    return code;
-  });
-  await Promise.race([Bun.sleep(ms), exited]);
-  if (!finished) child.kill(9);
-  const code = await exited;
-  return { finished: child.signalCode === null, exitCode: code };
-}
-
-/**
- * Spreads the kill points over the first 90% of a measured run (the measuring run may have been
- * slowed by cold caches): one per slot, at a random place inside it.
- */
-function killPoints(durationMs: number): number[] {
-  const span = durationMs * 0.9;
-  return Array.from({ length: POINTS }, (_, k) => Math.max(1, ((k + Math.random()) * span) / POINTS));
-}
-
-/** Counts kills that landed while skiff was still running; most must, or the test proves little. */
-class Tally {
-  midway = 0;
-  constructor(
-    readonly label: string,
-    readonly duration: number,
-  ) {}
-  add(result: { finished: boolean }): void {
-    if (!result.finished) this.midway++;
-  }
-  report(): void {
-    console.log(
-      `${this.label}: ${this.midway} of ${POINTS} kills landed mid-run (a full run takes ~${this.duration.toFixed(0)} ms)`,
-    );
-    expect(this.midway).toBeGreaterThanOrEqual(Math.ceil(POINTS / 3));
-  }
-}
+/** skiff runs with a fixed SOURCE_DATE_EPOCH (in `cwd` when given). */
+const runOptions = (cwd?: string) => ({ ...(cwd ? { cwd } : {}), env: { SOURCE_DATE_EPOCH: "1700000000" } });
 
 async function timed(args: string[], cwd?: string): Promise<number> {
   const started = performance.now();
-  const result = await skiff(args, { ...(cwd ? { cwd } : {}), env: { SOURCE_DATE_EPOCH: "1700000000" } });
-  expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: "" });
+  const result = await runSkiff(args, runOptions(cwd));
+  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
   return performance.now() - started;
 }
 
@@ -116,8 +69,8 @@ async function checkAfterKill(layout: string, tag: string, label: string): Promi
     for (const stray of report.strays) expect(stray).toMatch(/\.tmp$|\.partial$|^blobs\/sha256\/\./);
   }
   // The layout opens: skiff resolves the tag or says clearly why not (missing tag, not a layout yet).
-  const opened = await skiff(["resolve", "--oci-layout", `${layout}:${tag}`]);
-  if (opened.exitCode !== 0) {
+  const opened = await runSkiff(["resolve", "--oci-layout", `${layout}:${tag}`]);
+  if (opened.code !== 0) {
     expect({ label, stderr: opened.stderr }).toEqual({ label, stderr: expect.stringMatching(/^Error: /) });
     expect(opened.stderr).not.toMatch(/TypeError|SyntaxError|Unexpected end of JSON|\n\s+at /);
   } else {
@@ -131,15 +84,20 @@ function expectWholeLayout(layout: string, tag: string, label: string): void {
   expect(report.entries.map((e) => e.refName)).toContain(tag);
 }
 
-describe("kill -9 during writes to a layout", () => {
+// The five kill loops use their own folders and run side by side (each one's kill points follow
+// the runs it sees, see KillPoints).
+describe.concurrent("kill -9 during writes to a layout", () => {
   test(`push to a layout: ${POINTS} kill points, then a rerun`, async () => {
     const layout = join(root, "push-layout");
     const args = ["push", "--oci-layout", `${layout}:v1`, ...FILE_ARGS];
-    const duration = await timed(args, files);
-    const tally = new Tally("push", duration);
-    for (const [k, ms] of killPoints(duration).entries()) {
+    const tally = new KillPoints(
+      "push",
+      await measureRun(args, () => rmSync(layout, { recursive: true, force: true }), runOptions(files)),
+      POINTS,
+    );
+    for (const [k, ms] of tally) {
       rmSync(layout, { recursive: true, force: true });
-      tally.add(await killAfter(args, ms, files));
+      tally.add(await killAfter(args, ms, runOptions(files)));
       await checkAfterKill(layout, "v1", `push kill #${k} at ${ms.toFixed(0)} ms`);
       await timed(args, files);
       expectWholeLayout(layout, "v1", `push rerun after kill #${k}`);
@@ -152,14 +110,18 @@ describe("kill -9 during writes to a layout", () => {
     await timed(["push", "--oci-layout", `${base}:old`, "tree"], files);
     const layout = join(root, "push-existing");
     const args = ["push", "--oci-layout", `${layout}:v1`, ...FILE_ARGS];
-    rmSync(layout, { recursive: true, force: true });
-    cpSync(base, layout, { recursive: true });
-    const duration = await timed(args, files);
-    const tally = new Tally("push into an existing layout", duration);
-    for (const [k, ms] of killPoints(duration).entries()) {
+    const reset = () => {
       rmSync(layout, { recursive: true, force: true });
       cpSync(base, layout, { recursive: true });
-      tally.add(await killAfter(args, ms, files));
+    };
+    const tally = new KillPoints(
+      "push into an existing layout",
+      await measureRun(args, reset, runOptions(files)),
+      POINTS,
+    );
+    for (const [k, ms] of tally) {
+      reset();
+      tally.add(await killAfter(args, ms, runOptions(files)));
       await checkAfterKill(layout, "v1", `push-existing kill #${k}`);
       // The old tag is never lost, whatever the kill interrupted.
       expect(checkLayout(layout).entries.map((e) => e.refName)).toContain("old");
@@ -175,12 +137,14 @@ describe("kill -9 during writes to a layout", () => {
     const sourceIndex = readFileSync(join(source, "index.json"), "utf8");
     const out = join(root, "pull-out");
     const args = ["pull", "--oci-layout", `${source}:v1`, "-o", out];
-    rmSync(out, { recursive: true, force: true });
-    const duration = await timed(args);
-    const tally = new Tally("pull", duration);
-    for (const [k, ms] of killPoints(duration).entries()) {
+    const tally = new KillPoints(
+      "pull",
+      await measureRun(args, () => rmSync(out, { recursive: true, force: true }), runOptions()),
+      POINTS,
+    );
+    for (const [k, ms] of tally) {
       rmSync(out, { recursive: true, force: true });
-      tally.add(await killAfter(args, ms));
+      tally.add(await killAfter(args, ms, runOptions()));
       // Every file under a final name is complete; temporaries are hidden (dot) names.
       for (const name of existsSync(out) ? readdirSync(out) : []) {
         if (name.startsWith(".")) continue;
@@ -213,12 +177,14 @@ describe("kill -9 during writes to a layout", () => {
     await timed(["push", "--oci-layout", `${source}:v1`, ...FILE_ARGS], files);
     const dest = join(root, "cp-dest");
     const args = ["cp", "--from-oci-layout", `${source}:v1`, "--to-oci-layout", `${dest}:copied`];
-    rmSync(dest, { recursive: true, force: true });
-    const duration = await timed(args);
-    const tally = new Tally("cp", duration);
-    for (const [k, ms] of killPoints(duration).entries()) {
+    const tally = new KillPoints(
+      "cp",
+      await measureRun(args, () => rmSync(dest, { recursive: true, force: true }), runOptions()),
+      POINTS,
+    );
+    for (const [k, ms] of tally) {
       rmSync(dest, { recursive: true, force: true });
-      tally.add(await killAfter(args, ms));
+      tally.add(await killAfter(args, ms, runOptions()));
       await checkAfterKill(dest, "copied", `cp kill #${k} at ${ms.toFixed(0)} ms`);
       await timed(args);
       expectWholeLayout(dest, "copied", `cp rerun after kill #${k}`);
@@ -238,14 +204,14 @@ describe("kill -9 during writes to a layout", () => {
     );
     const layout = join(root, "index-layout");
     const args = ["index", "create", `oci-layout://${layout}:multi`, "amd", "arm"];
-    rmSync(layout, { recursive: true, force: true });
-    cpSync(base, layout, { recursive: true });
-    const duration = await timed(args);
-    const tally = new Tally("index create", duration);
-    for (const [k, ms] of killPoints(duration).entries()) {
+    const reset = () => {
       rmSync(layout, { recursive: true, force: true });
       cpSync(base, layout, { recursive: true });
-      tally.add(await killAfter(args, ms));
+    };
+    const tally = new KillPoints("index create", await measureRun(args, reset, runOptions()), POINTS);
+    for (const [k, ms] of tally) {
+      reset();
+      tally.add(await killAfter(args, ms, runOptions()));
       await checkAfterKill(layout, "multi", `index create kill #${k} at ${ms.toFixed(0)} ms`);
       const tags = checkLayout(layout).entries.map((e) => e.refName);
       // The sources stay resolvable (an index create may fold their untagged entries, never tagged ones).

@@ -10,8 +10,9 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import { checkLayout } from "../fixtures/hostile/checks.ts";
 import { type FaultProxy, startFaultProxy } from "../harness/fault-proxy.ts";
+import { KillPoints, killAfter, measureRun } from "../harness/kill.ts";
 import { useRegistries } from "../harness/registry.ts";
-import { runSkiff, skiffCommand, tmpDir } from "../harness/skiff.ts";
+import { runSkiff, tmpDir } from "../harness/skiff.ts";
 
 const POINTS = 20;
 const registries = useRegistries(["plain"]);
@@ -46,40 +47,26 @@ afterAll(async () => {
   await proxy?.stop();
 });
 
-async function killAfter(args: string[], ms: number): Promise<boolean> {
-  const { command, args: prefix } = skiffCommand();
-  const home = tmpDir("skiff-crash-home-");
-  const child = Bun.spawn([command, ...prefix, ...args], {
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "ignore",
-    env: { PATH: process.env.PATH ?? "", HOME: home, DOCKER_CONFIG: join(home, ".docker") },
-  });
-  await Promise.race([Bun.sleep(ms), child.exited]);
-  child.kill(9);
-  await child.exited;
-  return child.signalCode === "SIGKILL";
-}
-
 async function timed(args: string[]): Promise<number> {
   const result = await runSkiff(args);
   expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
   return result.durationMs;
 }
 
-/** One kill point per twentieth of the first 90% of a measured run, at a random place inside it. */
-const points = (duration: number) =>
-  Array.from({ length: POINTS }, (_, k) => Math.max(1, ((k + Math.random()) * duration * 0.9) / POINTS));
-
-describe("kill -9 during network transfers", () => {
+// The two kill loops use their own folders and run side by side (each one's kill points follow the
+// runs it sees, see KillPoints).
+describe.concurrent("kill -9 during network transfers", () => {
   test(`pull from a registry: ${POINTS} kill points leave only whole files, then a rerun`, async () => {
     const out = join(tmpDir("skiff-crash-pull-"), "out");
     const args = ["pull", "--plain-http", `${proxy.host}/crash/app:v1`, "-o", out];
-    const duration = await timed(args);
-    let midway = 0;
-    for (const [k, ms] of points(duration).entries()) {
+    const kills = new KillPoints(
+      "registry pull",
+      await measureRun(args, () => rmSync(out, { recursive: true, force: true })),
+      POINTS,
+    );
+    for (const [k, ms] of kills) {
       rmSync(out, { recursive: true, force: true });
-      if (await killAfter(args, ms)) midway++;
+      kills.add(await killAfter(args, ms));
       for (const name of existsSync(out) ? readdirSync(out) : []) {
         if (name.startsWith(".")) continue;
         expect({ k, name, digest: sha256(readFileSync(join(out, name))) }).toEqual({
@@ -95,20 +82,20 @@ describe("kill -9 during network transfers", () => {
           .sort(),
       ).toEqual(["b0.bin", "b1.bin", "b2.bin"]);
     }
-    console.log(
-      `registry pull: ${midway} of ${POINTS} kills landed mid-run (a run takes ~${duration.toFixed(0)} ms)`,
-    );
-    expect(midway).toBeGreaterThanOrEqual(Math.ceil(POINTS / 3));
+    kills.report();
   }, 240_000);
 
   test(`cp registry -> layout: ${POINTS} kill points keep the layout whole, then a rerun`, async () => {
     const layout = join(tmpDir("skiff-crash-cp-"), "layout");
     const args = ["cp", "--from-plain-http", `${proxy.host}/crash/app:v1`, "--to-oci-layout", `${layout}:v1`];
-    const duration = await timed(args);
-    let midway = 0;
-    for (const [k, ms] of points(duration).entries()) {
+    const kills = new KillPoints(
+      "registry cp",
+      await measureRun(args, () => rmSync(layout, { recursive: true, force: true })),
+      POINTS,
+    );
+    for (const [k, ms] of kills) {
       rmSync(layout, { recursive: true, force: true });
-      if (await killAfter(args, ms)) midway++;
+      kills.add(await killAfter(args, ms));
       if (existsSync(join(layout, "oci-layout"))) {
         const report = checkLayout(layout);
         expect({ k, problems: report.problems }).toEqual({ k, problems: [] });
@@ -121,9 +108,6 @@ describe("kill -9 during network transfers", () => {
         tags: ["v1"],
       });
     }
-    console.log(
-      `registry cp: ${midway} of ${POINTS} kills landed mid-run (a run takes ~${duration.toFixed(0)} ms)`,
-    );
-    expect(midway).toBeGreaterThanOrEqual(Math.ceil(POINTS / 3));
+    kills.report();
   }, 240_000);
 });

@@ -44,15 +44,16 @@ afterAll(async () => {
 async function pushWith(
   rule: { method?: string; path: RegExp; fault: Fault; times?: number } | undefined,
   repo = `faults/push${++repoCounter}`,
-): Promise<{ result: RunResult; repo: string; fired: number }> {
+): Promise<{ result: RunResult; repo: string; fired: number; began: number }> {
   proxy.clearRules();
   const fired = rule ? proxy.addRule(rule) : () => 0;
+  const began = proxy.requests.length;
   const result = await runSkiff(
     ["push", "--plain-http", `${proxy.host}/${repo}:v1`, "big.bin", "small.txt", "--format", "json"],
     { cwd: files, env: { SKIFF_HTTP_TIMEOUT: "2" } },
   );
   proxy.clearRules();
-  return { result, repo, fired: fired() };
+  return { result, repo, fired: fired(), began };
 }
 
 /** Pulls `repo:v1` straight from the registry (no proxy) and checks every byte. */
@@ -105,6 +106,11 @@ describe("push through faults", () => {
     });
     expect(run.fired).toBe(1);
     expectPushed(run);
+    // The same HEAD is asked again only after the second the registry asked for.
+    const seen = proxy.requests.slice(run.began);
+    const limited = seen.find((r) => r.status === 429)!;
+    const again = seen.find((r) => r.at > limited.at && r.method === "HEAD" && r.target === limited.target);
+    expect(again!.at - limited.at).toBeGreaterThanOrEqual(900);
     await expectInRegistry(run.repo);
   });
 

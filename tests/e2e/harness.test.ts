@@ -290,7 +290,56 @@ describe("lifecycle", () => {
     await expect(fetch(`${registry.url}/v2/`)).rejects.toThrow();
   });
 
-  test("a test process that dies without stopping its registries takes them with it", () => {
+  test("a bun test run removes the temporary directories its files made (bunfig.toml preloads the clean-up)", () => {
+    const dir = tmpDir();
+    const file = join(dir, "leaves-a-dir.test.ts");
+    writeFileSync(
+      file,
+      [
+        `import { expect, test } from "bun:test";`,
+        `import { tmpDir } from ${JSON.stringify(join(ROOT, "tests/harness/cleanup.ts"))};`,
+        `test("makes a temporary directory", () => {`,
+        `  const made = tmpDir("skiff-left-behind-");`,
+        `  console.log("MADE " + made);`,
+        `  expect(made).toContain("skiff-left-behind-");`,
+        "});",
+      ].join("\n"),
+    );
+    const result = spawnSync(process.execPath, ["test", file], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    const output = `${result.stdout}${result.stderr}`;
+    expect(result.status, output).toBe(0);
+    const made = /^MADE (.+)$/m.exec(output)?.[1];
+    expect(made, output).toBeDefined();
+    expect(existsSync(made!)).toBe(false);
+  }, 30_000);
+
+  test("a test that runs no assertion fails (bunfig.toml preloads expect.hasAssertions)", () => {
+    const file = join(tmpDir(), "asserts-nothing.test.ts");
+    writeFileSync(
+      file,
+      [
+        `import { expect, test } from "bun:test";`,
+        `test("asserts something", () => expect(1).toBe(1));`,
+        `test("asserts nothing", () => {});`,
+      ].join("\n"),
+    );
+    const result = spawnSync(process.execPath, ["test", file], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    const output = `${result.stdout}${result.stderr}`;
+    expect(result.status, output).toBe(1);
+    expect(output).toMatch(/\(pass\) asserts something/);
+    expect(output).toMatch(/\(fail\) asserts nothing/);
+    expect(output).toContain("expected at least one assertion");
+  }, 30_000);
+
+  test("a test process that dies without stopping its registries takes them with it", async () => {
     const dir = tmpDir();
     const script = join(dir, "crash.ts");
     writeFileSync(
@@ -306,7 +355,10 @@ describe("lifecycle", () => {
     expect(result.status).not.toBe(0);
     const pids = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as number[];
     expect(pids).toHaveLength(2);
-    for (const pid of pids) expect(pidAlive(pid)).toBe(false);
+    // The exit hook sends SIGKILL; the kernel finishes the registries off a moment later.
+    const deadline = Date.now() + 10_000;
+    while (pids.some(pidAlive) && Date.now() < deadline) await Bun.sleep(20);
+    expect(pids.filter(pidAlive)).toEqual([]);
   }, 30_000);
 });
 

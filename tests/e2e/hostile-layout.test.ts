@@ -22,7 +22,7 @@ import {
   UNPACK,
   utf8,
 } from "../fixtures/hostile/index.ts";
-import { skiff } from "../fixtures/hostile/run.ts";
+import { runSkiff } from "../harness/skiff.ts";
 
 let root: string;
 beforeAll(() => {
@@ -58,7 +58,14 @@ async function expectRefused(c: Case, why: RegExp, extraArgs: string[] = []): Pr
         !p.endsWith("/") && !p.endsWith("(symlink)") && !p.startsWith("layout/") && !p.startsWith("out/"),
     )
     .map((p) => [p, readFileSync(join(c.sandbox, p)).toString("base64")]);
-  const result = await skiff(["pull", "--oci-layout", `${c.layout.dir}:hostile`, "-o", c.out, ...extraArgs]);
+  const result = await runSkiff([
+    "pull",
+    "--oci-layout",
+    `${c.layout.dir}:hostile`,
+    "-o",
+    c.out,
+    ...extraArgs,
+  ]);
   const outside = escapedPaths(c.sandbox, c.out).filter((p) => !p.startsWith("layout/") && !before.has(p));
   // Files the test planted next to the output folder are untouched.
   for (const [file, content] of snapshot) {
@@ -67,7 +74,7 @@ async function expectRefused(c: Case, why: RegExp, extraArgs: string[] = []): Pr
       content,
     });
   }
-  expect({ outside, exit: result.exitCode === 0 ? "zero" : "non-zero" }).toEqual({
+  expect({ outside, exit: result.code === 0 ? "zero" : "non-zero" }).toEqual({
     outside: [],
     exit: "non-zero",
   });
@@ -134,8 +141,8 @@ describe("hostile titles", () => {
     mkdirSync(c.out, { recursive: true });
     symlinkSync(elsewhere, join(c.out, "link"));
     tagged(c, [c.layout.fileLayer("link/planted.txt")]);
-    const result = await skiff(["pull", "--oci-layout", `${c.layout.dir}:hostile`, "-o", c.out]);
-    expect(result.exitCode).not.toBe(0);
+    const result = await runSkiff(["pull", "--oci-layout", `${c.layout.dir}:hostile`, "-o", c.out]);
+    expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/^Error: .*(outside|symlink)/m);
     expect(existsSync(join(elsewhere, "planted.txt"))).toBe(false);
   });

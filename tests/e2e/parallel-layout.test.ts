@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkLayout, listTree } from "../fixtures/hostile/checks.ts";
-import { skiff } from "../fixtures/hostile/run.ts";
+import { runSkiff } from "../harness/skiff.ts";
 
 let root: string;
 beforeAll(() => {
@@ -42,7 +42,7 @@ async function push(
   const name = `file-${writer}.txt`;
   writeFileSync(join(dir, name), `writer ${writer} ${crypto.randomUUID()}\n`);
   const startedAt = performance.now();
-  const result = await skiff(
+  const result = await runSkiff(
     [
       "push",
       "--oci-layout",
@@ -55,9 +55,8 @@ async function push(
     ],
     { cwd: dir },
   );
-  const exitedAt = performance.now();
-  if (result.exitCode !== 0)
-    throw new Error(`writer ${writer} failed (${result.exitCode}): ${result.stderr}`);
+  const exitedAt = startedAt + result.durationMs;
+  if (result.code !== 0) throw new Error(`writer ${writer} failed (${result.code}): ${result.stderr}`);
   const digest = JSON.parse(result.stdout).digest as string;
   expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
   return { writer, digest, exitedAt, startedAt };
@@ -177,19 +176,19 @@ describe("parallel readers of one layout", () => {
     writeFileSync(join(dir, "src", "big.bin"), big);
     writeFileSync(join(dir, "src", "tree", "a.txt"), "a\n");
     writeFileSync(join(dir, "src", "tree", "sub", "b.txt"), "b\n");
-    const pushed = await skiff(["push", "--oci-layout", `${layout}:v1`, "big.bin", "tree"], {
+    const pushed = await runSkiff(["push", "--oci-layout", `${layout}:v1`, "big.bin", "tree"], {
       cwd: join(dir, "src"),
     });
     expect(pushed.stderr).toBe("");
-    expect(pushed.exitCode).toBe(0);
+    expect(pushed.code).toBe(0);
     const before = readFileSync(join(layout, "index.json"), "utf8");
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        skiff(["pull", "--oci-layout", `${layout}:v1`, "-o", join(dir, `out-${i}`)]),
+        runSkiff(["pull", "--oci-layout", `${layout}:v1`, "-o", join(dir, `out-${i}`)]),
       ),
     );
     for (const [i, result] of results.entries()) {
-      expect({ i, exitCode: result.exitCode, stderr: result.stderr }).toEqual({ i, exitCode: 0, stderr: "" });
+      expect({ i, code: result.code, stderr: result.stderr }).toEqual({ i, code: 0, stderr: "" });
       const out = join(dir, `out-${i}`);
       expect(listTree(out)).toEqual(["big.bin", "tree/", "tree/a.txt", "tree/sub/", "tree/sub/b.txt"]);
       expect(Buffer.compare(readFileSync(join(out, "big.bin")), Buffer.from(big))).toBe(0);

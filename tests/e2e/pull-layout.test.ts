@@ -9,7 +9,10 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { cleanup, LayoutBuilder, MT, sha256, TITLE, tempDir } from "../fixtures/layout-builder.ts";
-import { runSkiff, skiffOk } from "../fixtures/run-binary.ts";
+import { type RunOptions, runSkiff, skiffFails, skiffOk } from "../harness/skiff.ts";
+
+/** The stdout of a skiff run that must succeed. */
+const ok = async (args: string[], options: RunOptions = {}) => (await skiffOk(args, options)).stdout;
 
 const EXAMPLE = resolve(import.meta.dir, "..", "..", "examples", "repo-layout");
 
@@ -94,7 +97,7 @@ describe("user story step 4: pull --platform linux/arm64/v8:el8 from layouts", (
   for (const [name, ref] of variants) {
     test(name, async () => {
       const out = join(tempDir(), "bar");
-      const stdout = await skiffOk(["pull", "--platform", "linux/arm64/v8:el8", ...ref(), "--output", out]);
+      const stdout = await ok(["pull", "--platform", "linux/arm64/v8:el8", ...ref(), "--output", out]);
       expectEl8Arm(out);
       expect(stdout).toContain("Pulled [oci-layout]");
       expect(stdout).toContain(`Digest: ${el8Digest}`);
@@ -104,18 +107,15 @@ describe("user story step 4: pull --platform linux/arm64/v8:el8 from layouts", (
 
   test("the README's first command, run from the repository root", async () => {
     const out = join(tempDir(), "out");
-    await skiffOk(
-      ["pull", "--platform", "linux/arm64/v8:el8", "oci-layout://examples/repo-layout", "-o", out],
-      {
-        cwd: resolve(import.meta.dir, "..", ".."),
-      },
-    );
+    await ok(["pull", "--platform", "linux/arm64/v8:el8", "oci-layout://examples/repo-layout", "-o", out], {
+      cwd: resolve(import.meta.dir, "..", ".."),
+    });
     expectEl8Arm(out);
   });
 
   test("--format json lists the files with ORAS keys", async () => {
     const out = join(tempDir(), "out");
-    const stdout = await skiffOk([
+    const stdout = await ok([
       "pull",
       "--platform",
       "linux/arm64/v8:el8",
@@ -144,7 +144,7 @@ describe("user story step 4: pull --platform linux/arm64/v8:el8 from layouts", (
 
   test("os.version matters: el9 gets el9's files", async () => {
     const out = join(tempDir(), "out");
-    await skiffOk(["pull", "--platform", "linux/amd64:el9", `oci-layout://${places.tar}`, "-o", out]);
+    await ok(["pull", "--platform", "linux/amd64:el9", `oci-layout://${places.tar}`, "-o", out]);
     expect(readFileSync(join(out, "packages.txt"), "utf8")).toContain("el9.x86_64.rpm");
   });
 
@@ -177,27 +177,20 @@ describe("user story step 4: pull --platform linux/arm64/v8:el8 from layouts", (
   test("-o - writes the single file of a one-file artifact to stdout", async () => {
     const b = new LayoutBuilder();
     b.writeIndex([b.manifest({ layers: [b.file("only.txt", "just me\n")] })]);
-    expect(await skiffOk(["pull", `oci-layout://${b.dir}`, "-o", "-"])).toBe("just me\n");
+    expect(await ok(["pull", `oci-layout://${b.dir}`, "-o", "-"])).toBe("just me\n");
   });
 });
 
 describe("resolve, manifest, blob and repo commands on layouts", () => {
   test("resolve prints the digest, -l the full reference", async () => {
-    expect(await skiffOk(["resolve", `oci-layout://${places.tgz}`])).toBe(`${indexDigest}\n`);
+    expect(await ok(["resolve", `oci-layout://${places.tgz}`])).toBe(`${indexDigest}\n`);
     expect(
-      await skiffOk([
-        "resolve",
-        "-l",
-        "--platform",
-        "linux/arm64/v8:el8",
-        "--oci-layout",
-        `${places.tagged}:1.2`,
-      ]),
+      await ok(["resolve", "-l", "--platform", "linux/arm64/v8:el8", "--oci-layout", `${places.tagged}:1.2`]),
     ).toBe(`${places.tagged}@${el8Digest}\n`);
   });
 
   test("manifest fetch: raw, --pretty, --descriptor, --format json, -o FILE", async () => {
-    const raw = await skiffOk([
+    const raw = await ok([
       "manifest",
       "fetch",
       "--platform",
@@ -205,33 +198,29 @@ describe("resolve, manifest, blob and repo commands on layouts", () => {
       `oci-layout://${places.tar}`,
     ]);
     expect(sha256(raw)).toBe(el8Digest);
-    const pretty = await skiffOk([
-      "manifest",
-      "fetch",
-      "--pretty",
-      `oci-layout://${places.dir}@${el8Digest}`,
-    ]);
+    const pretty = await ok(["manifest", "fetch", "--pretty", `oci-layout://${places.dir}@${el8Digest}`]);
     expect(pretty).toContain('\n  "schemaVersion": 2');
     const descriptor = JSON.parse(
-      await skiffOk(["manifest", "fetch", "--descriptor", `oci-layout://${places.dir}`]),
+      await ok(["manifest", "fetch", "--descriptor", `oci-layout://${places.dir}`]),
     );
     expect(descriptor).toMatchObject({ mediaType: MT.index, digest: indexDigest });
     const json = JSON.parse(
-      await skiffOk(["manifest", "fetch", "--format", "json", `oci-layout://${places.tgz}`]),
+      await ok(["manifest", "fetch", "--format", "json", `oci-layout://${places.tgz}`]),
     );
     expect(json.reference).toBe(`${places.tgz}@${indexDigest}`);
     expect(json.content.manifests).toHaveLength(4);
     const file = join(tempDir(), "m.json");
-    await skiffOk(["manifest", "fetch", "-o", file, `oci-layout://${places.dir}`]);
+    await ok(["manifest", "fetch", "-o", file, `oci-layout://${places.dir}`]);
     expect(sha256(readFileSync(file))).toBe(indexDigest);
   });
 
   test("manifest fetch-config needs --platform on an index, and prints the config with it", async () => {
     const run = await runSkiff(["manifest", "fetch-config", `oci-layout://${places.dir}`]);
-    expect(run.code).toBe(2); // a usage error: the flag is missing
+    expect(run.code).toBe(1); // a usage error (exit 1, as in ORAS): the flag is missing
+    expect(run.stderr).toContain("Usage: skiff manifest fetch-config");
     expect(run.stderr).toContain("--platform");
     const config = JSON.parse(
-      await skiffOk([
+      await ok([
         "manifest",
         "fetch-config",
         "--platform",
@@ -247,18 +236,11 @@ describe("resolve, manifest, blob and repo commands on layouts", () => {
       readFileSync(join(places.dir, "blobs", "sha256", el8Digest.slice(7)), "utf8"),
     );
     const layer = manifest.layers[0];
-    const stdout = await skiffOk(["blob", "fetch", "-o", "-", `oci-layout://${places.tgz}@${layer.digest}`]);
+    const stdout = await ok(["blob", "fetch", "-o", "-", `oci-layout://${places.tgz}@${layer.digest}`]);
     expect(sha256(stdout)).toBe(layer.digest);
     const file = join(tempDir(), "blob");
     const descriptor = JSON.parse(
-      await skiffOk([
-        "blob",
-        "fetch",
-        "--descriptor",
-        "-o",
-        file,
-        `oci-layout://${places.tar}@${layer.digest}`,
-      ]),
+      await ok(["blob", "fetch", "--descriptor", "-o", file, `oci-layout://${places.tar}@${layer.digest}`]),
     );
     expect(descriptor).toMatchObject({ digest: layer.digest, size: layer.size });
     expect(sha256(readFileSync(file))).toBe(layer.digest);
@@ -274,9 +256,9 @@ describe("resolve, manifest, blob and repo commands on layouts", () => {
   });
 
   test("repo tags lists ref names; --format json", async () => {
-    expect(await skiffOk(["repo", "tags", `oci-layout://${places.tagged}`])).toBe("1.2\n");
+    expect(await ok(["repo", "tags", `oci-layout://${places.tagged}`])).toBe("1.2\n");
     expect(
-      JSON.parse(await skiffOk(["repo", "tags", "--format", "json", "--oci-layout", places.taggedTar])),
+      JSON.parse(await ok(["repo", "tags", "--format", "json", "--oci-layout", places.taggedTar])),
     ).toEqual({ tags: ["1.2"] });
     const b = new LayoutBuilder();
     const m = b.manifest({});
@@ -285,18 +267,17 @@ describe("resolve, manifest, blob and repo commands on layouts", () => {
       { ...m, tag: "a" },
       { ...m, tag: `sha256-${"c".repeat(64)}` },
     ]);
-    expect(await skiffOk(["repo", "tags", `oci-layout://${b.dir}`])).toBe(`a\nb\nsha256-${"c".repeat(64)}\n`);
-    expect(
-      await skiffOk(["repo", "tags", "--exclude-digest-tags", "--last", "a", `oci-layout://${b.dir}`]),
-    ).toBe("b\n");
+    expect(await ok(["repo", "tags", `oci-layout://${b.dir}`])).toBe(`a\nb\nsha256-${"c".repeat(64)}\n`);
+    expect(await ok(["repo", "tags", "--exclude-digest-tags", "--last", "a", `oci-layout://${b.dir}`])).toBe(
+      "b\n",
+    );
   });
 });
 
 describe("bad input: one-line error naming the file, reference or digest; non-zero exit; nothing written", () => {
   async function fails(args: string[], ...fragments: string[]): Promise<string> {
     const out = join(tempDir(), "out");
-    const run = await runSkiff([...args, "-o", out]);
-    expect(run.code).not.toBe(0);
+    const run = await skiffFails([...args, "-o", out]);
     const first = run.stderr.split("\n")[0]!;
     expect(first.startsWith("Error: ")).toBe(true);
     for (const fragment of fragments) expect(first).toContain(fragment);

@@ -8,16 +8,10 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type RunOptions, runSkiff, skiffCommand } from "../harness/skiff.ts";
+import { runSkiff, skiffCommand, skiffOk } from "../harness/skiff.ts";
 
 // The compiled binary and the registry are real processes: give each test room on a busy machine.
 setDefaultTimeout(60_000);
-
-/** The harness run (compiled binary, or Deno with SKIFF_UNDER_DENO=1) with `exitCode` for brevity. */
-async function skiff(args: string[], options: RunOptions = {}) {
-  const result = await runSkiff(args, options);
-  return { ...result, exitCode: result.code };
-}
 
 let root: string;
 beforeAll(() => {
@@ -40,13 +34,9 @@ const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, "utf8")) 
 const blobPath = (layout: string, digest: string): string => join(layout, "blobs", ...digest.split(":"));
 const sha256 = (bytes: Uint8Array): string => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 
-async function ok(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const result = await skiff(args, { cwd: root, env });
-  if (result.exitCode !== 0) {
-    throw new Error(`skiff ${args.join(" ")} failed (${result.exitCode}):\n${result.stderr}${result.stdout}`);
-  }
-  return result.stdout;
-}
+/** The stdout of a skiff run in the root folder that must succeed. */
+const ok = async (args: string[], env: Record<string, string> = {}) =>
+  (await skiffOk(args, { cwd: root, env })).stdout;
 
 describe("push to a layout", () => {
   test("tagless: JSON names PATH@digest, index.json gets one untagged entry, blobs are complete", async () => {
@@ -127,7 +117,8 @@ describe("push to a layout", () => {
     const match = /^(.+)@(sha256:[0-9a-f]{64}) \[(.+)\]\[(.+)\]$/.exec(out);
     expect(match).not.toBeNull();
     expect(match![1]).toBe(layout);
-    expect([match![3], match![4]]).toEqual([`${layout}:v1`, `${layout}:latest`]);
+    // Sorted, as ORAS lists them, whatever the order given.
+    expect([match![3], match![4]]).toEqual([`${layout}:latest`, `${layout}:v1`]);
     const index = readJson<IndexJson>(join(layout, "index.json"));
     const names = index.manifests.map((m) => m.annotations?.["org.opencontainers.image.ref.name"]).sort();
     expect(names).toEqual(["latest", "v1"]);
@@ -156,7 +147,7 @@ describe("push to a layout", () => {
       const dir = join(root, `job-${i}`);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, "artifact.bin"), `job ${i} ${crypto.randomUUID()}\n`);
-      return skiff(
+      return runSkiff(
         [
           "push",
           "--oci-layout",
@@ -319,13 +310,13 @@ describe("what push prints is a reference other commands take", () => {
     const byPlatform = join(root, "pulled-by-platform");
     await ok(["pull", "--platform", "linux/arm64/v8:el8", "--oci-layout", layout, "-o", byPlatform]);
     expect(readFileSync(join(byPlatform, "notes.txt"), "utf8")).toBe("release notes\n");
-    const wrong = await skiff(
+    const wrong = await runSkiff(
       ["pull", "--platform", "linux/arm64/v8:el9", "--oci-layout", layout, "-o", join(root, "x")],
       {
         cwd: root,
       },
     );
-    expect(wrong.exitCode).not.toBe(0);
+    expect(wrong.code).not.toBe(0);
   });
 });
 
@@ -377,11 +368,6 @@ describe("bad input: one-line error naming the culprit, non-zero exit, nothing w
     },
     { name: "an absolute path", args: ["/etc/hostname"], message: /absolute file path "\/etc\/hostname"/ },
     {
-      name: "a path leaving the directory",
-      args: ["../outside.txt"],
-      message: /"\.\.\/outside\.txt" leaves the current directory/,
-    },
-    {
       name: "two files with the same title",
       args: ["notes.txt", "./notes.txt"],
       message: /would both be published as "notes\.txt"/,
@@ -413,8 +399,8 @@ describe("bad input: one-line error naming the culprit, non-zero exit, nothing w
     test(name, async () => {
       setup?.();
       const layout = join(root, `bad-${name.replaceAll(/[^a-z]+/g, "-")}`);
-      const result = await skiff(["push", "--oci-layout", `${layout}:v1`, ...args], { cwd: root });
-      expect(result.exitCode).not.toBe(0);
+      const result = await runSkiff(["push", "--oci-layout", `${layout}:v1`, ...args], { cwd: root });
+      expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(new RegExp(`^Error: .*${message.source}`));
       expect(result.stderr.split("\n")[0]).toMatch(message);
       expect(result.stdout).toBe("");
@@ -424,8 +410,8 @@ describe("bad input: one-line error naming the culprit, non-zero exit, nothing w
 
   test("a tag that violates the tag grammar", async () => {
     const layout = join(root, "bad-tag");
-    const result = await skiff(["push", "--oci-layout", `${layout}:-bad!tag`, "notes.txt"], { cwd: root });
-    expect(result.exitCode).not.toBe(0);
+    const result = await runSkiff(["push", "--oci-layout", `${layout}:-bad!tag`, "notes.txt"], { cwd: root });
+    expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('tag "-bad!tag" must match');
     expect(existsSync(layout)).toBe(false);
   });
@@ -434,10 +420,10 @@ describe("bad input: one-line error naming the culprit, non-zero exit, nothing w
     const layout = join(root, "untouched");
     await ok(["push", "--oci-layout", `${layout}:v1`, "notes.txt"]);
     const before = readFileSync(join(layout, "index.json"), "utf8");
-    const result = await skiff(["push", "--oci-layout", `${layout}:v2`, "notes.txt", "missing.txt"], {
+    const result = await runSkiff(["push", "--oci-layout", `${layout}:v2`, "notes.txt", "missing.txt"], {
       cwd: root,
     });
-    expect(result.exitCode).not.toBe(0);
+    expect(result.code).not.toBe(0);
     expect(readFileSync(join(layout, "index.json"), "utf8")).toBe(before);
   });
 

@@ -9,16 +9,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { useRegistries } from "../harness/registry.ts";
-import { type RunOptions, runSkiff } from "../harness/skiff.ts";
+import { runSkiff, skiffOk } from "../harness/skiff.ts";
 
 // The compiled binary and the registry are real processes: give each test room on a busy machine.
 setDefaultTimeout(60_000);
-
-/** The harness run (compiled binary, or Deno with SKIFF_UNDER_DENO=1) with `exitCode` for brevity. */
-async function skiff(args: string[], options: RunOptions = {}) {
-  const result = await runSkiff(args, options);
-  return { ...result, exitCode: result.code };
-}
 
 const registries = useRegistries(["plain", "basic", "token"]);
 
@@ -38,13 +32,9 @@ afterAll(() => {
 
 const sha256 = (bytes: Uint8Array): string => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 
-async function ok(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<string> {
-  const result = await skiff(args, { cwd: root, env, ...(stdin === undefined ? {} : { stdin }) });
-  if (result.exitCode !== 0) {
-    throw new Error(`skiff ${args.join(" ")} failed (${result.exitCode}):\n${result.stderr}${result.stdout}`);
-  }
-  return result.stdout;
-}
+/** The stdout of a skiff run in the root folder that must succeed. */
+const ok = async (args: string[], env: Record<string, string> = {}, stdin?: string) =>
+  (await skiffOk(args, { cwd: root, env, ...(stdin === undefined ? {} : { stdin }) })).stdout;
 
 async function manifestBytes(
   registry: (typeof registries)["plain"],
@@ -176,11 +166,11 @@ describe("push to a plain registry", () => {
 
   test("a tag that violates the grammar is refused before anything is uploaded", async () => {
     const registry = registries.plain;
-    const result = await skiff(["push", `${registry.localhost}/team/bad:no/slash!`, "hello.txt"], {
+    const result = await runSkiff(["push", `${registry.localhost}/team/bad:no/slash!`, "hello.txt"], {
       cwd: root,
     });
-    expect(result.exitCode).not.toBe(0);
-    expect(result.stderr.split("\n")[0]).toMatch(/^Error: invalid reference/);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.split("\n")[0]).toMatch(/^Error: ".*": invalid reference: /);
     const tags = await registry.fetch("/v2/team/bad/tags/list");
     expect(tags.status).toBe(404);
   });
@@ -190,8 +180,8 @@ describe("push with credentials", () => {
   test("basic auth: refused without credentials, accepted with -u/-p and with --password-stdin", async () => {
     const registry = registries.basic;
     const target = `${registry.localhost}/secure/app:v1`;
-    const denied = await skiff(["push", target, "hello.txt"], { cwd: root });
-    expect(denied.exitCode).not.toBe(0);
+    const denied = await runSkiff(["push", target, "hello.txt"], { cwd: root });
+    expect(denied.code).not.toBe(0);
     expect(denied.stderr.split("\n")[0]).toMatch(/^Error: .*(unauthorized|401|credentials|authentication)/i);
 
     const out = JSON.parse(

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LayoutBuilder, MT } from "../fixtures/layout-builder.ts";
 import { type RegistryHandle, type RegistryMode, useRegistries } from "../harness/registry.ts";
-import { removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
+import { type RunOptions, removeTmpDir, runSkiff, skiffOk, tmpDir } from "../harness/skiff.ts";
 
 const MODES: RegistryMode[] = ["plain", "basic", "tls", "token"];
 const registries = useRegistries(MODES);
@@ -50,17 +50,9 @@ function seedLayout() {
   return { dir: layout.dir, amd, arm, multi, single, file };
 }
 
-async function skiff(args: string[], options: Parameters<typeof runSkiff>[1] = {}) {
-  const result = await runSkiff(args, { cwd: work, ...options });
-  return result;
-}
-
-async function ok(args: string[], options: Parameters<typeof runSkiff>[1] = {}) {
-  const result = await skiff(args, options);
-  if (result.code !== 0)
-    throw new Error(`skiff ${args.join(" ")} failed (${result.code}):\n${result.stderr}`);
-  return result;
-}
+/** skiff runs in the work folder. */
+const skiff = (args: string[], options: RunOptions = {}) => runSkiff(args, { cwd: work, ...options });
+const ok = (args: string[], options: RunOptions = {}) => skiffOk(args, { cwd: work, ...options });
 
 /**
  * Runs skopeo without blocking this process: in token mode the token endpoint lives in the test
@@ -117,7 +109,7 @@ for (const mode of MODES) {
       );
       const missing = await skiff(["resolve", ...f, r().ref(repo, "nope")]);
       expect(missing.code).toBe(1);
-      expect(missing.stderr).toContain(`tag "nope" not found in ${r().host}/${repo}`);
+      expect(missing.stderr).toContain(`${r().host}/${repo}:nope: not found`);
     });
 
     test("manifest fetch, fetch-config and blob fetch return the exact bytes", async () => {
@@ -191,7 +183,8 @@ for (const mode of MODES) {
       writeFileSync(file, content);
       const digest = sha256(content);
       const pushed = await ok(["blob", "push", ...f, r().ref(`${repo}-blobs`), file]);
-      expect(pushed.stdout).toContain(`Pushed [registry] ${r().host}/${repo}-blobs\nDigest: ${digest}\n`);
+      // ORAS's wording for blob push: "Pushed:".
+      expect(pushed.stdout).toContain(`Pushed: [registry] ${r().host}/${repo}-blobs\nDigest: ${digest}\n`);
       expect(await (await r().fetch(`/v2/${repo}-blobs/blobs/${digest}`)).text()).toBe(content);
       const again = await ok(["blob", "push", ...f, "--descriptor", r().ref(`${repo}-blobs`), file]);
       expect(JSON.parse(again.stdout)).toEqual({ mediaType: MT.layer, digest, size: content.length });
@@ -229,8 +222,14 @@ for (const mode of MODES) {
       const file = join(work, `${mode}-manifest.json`);
       writeFileSync(file, bytes);
       const pushed = await ok(["manifest", "push", ...f, r().ref(repo, "copy1,copy2"), file]);
-      expect(pushed.stdout).toBe(
-        `Pushed [registry] ${r().host}/${repo}:copy1,copy2\nDigest: ${seeded.single.digest}\n`,
+      // ORAS's lines: the upload, "Pushed:" with the first tag, one "Tagged" line per further tag.
+      // (The seeded repository may have the manifest already: then it Exists.)
+      const short = seeded.single.digest.slice(7, 19);
+      expect(pushed.stdout).toMatch(
+        new RegExp(`^(Uploading ${short} \\S+\\nUploaded  ${short} \\S+|Exists    ${short} \\S+)\\n`),
+      );
+      expect(pushed.stdout).toEndWith(
+        `Pushed: [registry] ${r().host}/${repo}:copy1\nTagged copy2\nDigest: ${seeded.single.digest}\n`,
       );
       const served = await r().fetch(`/v2/${repo}/manifests/copy2`, { headers: { Accept: MT.manifest } });
       expect(Buffer.from(await served.arrayBuffer()).equals(bytes)).toBe(true);
@@ -276,7 +275,10 @@ for (const mode of MODES) {
       const digest = sha256(text);
       await ok(["manifest", "push", ...f, r().ref(repo, "doomed"), "-"], { stdin: text });
       const declined = await ok(["manifest", "delete", ...f, r().ref(repo, "doomed")], { stdin: "n\n" });
-      expect(declined.stderr).toContain(`Are you sure you want to delete the manifest "${digest}"`);
+      // The question and the cancellation are on stdout, as with ORAS.
+      expect(declined.stdout).toBe(
+        `Are you sure you want to delete the manifest "${digest}" and all tags associated with it? [y/N] Operation cancelled.\n`,
+      );
       expect(
         (
           await r().fetch(`/v2/${repo}/manifests/${digest}`, {
@@ -286,7 +288,7 @@ for (const mode of MODES) {
         ).status,
       ).toBe(200);
       const confirmed = await ok(["manifest", "delete", ...f, r().ref(repo, "doomed")], { stdin: "y\n" });
-      expect(confirmed.stdout).toBe(`Deleted ${r().ref(repo, "doomed")}\n`);
+      expect(confirmed.stdout).toEndWith(`[y/N] Deleted [registry] ${r().ref(repo, "doomed")}\n`);
       expect(
         (
           await r().fetch(`/v2/${repo}/manifests/${digest}`, {
@@ -320,7 +322,7 @@ for (const mode of MODES) {
       writeFileSync(file, content);
       await ok(["blob", "push", ...f, r().ref(`${repo}-blobs`), file]);
       const ref = r().ref(`${repo}-blobs`, sha256(content));
-      expect((await ok(["blob", "delete", ...f, "-f", ref])).stdout).toBe(`Deleted ${ref}\n`);
+      expect((await ok(["blob", "delete", ...f, "-f", ref])).stdout).toBe(`Deleted [registry] ${ref}\n`);
       expect((await r().fetch(`/v2/${repo}-blobs/blobs/${sha256(content)}`, { method: "HEAD" })).status).toBe(
         404,
       );

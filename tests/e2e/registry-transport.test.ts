@@ -11,7 +11,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { startFaultProxy } from "../harness/fault-proxy.ts";
 import { type RegistryHandle, useRegistries } from "../harness/registry.ts";
-import { removeTmpDir, runSkiff, tmpDir, UNDER_DENO } from "../harness/skiff.ts";
+import { type RunOptions, removeTmpDir, runSkiff, skiffOk, tmpDir, UNDER_DENO } from "../harness/skiff.ts";
 
 const registries = useRegistries(["plain", "basic", "tls", "token"]);
 const work = tmpDir("skiff-e2e-transport-");
@@ -21,12 +21,8 @@ const sha256 = (bytes: Uint8Array | string) => `sha256:${createHash("sha256").up
 const MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const INDEX = "application/vnd.oci.image.index.v1+json";
 
-async function ok(args: string[], options: Parameters<typeof runSkiff>[1] = {}) {
-  const result = await runSkiff(args, { cwd: work, ...options });
-  if (result.code !== 0)
-    throw new Error(`skiff ${args.join(" ")} failed (${result.code}):\n${result.stderr}`);
-  return result;
-}
+/** skiff runs in the work folder and must succeed. */
+const ok = (args: string[], options: RunOptions = {}) => skiffOk(args, { cwd: work, ...options });
 
 function flags(r: RegistryHandle): string[] {
   const out = r.tls ? ["--ca-file", r.caFile!] : ["--plain-http"];

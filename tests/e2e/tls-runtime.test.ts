@@ -45,14 +45,18 @@ describe("TLS per runtime", () => {
       );
     } else {
       // Verification is skipped: the registry answers (the tag does not exist).
-      expect(result.stderr).toBe(`Error: tag "v1" not found in ${r.host}/insecure/app\n`);
+      expect(result.stderr).toBe(
+        `Error: ${r.host}/insecure/app:v1: not found: Error response from registry: response status code 404: Not Found\n`,
+      );
     }
   }, 30_000);
 
   test("--insecure with a plain-HTTP registry is harmless on both runtimes", async () => {
     const r = registries.plain;
     const result = await runSkiff(["resolve", "--insecure", "--plain-http", r.ref("insecure/app", "v1")]);
-    expect(result.stderr).toBe(`Error: tag "v1" not found in ${r.host}/insecure/app\n`);
+    expect(result.stderr).toBe(
+      `Error: ${r.host}/insecure/app:v1: not found: Error response from registry: response status code 404: Not Found\n`,
+    );
   }, 30_000);
 
   test("--resolve over plain HTTP sends the name in the Host header", async () => {

@@ -1,6 +1,11 @@
 /**
  * Process-wide clean-up for the test harness: temporary directories and child processes that must not
  * outlive the test run, even when a test fails, throws in a hook or the run is interrupted.
+ *
+ * `bun test` does not emit the process "exit" event, so under it the clean-up runs from an
+ * `afterAll` in tests/harness/preload.ts (bunfig.toml preloads it: after each file with
+ * `--parallel`, after the run without); the exit and signal hooks cover plain `bun` scripts and
+ * interrupted runs.
  */
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -29,17 +34,19 @@ function removeTempDirs(): void {
   tempDirs.clear();
 }
 
+/** Kills the children still running and removes the temporary directories made so far. */
+export function cleanUp(): void {
+  killChildren();
+  removeTempDirs();
+}
+
 function installHooks(): void {
   if (hooked) return;
   hooked = true;
-  process.on("exit", () => {
-    killChildren();
-    removeTempDirs();
-  });
+  process.on("exit", cleanUp);
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.once(signal, () => {
-      killChildren();
-      removeTempDirs();
+      cleanUp();
       process.exit(signal === "SIGINT" ? 130 : 143);
     });
   }

@@ -17,7 +17,7 @@ export type Fault =
   | { kind: "reset"; afterBytes: number }
   /** Forward the head and `afterBytes` of the *request* body upstream, then reset both connections. */
   | { kind: "reset-request"; afterBytes: number }
-  /** Answer with this status without asking the registry (500, 502, 503, 429...). */
+  /** Answer with this status without asking the registry (500, 502, 503, 429...); JSON unless `headers` say. */
   | { kind: "status"; status: number; retryAfter?: string; body?: string; headers?: Record<string, string> }
   /** Send nothing for `ms` (the client should time out), then close the connection without an answer. */
   | { kind: "stall"; ms: number }
@@ -390,9 +390,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
     if (fault?.kind === "status") {
       await drainRequest(client, head, rest, method);
-      const headers: [string, string][] = [["Content-Type", "application/json"]];
+      const own = Object.entries(fault.headers ?? {});
+      // JSON unless the rule names its own Content-Type (one header, not two).
+      const headers: [string, string][] = own.some(([n]) => n.toLowerCase() === "content-type")
+        ? []
+        : [["Content-Type", "application/json"]];
       if (fault.retryAfter !== undefined) headers.push(["Retry-After", fault.retryAfter]);
-      for (const [n, v] of Object.entries(fault.headers ?? {})) headers.push([n, v]);
+      for (const [n, v] of own) headers.push([n, v]);
       const code = ERROR_CODE[fault.status] ?? "UNKNOWN";
       const body =
         fault.body ??

@@ -1,6 +1,6 @@
 /**
- * Starts Debian's `docker-registry` (the CNCF distribution registry, 2.8.x) on a free 127.0.0.1 port
- * with its own temporary storage, in one of four modes:
+ * Starts Debian's `docker-registry` (the CNCF distribution registry, 2.8.x, without the referrers
+ * API) on a free 127.0.0.1 port with its own temporary storage, in one of four modes:
  *
  *   plain  HTTP, no auth
  *   basic  HTTP, htpasswd (bcrypt) basic auth
@@ -17,7 +17,7 @@
 import { afterAll, beforeAll } from "bun:test";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { makeSigningKey, makeTlsFiles } from "./certs.ts";
@@ -30,6 +30,21 @@ import {
 } from "./token-server.ts";
 
 export type RegistryMode = "plain" | "basic" | "tls" | "token";
+
+/**
+ * A distribution registry with the OCI referrers API (oras-project/distribution, the one ORAS's CI
+ * uses), for tests of referrers behaviour; `SKIFF_REFERRERS_REGISTRY` overrides the path. Tests that
+ * need it skip, saying why, when it is absent (see {@link referrersRegistryMissing}).
+ */
+export const REFERRERS_REGISTRY =
+  process.env.SKIFF_REFERRERS_REGISTRY ?? "/work/shared/oras-e2e/bin/oras-distribution";
+
+/** Why a registry with the referrers API cannot be started here, or undefined when it can. */
+export function referrersRegistryMissing(): string | undefined {
+  return existsSync(REFERRERS_REGISTRY)
+    ? undefined
+    : `no registry with the referrers API at ${REFERRERS_REGISTRY} (set SKIFF_REFERRERS_REGISTRY)`;
+}
 export const REGISTRY_MODES: readonly RegistryMode[] = ["plain", "basic", "tls", "token"];
 
 export interface RegistryOptions {
@@ -43,6 +58,8 @@ export interface RegistryOptions {
   token?: TokenAuthorityOptions;
   /** How long to wait for `GET /v2/` to answer (default 15 s). */
   startTimeoutMs?: number;
+  /** The registry program (default `docker-registry`), e.g. {@link REFERRERS_REGISTRY}. */
+  server?: string;
 }
 
 export interface RegistryFetchInit extends RequestInit {
@@ -226,7 +243,7 @@ async function startIn(dir: string, mode: RegistryMode, options: RegistryOptions
     };
     writeFileSync(configFile, `${toYaml(config).trimStart()}\n`);
     output = "";
-    const started = spawn("docker-registry", ["serve", configFile], {
+    const started = spawn(options.server ?? "docker-registry", ["serve", configFile], {
       cwd: dir,
       env: registryEnv(),
       stdio: ["ignore", "pipe", "pipe"],

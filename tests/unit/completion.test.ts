@@ -40,7 +40,8 @@ describe("skiff completion", () => {
 
   test("an unknown shell is a usage error with the list of shells", async () => {
     const { code, stderr } = await completion("tcsh");
-    expect(code).toBe(2);
+    expect(code).toBe(1);
+    expect(stderr).toContain("Usage: skiff completion");
     expect(stderr).toContain('unknown shell "tcsh"');
     expect(stderr).toContain("bash, zsh, fish, powershell");
   });

@@ -7,9 +7,11 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TransferEvent } from "../../src/content/events.ts";
 import { LayoutArchive, LayoutDirectory, openLayout } from "../../src/content/layout/index.ts";
+import { fetchManifest } from "../../src/content/manifests.ts";
 import { MemoryStore } from "../../src/content/memory/index.ts";
-import type { Mounter, Target } from "../../src/content/target.ts";
+import type { Mounter, Publisher, PublishPlan, Target } from "../../src/content/target.ts";
 import { bytesStream, readAll } from "../../src/content/verify.ts";
 import { SkiffError } from "../../src/errors.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
@@ -17,7 +19,6 @@ import { isDigest } from "../../src/oci/digest.ts";
 import { parseReference, type Reference } from "../../src/oci/reference.ts";
 import { backup, backupFormat, isReferrersTag, restore } from "../../src/ops/backup.ts";
 import { copyReference, findReferrers, mountFrom } from "../../src/ops/copy.ts";
-import type { TransferEvent } from "../../src/ops/events.ts";
 import { cleanup, LayoutBuilder, MT, REF_NAME, tempDir } from "../fixtures/layout-builder.ts";
 
 afterAll(cleanup);
@@ -37,8 +38,7 @@ class FakeHost {
 }
 
 /** A registry repository in memory, with cross-repository mount and a referrers record. */
-class FakeRepository implements Target, Mounter {
-  readonly kind = "registry" as const;
+class FakeRepository implements Target, Mounter, Publisher {
   readonly writable = true;
   readonly memory = new MemoryStore();
   readonly manifests = new Map<string, Descriptor>();
@@ -53,6 +53,10 @@ class FakeRepository implements Target, Mounter {
     readonly repository: string,
   ) {
     this.name = `${host.host}/${repository}`;
+  }
+
+  get where(): string {
+    return `registry ${this.name}`;
   }
 
   async exists(desc: Descriptor): Promise<boolean> {
@@ -94,8 +98,12 @@ class FakeRepository implements Target, Mounter {
     const digests = this.referrerRecords.filter((r) => r.subject === subject.digest).map((r) => r.referrer);
     return [...new Set(digests)].map((d) => this.manifests.get(d)!);
   }
-  async addReferrer(subject: Descriptor, referrer: Descriptor): Promise<void> {
-    this.referrerRecords.push({ subject: subject.digest, referrer: referrer.digest });
+  /** Records a published manifest with a subject as a registry's fallback index would. */
+  async publish(root: Descriptor, plan: PublishPlan): Promise<void> {
+    const { manifest } = await fetchManifest(this.memory, root, this.name);
+    if (manifest.subject)
+      this.referrerRecords.push({ subject: manifest.subject.digest, referrer: root.digest });
+    for (const tag of plan.tags) await this.tag(root, tag);
   }
   async delete(desc: Descriptor): Promise<void> {
     this.manifests.delete(desc.digest);
@@ -649,8 +657,8 @@ describe("the graph engine when one transfer fails", () => {
     let activeAtFailure = -1;
     const memory = new MemoryStore();
     const slow: Target = {
-      kind: "layout",
       name: "slow",
+      where: "layout slow",
       writable: true,
       exists: async (desc) => memory.has(desc),
       fetch: (desc) => memory.fetch(desc),
@@ -671,9 +679,6 @@ describe("the graph engine when one transfer fails", () => {
         throw new Error("unused");
       },
       tag: async () => {},
-      tags: async function* () {},
-      referrers: async () => [],
-      delete: async () => {},
     };
     const error = await copyReference(
       await openLayout(b.dir),

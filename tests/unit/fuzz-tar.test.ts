@@ -7,8 +7,9 @@ const RUNS = { numRuns: 500 };
 let parsedSome = 0;
 
 function isSkiffError(error: unknown): void {
-  if (!(error instanceof SkiffError))
-    throw new Error(`threw ${(error as Error)?.constructor?.name}: ${String(error)}`);
+  expect(error instanceof SkiffError, `threw ${(error as Error)?.constructor?.name}: ${String(error)}`).toBe(
+    true,
+  );
 }
 
 /** A ustar header with the given fields and a correct checksum. */

@@ -1,22 +1,19 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TransferEvent } from "../../src/content/events.ts";
 import { openLayout } from "../../src/content/layout/index.ts";
+import { publishedEntries } from "../../src/content/layout/index-file.ts";
+import type { PublishPlan } from "../../src/content/target.ts";
 import { SkiffError } from "../../src/errors.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { parseManifest } from "../../src/oci/manifest.ts";
 import { parsePlatform } from "../../src/oci/platform.ts";
 import { parseReference, type Reference } from "../../src/oci/reference.ts";
-import type { TransferEvent } from "../../src/ops/events.ts";
-import {
-  cachedOpener,
-  composeIndex,
-  createIndex,
-  indexSources,
-  layoutEntries,
-  parseSourceReference,
-  withCreated,
-} from "../../src/ops/index-create.ts";
+import { withCreated } from "../../src/ops/annotations.ts";
+import { composeIndex } from "../../src/ops/image-index/compose.ts";
+import { createIndex } from "../../src/ops/image-index/create.ts";
+import { cachedOpener, indexSources, parseSourceReference } from "../../src/ops/image-index/sources.ts";
 import { resolveReference } from "../../src/ops/resolve.ts";
 import { cleanup, LayoutBuilder, MT, REF_NAME, sha256, tempDir } from "../fixtures/layout-builder.ts";
 import { blobJson, FakeRepository, indexJson, opener, platformLayout, walkAll } from "./index-helpers.ts";
@@ -167,6 +164,10 @@ describe("composeIndex", () => {
     expect(built.desc.artifactType).toBe("application/vnd.example.set");
   });
 });
+
+/** The index.json entries after publishing (index create and update publish through the layout). */
+const layoutEntries = (raw: Record<string, unknown>[], desc: Descriptor, plan: PublishPlan) =>
+  publishedEntries(raw, desc, plan) || raw;
 
 describe("layoutEntries", () => {
   const desc: Descriptor = { mediaType: MT.index, digest: sha256("new"), size: 3 };
@@ -331,11 +332,25 @@ describe("createIndex into a layout", () => {
     expect(error.message).toContain("linux/arm64/v8:el8");
   });
 
-  test("--platform-for sets a platform on an artifact without one; per-source annotations land on entries", async () => {
+  test("an artifact needs no platform (as in ORAS); an image whose config has none is refused unless allowed", async () => {
     const art = new LayoutBuilder();
     const m = art.manifest({ layers: [art.file("a.txt", "a")], artifactType: "application/vnd.example.a" });
     art.writeIndex([m]);
-    const text = `oci-layout://${art.dir}`;
+    const artifact = await createIndex({
+      target: layoutRef(tempDir()),
+      sources: indexSources([`oci-layout://${art.dir}`], layoutRef(tempDir())),
+      open: opener(),
+      created: null,
+      publish: false,
+    });
+    expect(artifact.json.manifests).toEqual([
+      { mediaType: MT.manifest, digest: m.digest, size: m.size, artifactType: "application/vnd.example.a" },
+    ]);
+
+    const img = new LayoutBuilder();
+    const config = img.json({ rootfs: { type: "layers", diff_ids: [] }, config: {} }, MT.config);
+    img.writeIndex([img.manifest({ config, layers: [img.file("a.txt", "a")] })]);
+    const text = `oci-layout://${img.dir}`;
     const out = tempDir();
     const missing = await failure(
       createIndex({ target: layoutRef(out), sources: indexSources([text], layoutRef(out)), open: opener() }),
@@ -344,6 +359,48 @@ describe("createIndex into a layout", () => {
     expect(missing.message).toContain("has no platform");
     expect(missing.hint).toContain(`--platform-for '${text}=`);
     expect(existsSync(join(out, "index.json"))).toBe(false);
+    const allowedImage = await createIndex({
+      target: layoutRef(out),
+      sources: indexSources([text], layoutRef(out)),
+      open: opener(),
+      allowMissingPlatform: true,
+      created: null,
+      publish: false,
+    });
+    expect((allowedImage.json.manifests as Descriptor[])[0]!.platform).toBeUndefined();
+  });
+
+  test("a config that is not JSON gives no platform, not an error", async () => {
+    const b = new LayoutBuilder();
+    const config = b.blob("sometext", "application/vnd.unknown.config.v1+json");
+    const m = b.manifest({ config, layers: [b.file("f", "x")] });
+    b.writeIndex([m]);
+    const result = await createIndex({
+      target: layoutRef(tempDir()),
+      sources: indexSources([`oci-layout://${b.dir}`], layoutRef(tempDir())),
+      open: opener(),
+      created: null,
+      publish: false,
+    });
+    expect(result.json.manifests).toEqual([{ mediaType: MT.manifest, digest: m.digest, size: m.size }]);
+  });
+
+  test("no sources make an empty index", async () => {
+    const out = tempDir();
+    const result = await createIndex({ target: layoutRef(out), sources: [], open: opener(), created: null });
+    expect(new TextDecoder().decode(result.bytes)).toBe(
+      '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}',
+    );
+    expect(blobJson(out, result.desc.digest)).toEqual(JSON.parse(new TextDecoder().decode(result.bytes)));
+    expect(indexJson(out).manifests.map((e) => e.digest)).toEqual([result.desc.digest]);
+  });
+
+  test("--platform-for sets a platform on an artifact without one; per-source annotations land on entries", async () => {
+    const art = new LayoutBuilder();
+    const m = art.manifest({ layers: [art.file("a.txt", "a")], artifactType: "application/vnd.example.a" });
+    art.writeIndex([m]);
+    const text = `oci-layout://${art.dir}`;
+    const out = tempDir();
 
     const result = await createIndex({
       target: layoutRef(out),
@@ -363,16 +420,6 @@ describe("createIndex into a layout", () => {
       platform: { architecture: "amd64", os: "linux", "os.version": "el9" },
       artifactType: "application/vnd.example.a",
     });
-
-    const allowed = await createIndex({
-      target: layoutRef(out),
-      sources: indexSources([text], layoutRef(out)),
-      open: opener(),
-      allowMissingPlatform: true,
-      created: null,
-      publish: false,
-    });
-    expect((allowed.json.manifests as Descriptor[])[0]!.platform).toBeUndefined();
   });
 
   test("sources already in the target layout are folded into the index", async () => {
@@ -572,7 +619,7 @@ describe("createIndex with registry repositories", () => {
       createIndex({ target, sources: indexSources(["nope"], target), open: opener() }),
     );
     expect(error.code).toBe("NOT_FOUND");
-    expect(error.message).toContain('source "nope"');
+    expect(error.message).toContain('could not find "nope"');
   });
 });
 

@@ -16,12 +16,11 @@ import { isIndex, successors } from "../../src/oci/manifest.ts";
 import { isManifestMediaType } from "../../src/oci/media-types.ts";
 import type { Platform } from "../../src/oci/platform.ts";
 import type { Reference } from "../../src/oci/reference.ts";
-import type { OpenPlace } from "../../src/ops/index-create.ts";
+import type { OpenPlace } from "../../src/ops/image-index/sources.ts";
 import { LayoutBuilder } from "../fixtures/layout-builder.ts";
 
 /** A registry repository in memory: manifests by digest and by tag, blobs in a MemoryStore. */
 export class FakeRepository implements Target {
-  readonly kind = "registry" as const;
   readonly writable = true;
   readonly memory = new MemoryStore();
   readonly manifests = new Map<string, Descriptor>();
@@ -31,6 +30,10 @@ export class FakeRepository implements Target {
   readonly tagged: string[] = [];
 
   constructor(readonly name: string) {}
+
+  get where(): string {
+    return `registry ${this.name}`;
+  }
 
   async exists(desc: Descriptor): Promise<boolean> {
     return this.memory.has(desc);

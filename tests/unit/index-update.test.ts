@@ -6,8 +6,8 @@ import { SkiffError } from "../../src/errors.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { parsePlatform } from "../../src/oci/platform.ts";
 import { parseReference, type Reference } from "../../src/oci/reference.ts";
-import { indexSources } from "../../src/ops/index-create.ts";
-import { updateIndex } from "../../src/ops/index-update.ts";
+import { indexSources } from "../../src/ops/image-index/sources.ts";
+import { updateIndex } from "../../src/ops/image-index/update.ts";
 import { resolveReference } from "../../src/ops/resolve.ts";
 import { cleanup, LayoutBuilder, MT, REF_NAME, sha256 } from "../fixtures/layout-builder.ts";
 import { blobJson, FakeRepository, indexJson, opener, platformLayout, walkAll } from "./index-helpers.ts";
@@ -118,6 +118,42 @@ describe("updateIndex in a layout", () => {
     await walkAll(await openLayout(b.dir), result.desc);
   });
 
+  test("removed, then added, then merged (ORAS's order); fields in the spec's order", async () => {
+    const { b, m8, m9 } = mergedLayout({ "x-unknown-field": 1 });
+    const added = platformLayout(amd, { "amd.txt": "amd" });
+    const other = new LayoutBuilder();
+    const s390 = other.platformManifest(parsePlatform("linux/s390x"), { "s.txt": "s" });
+    other.writeIndex([other.index([s390])]);
+    const ref = layoutRef(b.dir);
+    const result = await updateIndex({
+      index: ref,
+      remove: [m9.digest],
+      merge: indexSources([`oci-layout://${other.dir}`], ref),
+      add: indexSources([`oci-layout://${added.builder.dir}`], ref),
+      artifactType: "application/vnd.example.set",
+      open: opener(),
+    });
+    const json = blobJson(b.dir, result.desc.digest) as { manifests: Descriptor[] } & Record<string, unknown>;
+    expect(json.manifests.map((m) => m.digest)).toEqual([m8.digest, added.desc.digest, s390.digest]);
+    expect(Object.keys(json)).toEqual([
+      "schemaVersion",
+      "mediaType",
+      "artifactType",
+      "manifests",
+      "annotations",
+      "x-unknown-field",
+    ]);
+  });
+
+  test('--artifact-type "" removes the artifact type', async () => {
+    const { b, m8, m9 } = mergedLayout({ artifactType: "application/vnd.old" });
+    const result = await updateIndex({ index: layoutRef(b.dir), artifactType: "", open: opener() });
+    const json = blobJson(b.dir, result.desc.digest) as Record<string, unknown>;
+    expect(json.artifactType).toBeUndefined();
+    expect(result.desc.artifactType).toBeUndefined();
+    expect((json.manifests as Descriptor[]).map((m) => m.digest)).toEqual([m8.digest, m9.digest]);
+  });
+
   test("bad input leaves index.json as it was", async () => {
     const { b, m8 } = mergedLayout();
     const ref = layoutRef(b.dir);
@@ -125,7 +161,7 @@ describe("updateIndex in a layout", () => {
     const absent = sha256("absent");
     const notThere = await failure(updateIndex({ index: ref, remove: [absent], open: opener() }));
     expect(notThere.code).toBe("NOT_FOUND");
-    expect(notThere.message).toContain(`cannot remove ${absent}: it is not in the index`);
+    expect(notThere.message).toContain(`cannot remove ${absent}: it does not exist in the index`);
     expect(notThere.hint).toContain(m8.digest);
 
     const dup = platformLayout(el8, { other: "other el8" });

@@ -10,13 +10,13 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import type { TransferEvent } from "../../src/content/events.ts";
 import { openLayout } from "../../src/content/layout/index.ts";
 import { readAll } from "../../src/content/verify.ts";
 import { SkiffError } from "../../src/errors.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { parsePlatform } from "../../src/oci/platform.ts";
 import { parseReference } from "../../src/oci/reference.ts";
-import type { TransferEvent } from "../../src/ops/events.ts";
 import { type PullOptions, pull, pullToStream } from "../../src/ops/pull.ts";
 import {
   cleanup,
@@ -83,8 +83,14 @@ describe("pulling files", () => {
     expect(tree(output)).toEqual(["hello.txt", "sub", "sub/dir", "sub/dir/deep.txt"]);
     expect(result.skipped.map((d) => d.digest)).toEqual([untitled.digest]);
     expect(events.filter((e) => e.type === "skip").map((e) => e.desc.digest)).toEqual([untitled.digest]);
-    // Status events are about files only: no manifest, no config.
-    expect(events.every((e) => e.desc.mediaType === MT.layer)).toBe(true);
+    // Status events are about files and, as in ORAS, the manifest (Downloading, Processing,
+    // Downloaded); the empty config is left out silently.
+    expect(events.every((e) => e.desc.mediaType === MT.layer || e.desc.digest === m.digest)).toBe(true);
+    expect(events.filter((e) => e.desc.digest === m.digest).map((e) => e.type)).toEqual([
+      "start",
+      "status",
+      "done",
+    ]);
     expect(result.files.map((f) => f.title).sort()).toEqual(["hello.txt", "sub/dir/deep.txt"]);
   });
 
@@ -137,7 +143,7 @@ describe("pulling files", () => {
     const { output, events } = await pullFrom(b);
     expect(readFileSync(join(output, "one.txt"), "utf8")).toBe("same bytes");
     expect(readFileSync(join(output, "two.txt"), "utf8")).toBe("same bytes");
-    expect(events.filter((e) => e.type === "start").length).toBe(1);
+    expect(events.filter((e) => e.type === "start" && e.desc.digest === one.digest).length).toBe(1);
     expect(events.some((e) => e.type === "restored")).toBe(true);
   });
 

@@ -327,8 +327,8 @@ describe("writing layout directories", () => {
       JSON.stringify({ schemaVersion: 2, manifests: [], annotations: { keep: "me" } }),
     );
     const layout = (await openLayout(b.dir)) as LayoutDirectory;
-    await layout.addEntry(m2);
-    await layout.addEntry(m2); // no duplicate
+    await layout.publish(m2, { tags: [] });
+    await layout.publish(m2, { tags: [] }); // no duplicate
     await layout.tag(m1, "zeta");
     await layout.tag(m1, "alpha");
     await layout.tag(m2, "alpha"); // the tag moves
@@ -363,7 +363,9 @@ describe("writing layout directories", () => {
     const b = new LayoutBuilder();
     const descs = Array.from({ length: 40 }, (_, i) => b.manifest({ annotations: { i: String(i) } }));
     const layout = (await openLayout(b.dir)) as LayoutDirectory;
-    await Promise.all(descs.map((d, i) => (i % 2 ? layout.addEntry(d) : layout.tag(d, `t${i}`))));
+    await Promise.all(
+      descs.map((d, i) => (i % 2 ? layout.publish(d, { tags: [] }) : layout.tag(d, `t${i}`))),
+    );
     expect(indexJson(b.dir).manifests.length).toBe(40);
   });
 
@@ -382,7 +384,7 @@ describe("writing layout directories", () => {
 const [dir, json] = process.argv.slice(2);
 const layout = await openLayout(dir);
 for (const [i, d] of JSON.parse(json).entries()) {
-  if (i % 3 === 0) await layout.tag(d, "t-" + d.digest.slice(7, 19)); else await layout.addEntry(d);
+  if (i % 3 === 0) await layout.tag(d, "t-" + d.digest.slice(7, 19)); else await layout.publish(d, { tags: [] });
 }`,
     );
     await Promise.all(

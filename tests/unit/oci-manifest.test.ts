@@ -84,7 +84,7 @@ describe("image manifests", () => {
     ["a fractional size", { schemaVersion: 2, config, layers: [{ ...layer, size: 1.5 }] }, "layers[0].size"],
     [
       "a bad media type",
-      { schemaVersion: 2, config: { ...config, mediaType: "nonsense" }, layers: [] },
+      { schemaVersion: 2, config: { ...config, mediaType: "not a type" }, layers: [] },
       "config.mediaType",
     ],
     [
@@ -93,7 +93,7 @@ describe("image manifests", () => {
       "layers[0].annotations.a",
     ],
     ["layers not an array", { schemaVersion: 2, config, layers: {} }, "layers must be an array"],
-    ["a bad artifactType", { schemaVersion: 2, artifactType: "x", config, layers: [] }, "artifactType"],
+    ["a bad artifactType", { schemaVersion: 2, artifactType: "x y", config, layers: [] }, "artifactType"],
     [
       "a contradicting mediaType",
       { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] },
@@ -109,6 +109,15 @@ describe("image manifests", () => {
       expect(e.message).toContain("sha256:source");
     });
   }
+
+  test("descriptor media types are read as leniently as ORAS writes them (`layer.type`)", () => {
+    const manifest = parseManifest(
+      enc({ schemaVersion: 2, config, layers: [{ ...layer, mediaType: "layer.type" }] }),
+      MediaType.ociManifest,
+      "m",
+    );
+    expect("layers" in manifest && manifest.layers[0]?.mediaType).toBe("layer.type");
+  });
 
   test("bytes that are not UTF-8 or not JSON are refused", () => {
     expect(

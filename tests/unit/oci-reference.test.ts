@@ -113,6 +113,24 @@ describe("layout references (ORAS rules)", () => {
     invalid(() => parseReference("bad tag", { layoutPath: "d" }), "tag");
   });
 
+  test("an empty tag is no tag, as ORAS reads it: `PATH:`, `oci-layout://PATH:`, `host/repo:`", () => {
+    const untagged = { kind: "layout" as const, path: "./out", tags: [] };
+    expect(parseReference("./out:", { layout: true })).toEqual(untagged);
+    expect(parseReference("oci-layout://./out:")).toEqual(untagged);
+    expect(parseReference("./out:", { layout: true, tagList: true })).toEqual(untagged);
+    expect(parseReference("/tmp/a:b:", { layout: true })).toEqual({
+      kind: "layout",
+      path: "/tmp/a:b",
+      tags: [],
+    });
+    expect(parseReference("localhost:5000/app:")).toEqual({
+      kind: "registry",
+      registry: "localhost:5000",
+      repository: "app",
+      tags: [],
+    });
+  });
+
   test("bad layout references", () => {
     invalid(() => parseLayoutReference(""), "empty");
     invalid(() => parseLayoutReference("./x@sha256:1234"), "64");

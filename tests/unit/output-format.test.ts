@@ -75,7 +75,7 @@ describe("parseFormat", () => {
 
   test("usage errors name the problem and list the choices", () => {
     const unknown = usage(() => parseFormat({ format: "yaml" }));
-    expect(unknown.message).toBe('unknown output format "yaml"');
+    expect(unknown.message).toBe('invalid format type: "yaml"');
     expect(unknown.hint).toBe("use --format text, json, go-template=TEMPLATE");
 
     const notHere = usage(() => parseFormat({ format: "tree" }));
@@ -86,12 +86,15 @@ describe("parseFormat", () => {
     expect(usage(() => parseFormat({ format: "go-template={{.a}}", template: "{{.b}}" })).message).toContain(
       "given twice",
     );
-    expect(usage(() => parseFormat({ template: "{{.a}}" })).message).toContain("needs --format go-template");
-    expect(usage(() => parseFormat({ format: "json", template: "{{.a}}" })).message).toContain(
-      "--template only works with --format go-template",
+    expect(usage(() => parseFormat({ template: "{{.a}}" })).message).toBe(
+      "--template must be used with --format go-template",
     );
+    expect(usage(() => parseFormat({ format: "json", template: "{{.a}}" })).message).toContain(
+      "--template must be used with --format go-template",
+    );
+    expect(usage(() => parseFormat({ format: "" })).message).toBe('invalid format type: ""');
     expect(usage(() => parseFormat({ format: "json=x" })).message).toContain("takes no value");
-    expect(usage(() => parseFormat({ format: "JSON" })).message).toContain("unknown output format");
+    expect(usage(() => parseFormat({ format: "JSON" })).message).toContain("invalid format type");
   });
 
   test("the choices listed follow what the command allows", () => {

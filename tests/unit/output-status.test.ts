@@ -12,9 +12,9 @@ import {
   statusLine,
   statusListener,
 } from "../../src/cli/output/status.ts";
+import type { TransferEvent } from "../../src/content/events.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { parseReference } from "../../src/oci/reference.ts";
-import type { TransferEvent } from "../../src/ops/events.ts";
 import { captureConsole } from "../fixtures/capture-console.ts";
 
 const file: Descriptor = {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,25 @@ import { SkiffError } from "../../src/errors.ts";
 import { Annotation, MediaType } from "../../src/oci/media-types.ts";
 
 let work: string;
+
+/** True when this process reads a file with mode 000 anyway (root, with CAP_DAC_OVERRIDE). */
+const READS_MODE_000 = (() => {
+  const dir = mkdtempSync(join(tmpdir(), "skiff-pack-probe-"));
+  try {
+    const file = join(dir, "probe");
+    writeFileSync(file, "x", { mode: 0o000 });
+    readFileSync(file);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+})();
+if (READS_MODE_000)
+  console.log(
+    "pack.test.ts: this process reads mode-000 files (root): the unreadable-file test runs in a child",
+  );
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "skiff-pack-test-"));
@@ -271,8 +291,7 @@ describe("hashFile and FileSource", () => {
     }
   });
 
-  test("an unreadable file is refused (skipped when running as root, who reads everything)", async () => {
-    if (process.getuid?.() === 0) return;
+  test.skipIf(READS_MODE_000)("an unreadable file is refused", async () => {
     const file = join(work, "secret.txt");
     await writeFile(file, "x");
     await chmod(file, 0o000);
@@ -283,4 +302,29 @@ describe("hashFile and FileSource", () => {
       await source.close();
     }
   });
+
+  // Root reads mode-000 files (CAP_DAC_OVERRIDE): the test above then runs in a child process
+  // whose capability bounding set lacks the two capabilities that bypass file permissions.
+  test.skipIf(!READS_MODE_000)(
+    "an unreadable file is refused, as root too: in a child without CAP_DAC_OVERRIDE",
+    () => {
+      const child = spawnSync(
+        "setpriv",
+        [
+          "--bounding-set=-dac_override,-dac_read_search",
+          process.execPath,
+          "test",
+          import.meta.path,
+          "-t",
+          "an unreadable file is refused$",
+        ],
+        { encoding: "utf8", timeout: 30_000 },
+      );
+      const output = `${child.stdout}${child.stderr}`;
+      expect(child.status, output).toBe(0);
+      expect(output).toMatch(/\(pass\) .*an unreadable file is refused \[/);
+      expect(output).toMatch(/^ 1 pass$/m);
+    },
+    30_000,
+  );
 });

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { discoverJson, renderTree } from "../../src/cli/commands/discover.ts";
-import { parseConcurrency, pushResultJson, reproducibility } from "../../src/cli/commands/push.ts";
+import { discoverJson } from "../../src/cli/commands/discover.ts";
+import { parseConcurrency, reproducibility } from "../../src/cli/flags.ts";
+import { pushResultJson } from "../../src/cli/output/descriptors.ts";
+import { renderTree } from "../../src/cli/output/discover.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
 import { Annotation, MediaType } from "../../src/oci/media-types.ts";
 import { parseReference } from "../../src/oci/reference.ts";
@@ -56,10 +58,12 @@ describe("push JSON", () => {
     expect(await reproducibility({}, {})).toEqual({ created: undefined, mtime: undefined });
   });
 
-  test("--concurrency must be a positive whole number", () => {
+  test("--concurrency must be a whole number; 0 or less is the default (as in ORAS)", () => {
     expect(parseConcurrency(undefined, 5)).toBe(5);
     expect(parseConcurrency("8", 5)).toBe(8);
-    for (const bad of ["0", "-1", "two", "1.5"])
+    expect(parseConcurrency("0", 5)).toBe(5);
+    expect(parseConcurrency("-1", 3)).toBe(3);
+    for (const bad of ["two", "1.5", "", "0x3"])
       expect(() => parseConcurrency(bad, 5)).toThrow(/--concurrency/);
   });
 });
@@ -75,7 +79,7 @@ describe("discover output", () => {
   ];
 
   test("the tree groups referrers by artifact type (sorted), as ORAS draws it", () => {
-    expect(renderTree(`lay@${hex("0")}`, tree)).toBe(
+    expect(renderTree(`lay@${hex("0")}`, tree, false)).toBe(
       [
         `lay@${hex("0")}`,
         "├── <unknown>",
@@ -88,7 +92,8 @@ describe("discover output", () => {
         "",
       ].join("\n"),
     );
-    expect(renderTree("root", [tree[1]!], true)).toContain('[annotations]\n            └── k: "v"');
+    // Annotations as ORAS prints them: YAML, quoted only when needed.
+    expect(renderTree("root", [tree[1]!], true)).toContain("[annotations]\n            └── k: v");
     expect(renderTree("root", [])).toBe("root\n");
   });
 

@@ -11,6 +11,7 @@ import {
   isRetryableNetworkError,
   networkError,
   parseErrorBody,
+  registryAnswer,
   registryError,
 } from "../../src/content/registry/errors.ts";
 import { SkiffError } from "../../src/errors.ts";
@@ -39,7 +40,10 @@ describe("registry error bodies", () => {
   test("UNAUTHORIZED with credentials: they were refused", () => {
     const error = registryError(401, "Unauthorized", "", { ...ctx, hadCredentials: true });
     expect(error.code).toBe("UNAUTHORIZED");
-    expect(error.message).toBe("reg.example:5000 refused the credentials");
+    // No body: ORAS's phrase, then the status line the registry answered with.
+    expect(error.message).toBe(
+      "reg.example:5000 refused the credentials: Error response from registry: response status code 401: Unauthorized",
+    );
     expect(error.hint).toContain("username and password");
   });
 
@@ -52,7 +56,7 @@ describe("registry error bodies", () => {
     );
     expect([denied.code, denied.message]).toEqual([
       "DENIED",
-      "access to reg.example:5000/team/app denied: DENIED: requested access to the resource is denied",
+      "access to reg.example:5000/team/app denied: Error response from registry: DENIED: requested access to the resource is denied",
     ]);
     const name = registryError(
       404,
@@ -67,12 +71,12 @@ describe("registry error bodies", () => {
       what: 'tag "v1"',
     });
     expect(manifest.message).toBe(
-      'tag "v1" not found in reg.example:5000/team/app: MANIFEST_UNKNOWN: manifest unknown',
+      'tag "v1" not found in reg.example:5000/team/app: Error response from registry: MANIFEST_UNKNOWN: manifest unknown',
     );
     const blob = registryError(404, "Not Found", "", { ...ctx, what: "blob sha256:abc" });
     expect([blob.code, blob.message]).toEqual([
       "NOT_FOUND",
-      "blob sha256:abc not found in reg.example:5000/team/app",
+      "blob sha256:abc not found in reg.example:5000/team/app: Error response from registry: response status code 404: Not Found",
     ]);
     const limited = registryError(429, "Too Many Requests", body("TOOMANYREQUESTS", "slow down"), ctx, "30");
     expect(limited.code).toBe("TOO_MANY_REQUESTS");
@@ -83,10 +87,41 @@ describe("registry error bodies", () => {
     const error = registryError(502, "Bad Gateway", `<html>\n<h1>502</h1>\n${"x".repeat(1000)}</html>`, ctx);
     expect(error.code).toBe("REGISTRY");
     expect(error.message).toStartWith(
-      "reg.example:5000/team/app answered 502 Bad Gateway for the request: <html> <h1>502</h1>",
+      "reg.example:5000/team/app answered 502 Bad Gateway for the request: Error response from registry: <html> <h1>502</h1>",
     );
     expect(error.message.length).toBeLessThan(420);
     expect(error.message).not.toContain("\n");
+  });
+
+  test("every registry answer carries ORAS's phrase and the registry's own message", () => {
+    for (const [status, text] of [
+      [401, "Unauthorized"],
+      [403, "Forbidden"],
+      [404, "Not Found"],
+      [429, "Too Many Requests"],
+      [500, "Internal Server Error"],
+    ] as const) {
+      const error = registryError(status, text, body("SOME_CODE", "the registry's words"), ctx);
+      expect(error.message).toContain("Error response from registry: SOME_CODE: the registry's words");
+    }
+    expect(registryAnswer(404, "", "")).toBe("Error response from registry: response status code 404");
+  });
+
+  test("a missing tag, manifest or blob asked for by reference is `REFERENCE: not found`, as in ORAS", () => {
+    for (const [status, body] of [
+      [404, ""],
+      [404, JSON.stringify({ errors: [{ code: "MANIFEST_UNKNOWN", message: "manifest unknown" }] })],
+    ] as const) {
+      const error = registryError(status, "Not Found", body, {
+        ...ctx,
+        what: 'tag "v9"',
+        reference: "reg.example:5000/team/app:v9",
+      });
+      expect(error.code).toBe("NOT_FOUND");
+      expect(error.message).toStartWith(
+        "reg.example:5000/team/app:v9: not found: Error response from registry: ",
+      );
+    }
   });
 
   test("405 and 413 say what to do", () => {

@@ -1,13 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import { parseContentRange } from "../../src/content/registry/download.ts";
+
 import {
   addToReferrersIndex,
-  referrerDescriptor,
   referrersFromIndex,
   referrersTag,
   removeFromReferrersIndex,
 } from "../../src/content/registry/referrers.ts";
-import { checkDeclaredMediaType, contentMediaType } from "../../src/content/registry/repository.ts";
+import {
+  checkDeclaredMediaType,
+  contentMediaType,
+  parseContentRange,
+} from "../../src/content/registry/served.ts";
 import {
   configuredChunkSize,
   parseByteSize,
@@ -16,7 +19,7 @@ import {
 } from "../../src/content/registry/upload.ts";
 import { readAll } from "../../src/content/verify.ts";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
-import { parseManifest } from "../../src/oci/manifest.ts";
+import { parseManifest, referrerDescriptor } from "../../src/oci/manifest.ts";
 
 const hex = "a".repeat(64);
 const index = "application/vnd.oci.image.index.v1+json";
@@ -57,6 +60,37 @@ describe("referrers tag schema", () => {
     expect(decode(one as Uint8Array).manifests).toEqual([referrer(2)]);
     expect(removeFromReferrersIndex(one as Uint8Array, referrer(2).digest, "t")).toBe("empty");
     expect(removeFromReferrersIndex(both, referrer(9).digest, "t")).toBeUndefined();
+  });
+
+  test("a referrers index is read as leniently as ORAS reads it", () => {
+    const encode = (json: unknown) => new TextEncoder().encode(JSON.stringify(json));
+    // olareg answers an empty list with "manifests": null.
+    expect(referrersFromIndex(encode({ schemaVersion: 2, mediaType: index, manifests: null }), "t")).toEqual(
+      [],
+    );
+    expect(referrersFromIndex(encode({ schemaVersion: 2 }), "t")).toEqual([]);
+    // Artifact types are labels: ORAS's own test data has "test.sbom.file".
+    const odd = referrer(1, "test.sbom.file");
+    const listed = encode({ schemaVersion: 2, mediaType: index, manifests: [odd, referrer(2)] });
+    expect(referrersFromIndex(listed, "t")).toEqual([odd, referrer(2)]);
+    expect(referrersFromIndex(listed, "t", "test.sbom.file")).toEqual([odd]);
+    // ...and such an index can still be updated.
+    expect(decode(addToReferrersIndex(listed, referrer(3), "t")!).manifests).toHaveLength(3);
+    expect(decode(removeFromReferrersIndex(listed, odd.digest, "t") as Uint8Array).manifests).toEqual([
+      referrer(2),
+    ]);
+    // Digests, sizes and control characters are still refused.
+    for (const bad of [
+      { ...odd, digest: "sha256:1234" },
+      { ...odd, size: -1 },
+      { ...odd, artifactType: "a\r\nX-Injected: 1" },
+      { ...odd, mediaType: "" },
+    ]) {
+      expect(() => referrersFromIndex(encode({ schemaVersion: 2, manifests: [bad] }), "t")).toThrow();
+    }
+    expect(() => referrersFromIndex(encode({ schemaVersion: 2, manifests: {} }), "t")).toThrow(
+      "must be an array",
+    );
   });
 
   test("a referrer's entry: artifactType, else the config media type; annotations", () => {

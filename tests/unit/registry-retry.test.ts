@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   BASE_DELAY_MS,
+  backoffBaseMs,
   backoffDelay,
   isRetryableStatus,
   MAX_DELAY_MS,
@@ -25,6 +26,27 @@ describe("backoff", () => {
         expect(delay).toBeGreaterThanOrEqual(step / 2);
         expect(delay).toBeLessThanOrEqual(step);
       }
+    }
+  });
+});
+
+describe("SKIFF_RETRY_BACKOFF_MS", () => {
+  test("sets the first step; the steps still double, up to 15 times it", () => {
+    expect(backoffBaseMs({})).toBe(200);
+    expect(backoffBaseMs({ SKIFF_RETRY_BACKOFF_MS: "10" })).toBe(10);
+    for (const junk of ["", "0", "-5", "1.5", "ten"])
+      expect(backoffBaseMs({ SKIFF_RETRY_BACKOFF_MS: junk })).toBe(200);
+    const saved = process.env.SKIFF_RETRY_BACKOFF_MS;
+    process.env.SKIFF_RETRY_BACKOFF_MS = "10";
+    try {
+      const top = (retry: number) => backoffDelay(retry, () => 0.999999);
+      expect([0, 1, 2, 3, 4, 5].map(top)).toEqual([10, 20, 40, 80, 150, 150]);
+      expect(backoffDelay(2, () => 0)).toBe(20);
+      // A server's Retry-After is still waited for in full.
+      expect(retryDelay(0, "2", () => 0)).toBe(2000);
+    } finally {
+      if (saved === undefined) delete process.env.SKIFF_RETRY_BACKOFF_MS;
+      else process.env.SKIFF_RETRY_BACKOFF_MS = saved;
     }
   });
 });

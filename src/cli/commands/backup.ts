@@ -1,104 +1,52 @@
 /**
  * `backup --output PATH REPO[:t1,t2]` (ORAS 1.3): tagged artifacts of a repository, with their
- * referrers, into an OCI layout directory or a `.tar` archive. Shared by `restore`.
+ * referrers, into an OCI layout directory or a `.tar` archive.
  */
-import type { Command } from "commander";
 import { SkiffError } from "../../errors.ts";
-import { shortDigest } from "../../oci/digest.ts";
-import { type ParsedReference, parseReference, referenceName } from "../../oci/reference.ts";
-import type { TagCopy, TagCopyResult, TagEvent } from "../../ops/backup.ts";
-import type { Console } from "../io.ts";
-import { addCommonOptions, addFormatOption, addRemoteOptions, openOptions } from "../options.ts";
-import { type OutputFormat, parseFormat, renderJson } from "../output/format.ts";
-import { type ChosenListener, chooseListener } from "../output/progress.ts";
-import { parseConcurrency } from "./push.ts";
+import { referenceName } from "../../oci/reference.ts";
+import type { TagEvent } from "../../ops/backup.ts";
+import { type Register, withFlags, withProgress } from "../command.ts";
+import {
+  commonFlags,
+  distributionSpecFlags,
+  formatFlags,
+  openOptions,
+  parseConcurrency,
+  referrerFlags,
+  referrersFlag,
+  remoteFlags,
+  repositoryArgument,
+  requiredFlag,
+} from "../flags.ts";
+import { parseFormat, renderJson } from "../output/format.ts";
+import {
+  backupSummary,
+  exportedLine,
+  exportingLine,
+  foundTagsLine,
+  tagCopiesJson,
+  tagDoneLine,
+  tagLineWriter,
+} from "../output/tag-copies.ts";
 
-type Flags = Record<string, unknown>;
-
-/** `--include-referrers` / `--exclude-referrers`: both commands include referrers by default. */
-export function addReferrerOptions(command: Command): Command {
-  return command
-    .option("--include-referrers", "copy the referrers of each artifact too (the default)")
-    .option("--exclude-referrers", "copy the tagged artifacts only, without their referrers")
-    .option("--dry-run", "resolve the tags and count the referrers, but copy nothing");
-}
-
-/** Whether referrers are copied, from the two flags (giving both is an error). */
-export function referrersFlag(flags: Flags): boolean {
-  if (flags.includeReferrers && flags.excludeReferrers) {
-    throw new SkiffError("USAGE", "--include-referrers and --exclude-referrers cannot be used together");
-  }
-  return !flags.excludeReferrers;
-}
-
-/**
- * The repository argument: `host/repo[:t1,t2]` or `oci-layout://PATH[:t1,t2]`; no digest (tags
- * are what a backup records).
- */
-export function repositoryArgument(text: string): ParsedReference {
-  if (text === "") throw new SkiffError("USAGE", "the repository reference cannot be empty");
-  const ref = parseReference(text, { tagList: true });
-  if (ref.digest) {
-    throw new SkiffError(
-      "USAGE",
-      `digest references are not supported here: "${text}"`,
-      "name tags (REPO:tag1,tag2) or none for every tag; copy a digest with skiff cp",
-    );
-  }
-  return ref;
-}
-
-/** `1.23s` or `850ms`. */
-export function formatElapsed(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(2)}s`;
-}
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
-
-/** Tag-level lines: stdout with status lines, above the bars with progress, nowhere for json. */
-export function tagLineWriter(console: Console, format: OutputFormat, chosen: ChosenListener) {
-  return (line: string): void => {
-    if (format.kind !== "text") return;
-    if (chosen.mode === "progress") chosen.warn(line);
-    else console.out(`${line}\n`);
-  };
-}
-
-/** The JSON result of backup/restore: where, and each tag with its digest and referrer count. */
-export function tagCopiesJson(
-  result: TagCopyResult,
-  place: Record<string, unknown>,
-  name: string,
-): Record<string, unknown> {
-  return {
-    ...place,
-    dryRun: result.dryRun,
-    tags: result.copies.map((copy: TagCopy) => ({
-      tag: copy.tag,
-      reference: `${name}@${copy.desc.digest}`,
-      mediaType: copy.desc.mediaType,
-      digest: copy.desc.digest,
-      size: copy.desc.size,
-      referrers: copy.referrers,
-    })),
-  };
-}
-
-export function registerBackup(command: Command, console: Console): void {
-  command
-    .description(
-      "Copy the tagged artifacts of a repository (every tag, or the ones named) with everything they reference and their referrers into an OCI layout directory or a layout tar, which skiff restore puts back into any registry. The source can also be a layout, to repack a directory as a tar.",
-    )
-    .argument("<repository>", "host/repo[:tag1,tag2] (no tags: every tag), or oci-layout://PATH[:tags]")
-    .requiredOption("-o, --output <path>", "the layout directory, or a FILE.tar archive to write")
-    .option("--concurrency <n>", "blobs copied at once", "3");
-  addReferrerOptions(command);
-  addFormatOption(command, ["text", "json"]);
-  addRemoteOptions(command);
-  addCommonOptions(command);
-  command.addHelpText(
-    "after",
-    `
+export const registerBackup: Register = (command, console) => {
+  withFlags(
+    command
+      .description(
+        "Copy the tagged artifacts of a repository (every tag, or the ones named) with everything they reference and their referrers into an OCI layout directory or a layout tar, which skiff restore puts back into any registry. The source can also be a layout, to repack a directory as a tar.",
+      )
+      .argument("<repository>", "host/repo[:tag1,tag2] (no tags: every tag), or oci-layout://PATH[:tags]")
+      .option("-o, --output <path>", "the layout directory, or a FILE.tar archive to write (required)")
+      .option("--concurrency <n>", "blobs copied at once", "3"),
+    referrerFlags,
+    distributionSpecFlags,
+    formatFlags(["text", "json"]),
+    remoteFlags,
+    commonFlags,
+  )
+    .addHelpText(
+      "after",
+      `
 An output ending in .tar is written as a tar archive: the layout is built in a temporary directory
 next to it and the finished archive renamed into place, so a failed backup leaves no partial file.
 Any other output is a layout directory (created, or added to). Referrers (signatures, SBOMs, also
@@ -115,72 +63,57 @@ Examples:
   skiff backup --output app.tar --exclude-referrers --dry-run localhost:5000/app
   # Repack a layout directory as a tar
   skiff backup --output app.tar oci-layout://./app-backup`,
-  );
-  command.action(async (repository: string, flags: Flags) => {
-    await runBackup(repository, flags, console);
-  });
-}
-
-async function runBackup(text: string, flags: Flags, console: Console): Promise<void> {
-  const { openTarget } = await import("../../content/open.ts");
-  const { backup } = await import("../../ops/backup.ts");
-  const format = parseFormat(flags as { format?: string; template?: string }, ["text", "json"]);
-  const ref = repositoryArgument(text);
-  const output = flags.output as string;
-  if (!output) throw new SkiffError("USAGE", "the output path cannot be empty");
-  const referrers = referrersFlag(flags);
-  const concurrency = parseConcurrency(flags.concurrency, 3);
-  const dryRun = Boolean(flags.dryRun);
-  const source = await openTarget(ref, openOptions(flags, "", console));
-  const name = referenceName(ref);
-  const chosen = chooseListener({
-    console,
-    verb: "copy",
-    format,
-    noTty: flags.tty === false,
-    debug: Boolean(flags.debug),
-  });
-  const line = tagLineWriter(console, format, chosen);
-  const onEvent = (event: TagEvent): void => {
-    switch (event.type) {
-      case "tags":
-        line(`Found ${plural(event.tags.length, "tag")} in ${name}: ${event.tags.join(", ")}`);
-        break;
-      case "tag-done":
-        line(
-          `${dryRun ? "Would back up" : "Backed up"} tag ${event.copy.tag} (${shortDigest(event.copy.desc.digest)}) with ${plural(event.copy.referrers, "referrer")}`,
-        );
-        break;
-      case "tar-start":
-        line(`Exporting to ${event.path}`);
-        break;
-      case "tar-done":
-        line(`Exported to ${event.path} (${event.size} bytes)`);
-        break;
-    }
-  };
-  const started = performance.now();
-  let result: Awaited<ReturnType<typeof backup>>;
-  try {
-    result = await backup(source, output, {
-      ...(ref.tags.length > 0 ? { tags: ref.tags } : {}),
-      referrers,
-      dryRun,
-      concurrency,
-      listener: chosen.listener,
-      onEvent,
+    )
+    .action(async (text, flags) => {
+      const { openTarget } = await import("../../content/open.ts");
+      const { backup } = await import("../../ops/backup.ts");
+      const format = parseFormat(flags, ["text", "json"]);
+      const output = requiredFlag(
+        flags.output,
+        "output",
+        "pass --output DIR, or --output FILE.tar for a tar archive",
+      );
+      const ref = repositoryArgument(text);
+      if (!output) throw new SkiffError("USAGE", "the output path cannot be empty");
+      const referrers = referrersFlag(flags);
+      const concurrency = parseConcurrency(flags.concurrency, 3);
+      const dryRun = Boolean(flags.dryRun);
+      const source = await openTarget(ref, openOptions(flags, console));
+      const name = referenceName(ref);
+      const started = performance.now();
+      const result = await withProgress(console, { verb: "backup", format, flags }, (listener, chosen) => {
+        const line = tagLineWriter(console, format, chosen);
+        const onEvent = (event: TagEvent): void => {
+          switch (event.type) {
+            case "tags":
+              line(foundTagsLine(event.tags, name));
+              break;
+            case "tag-done":
+              line(tagDoneLine("pull", event.copy.tag, event.copy.referrers, dryRun));
+              break;
+            case "tar-start":
+              line(exportingLine(event.path));
+              break;
+            case "tar-done":
+              line(exportedLine(event.path, event.size));
+              break;
+          }
+        };
+        return backup(source, output, {
+          ...(ref.tags.length > 0 ? { tags: ref.tags } : {}),
+          referrers,
+          dryRun,
+          concurrency,
+          listener,
+          onEvent,
+        });
+      });
+      if (format.kind === "json") {
+        console.out(renderJson(tagCopiesJson(result, { source: name, output, format: result.format }, name)));
+        return;
+      }
+      console.out(
+        `${backupSummary(result.copies.length, name, output, performance.now() - started, dryRun)}\n`,
+      );
     });
-  } finally {
-    chosen.finish();
-  }
-  if (format.kind === "json") {
-    console.out(renderJson(tagCopiesJson(result, { source: name, output, format: result.format }, name)));
-    return;
-  }
-  const count = plural(result.copies.length, "tag");
-  console.out(
-    dryRun
-      ? `Dry run: would back up ${count} from ${name} to ${output}; nothing was written\n`
-      : `Backed up ${count} from ${name} to ${output} in ${formatElapsed(performance.now() - started)}\n`,
-  );
-}
+};

@@ -1,6 +1,5 @@
-import type { Command } from "commander";
 import { SkiffError } from "../../errors.ts";
-import type { Console } from "../io.ts";
+import type { CommandUnknownOpts, Register } from "../command.ts";
 
 interface CommandInfo {
   path: string[];
@@ -8,7 +7,7 @@ interface CommandInfo {
   options: string[];
 }
 
-function describe(command: Command, path: string[] = []): CommandInfo[] {
+function describe(command: CommandUnknownOpts, path: string[] = []): CommandInfo[] {
   const info: CommandInfo = {
     path,
     subcommands: command.commands.flatMap((sub) => [sub.name(), ...sub.aliases()]),
@@ -95,13 +94,13 @@ Register-ArgumentCompleter -Native -CommandName skiff, skiff.exe -ScriptBlock {
 `;
 }
 
-function programOf(command: Command): Command {
+function programOf(command: CommandUnknownOpts): CommandUnknownOpts {
   return command.parent ? programOf(command.parent) : command;
 }
 
 const SHELLS = { bash, zsh, fish, powershell } as const;
 
-export function registerCompletion(command: Command, console: Console): void {
+export const registerCompletion: Register = (command, console) => {
   command
     .description(
       "Print a script that lets your shell complete skiff's commands, sub-commands and flags. Load it into the current shell, or save it where your shell loads completions from so every new shell has it.",
@@ -120,11 +119,11 @@ Examples:
   # PowerShell, for the current session
   skiff completion powershell | Out-String | Invoke-Expression`,
     )
-    .action((shell: string) => {
+    .action((shell) => {
       const generate = SHELLS[shell as keyof typeof SHELLS];
       if (!generate) {
         throw new SkiffError("USAGE", `unknown shell "${shell}"`, "use one of: bash, zsh, fish, powershell");
       }
       console.out(generate(describe(programOf(command))));
     });
-}
+};

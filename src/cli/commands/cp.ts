@@ -3,27 +3,26 @@
  * directories and layout tars (as sources), with ORAS's `--from-*`/`--to-*` flags.
  */
 import { stat } from "node:fs/promises";
-import type { Command } from "commander";
 import { SkiffError } from "../../errors.ts";
-import { formatReference, type Reference, referenceName } from "../../oci/reference.ts";
-import type { Console } from "../io.ts";
+import { formatReference, type Reference } from "../../oci/reference.ts";
+import { type Register, type Side, sided, sideFlags, withFlags, withProgress } from "../command.ts";
 import {
-  addCommonOptions,
-  addFormatOption,
-  addLayoutOptions,
-  addPlatformOption,
-  addRemoteOptions,
   collect,
+  commonFlags,
+  distributionSpecFlags,
+  formatFlags,
+  layoutFlags,
   openOptions,
+  parseConcurrency,
   platformFlag,
+  platformFlags,
   referenceArgument,
-} from "../options.ts";
+  remoteFlags,
+  verboseFlags,
+} from "../flags.ts";
+import { pinnedName, taggedName } from "../output/descriptors.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
-import { chooseListener } from "../output/progress.ts";
 import { copiedLines } from "../output/status.ts";
-import { parseConcurrency } from "./push.ts";
-
-type Flags = Record<string, unknown>;
 
 const TAR_NAME = /\.(tar|tar\.gz|tgz)$/i;
 
@@ -31,7 +30,7 @@ const TAR_NAME = /\.(tar|tar\.gz|tgz)$/i;
  * Refuses a layout tar as destination before any work: an existing file, or a new path named
  * like a tar (which would otherwise become a directory called `x.tar`).
  */
-export async function refuseTarDestination(ref: Reference): Promise<void> {
+async function refuseTarDestination(ref: Reference): Promise<void> {
   if (ref.kind !== "layout") return;
   let isFile = false;
   try {
@@ -49,47 +48,85 @@ export async function refuseTarDestination(ref: Reference): Promise<void> {
   }
 }
 
-/** `--resolve` (both sides) before the side's own `--from-resolve`/`--to-resolve`, like ORAS. */
-function withBaseResolve(flags: Flags): Flags {
-  const base = (flags.resolve as string[] | undefined) ?? [];
-  if (base.length === 0) return flags;
+/**
+ * Tells a destination registry's errors apart, as ORAS does (`Error from destination registry for
+ * "REF": ...`). The target is watched, not changed: the copy sees every error as it is, and only
+ * the one that ends the command is relabelled.
+ */
+function destinationErrors(ref: Reference, text: string) {
+  const seen = new WeakSet<object>();
+  const note = (error: unknown): unknown => {
+    if (error instanceof SkiffError) seen.add(error);
+    return error;
+  };
   return {
-    ...flags,
-    fromResolve: [...base, ...((flags.fromResolve as string[] | undefined) ?? [])],
-    toResolve: [...base, ...((flags.toResolve as string[] | undefined) ?? [])],
+    note,
+    watch<T extends object>(target: T): T {
+      if (ref.kind !== "registry") return target;
+      return new Proxy(target, {
+        get(object, key) {
+          const value: unknown = Reflect.get(object, key, object);
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            try {
+              const result: unknown = value.apply(object, args);
+              return result instanceof Promise
+                ? result.catch((error: unknown) => {
+                    throw note(error);
+                  })
+                : result;
+            } catch (error) {
+              throw note(error);
+            }
+          };
+        },
+      });
+    },
+    blame(error: unknown): unknown {
+      if (ref.kind !== "registry" || !(error instanceof SkiffError) || !seen.has(error)) return error;
+      return new SkiffError(error.code, error.message, error.hint, {
+        cause: error,
+        heading: `Error from destination registry for ${JSON.stringify(text)}`,
+      });
+    },
   };
 }
 
-export function registerCopy(command: Command, console: Console): void {
-  command
-    .description(
-      "Copy an artifact with everything it references (nested indexes, manifests, configs, layers) from one place to another: registry to registry, registry to OCI layout, layout or layout tar to registry, layout to layout. Blobs the destination has are skipped, and with -r the referrers (signatures, SBOMs) come along.",
-    )
-    .argument(
-      "<from>",
-      "source: host/repo:tag|@digest, or a layout PATH[:tag|@digest] (oci-layout://PATH or --from-oci-layout; a tar works)",
-    )
-    .argument(
-      "<to>",
-      "destination: host/repo[:tag1,tag2], or a layout directory PATH[:tag1,tag2] (oci-layout://PATH or --to-oci-layout)",
-    )
-    .option("-r, --recursive", "also copy the referrers, of index children too, and theirs")
-    .option("--concurrency <n>", "blobs copied at once", "3")
-    .option(
-      "--resolve <host:port:address[:port]>",
-      "resolve a host to an address, for both --from-resolve and --to-resolve",
-      collect,
-    );
-  addPlatformOption(command, "copy only this platform's manifest of an index (and tag it)");
-  addFormatOption(command, ["text", "json", "go-template"]);
-  addLayoutOptions(command, "from");
-  addLayoutOptions(command, "to");
-  addRemoteOptions(command, "from");
-  addRemoteOptions(command, "to");
-  addCommonOptions(command);
-  command.addHelpText(
-    "after",
-    `
+export const registerCopy: Register = (command, console) => {
+  withFlags(
+    command
+      .description(
+        "Copy an artifact with everything it references (nested indexes, manifests, configs, layers) from one place to another: registry to registry, registry to OCI layout, layout or layout tar to registry, layout to layout. Blobs the destination has are skipped, and with -r the referrers (signatures, SBOMs) come along.",
+      )
+      .argument(
+        "<from>",
+        "source: host/repo:tag|@digest, or a layout PATH[:tag|@digest] (oci-layout://PATH or --from-oci-layout; a tar works)",
+      )
+      .argument(
+        "<to>",
+        "destination: host/repo[:tag1,tag2], or a layout directory PATH[:tag1,tag2] (oci-layout://PATH or --to-oci-layout)",
+      )
+      .option("-r, --recursive", "also copy the referrers, of index children too, and theirs")
+      .option("--concurrency <n>", "blobs copied at once", "3")
+      .option(
+        "--resolve <host:port:address[:port]>",
+        "resolve a host to an address, for both --from-resolve and --to-resolve",
+        collect,
+      ),
+    platformFlags("copy only this platform's manifest of an index (and tag it)"),
+    formatFlags(),
+    sided(layoutFlags, "from"),
+    sided(layoutFlags, "to"),
+    sided(remoteFlags, "from"),
+    sided(remoteFlags, "to"),
+    sided(distributionSpecFlags, "from"),
+    sided(distributionSpecFlags, "to"),
+    commonFlags,
+    verboseFlags,
+  )
+    .addHelpText(
+      "after",
+      `
 The whole graph is copied (nested indexes, every platform) unless --platform selects one manifest.
 Blobs the destination has are skipped (Exists); between two repositories of one registry they are
 mounted (Mounted), not uploaded again. Without a destination tag, the source tag is kept when the
@@ -108,56 +145,55 @@ Examples:
   skiff cp --from-oci-layout ./image.tar:v1 localhost:5000/app:v1
   # Copy only the linux/arm64/v8 el8 manifest of an index
   skiff cp --platform linux/arm64/v8:el8 localhost:5000/repo:1.2 oci-layout://./arm-el8`,
-  );
-  command.action(async (from: string, to: string, flags: Flags) => {
-    await runCopy(from, to, withBaseResolve(flags), console);
-  });
-}
+    )
+    .action(async (fromText, toText, flags) => {
+      const { openTarget } = await import("../../content/open.ts");
+      const { copyReference } = await import("../../ops/copy.ts");
+      /** One side's flags, `--debug`, and `--resolve` (both sides) before the side's own, like ORAS. */
+      const side = (name: Side) => {
+        const own = sideFlags(flags, name);
+        const resolve = [...(flags.resolve ?? []), ...(own.resolve ?? [])];
+        return { ...own, debug: flags.debug, resolve: resolve.length > 0 ? resolve : undefined };
+      };
+      const from = side("from");
+      const to = side("to");
 
-async function runCopy(fromText: string, toText: string, flags: Flags, console: Console): Promise<void> {
-  const { openTarget } = await import("../../content/open.ts");
-  const { copyReference } = await import("../../ops/copy.ts");
+      const format = parseFormat(flags);
+      const sourceRef = referenceArgument(fromText, from);
+      if (sourceRef.tags.length > 1) {
+        throw new SkiffError("USAGE", `the source is one reference, not a tag list ("${fromText}")`);
+      }
+      const destinationRef = referenceArgument(toText, to, true);
+      const platform = platformFlag(flags);
+      const concurrency = parseConcurrency(flags.concurrency, 3);
+      await refuseTarDestination(destinationRef);
 
-  const format = parseFormat(flags as { format?: string; template?: string });
-  const sourceRef = referenceArgument(fromText, flags, "from");
-  if (sourceRef.tags.length > 1) {
-    throw new SkiffError("USAGE", `the source is one reference, not a tag list ("${fromText}")`);
-  }
-  const destinationRef = referenceArgument(toText, flags, "to", true);
-  const platform = platformFlag(flags);
-  const concurrency = parseConcurrency(flags.concurrency, 3);
-  await refuseTarDestination(destinationRef);
-
-  const source = await openTarget(sourceRef, openOptions(flags, "from", console));
-  const destination = await openTarget(destinationRef, openOptions(flags, "to", console, true));
-  const chosen = chooseListener({
-    console,
-    verb: "copy",
-    format,
-    noTty: flags.tty === false,
-    debug: Boolean(flags.debug),
-  });
-  let result: Awaited<ReturnType<typeof copyReference>>;
-  try {
-    result = await copyReference(source, sourceRef, destination, destinationRef, {
-      tags: destinationRef.tags,
-      recursive: Boolean(flags.recursive),
-      concurrency,
-      listener: chosen.listener,
-      ...(platform ? { platform } : {}),
+      const source = await openTarget(sourceRef, openOptions(from, console));
+      const blamed = destinationErrors(destinationRef, toText);
+      const copy = async () => {
+        const opened = openTarget(destinationRef, openOptions(to, console, true));
+        const destination = blamed.watch(
+          await opened.catch((error: unknown) => Promise.reject(blamed.note(error))),
+        );
+        return withProgress(console, { verb: "copy", format, flags }, (listener) =>
+          copyReference(source, sourceRef, destination, destinationRef, {
+            tags: destinationRef.tags,
+            recursive: Boolean(flags.recursive),
+            concurrency,
+            listener,
+            ...(platform ? { platform } : {}),
+          }),
+        );
+      };
+      const result = await copy().catch((error: unknown) => Promise.reject(blamed.blame(error)));
+      const { desc } = result;
+      if (writeResult(console, format, descriptorJson(pinnedName(destinationRef, desc.digest), desc))) return;
+      console.out(
+        copiedLines(
+          { ref: sourceRef, text: formatReference(sourceRef) },
+          { ref: destinationRef, text: taggedName(destinationRef, result.tags, desc.digest) },
+          desc.digest,
+        ),
+      );
     });
-  } finally {
-    chosen.finish();
-  }
-  const name = referenceName(destinationRef);
-  if (writeResult(console, format, descriptorJson(`${name}@${result.desc.digest}`, result.desc))) return;
-  const shownTarget =
-    result.tags.length > 0 ? `${name}:${result.tags.join(",")}` : `${name}@${result.desc.digest}`;
-  console.out(
-    copiedLines(
-      { ref: sourceRef, text: formatReference(sourceRef) },
-      { ref: destinationRef, text: shownTarget },
-      result.desc.digest,
-    ),
-  );
-}
+};

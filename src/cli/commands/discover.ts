@@ -1,23 +1,21 @@
-import type { Command } from "commander";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import type { Reference } from "../../oci/reference.ts";
 import type { ReferrerNode } from "../../ops/discover.ts";
-import type { Console } from "../io.ts";
+import { type CommandUnknownOpts, type Register, warnOnFlag, withFlags } from "../command.ts";
 import {
-  addCommonOptions,
-  addFormatOption,
-  addLayoutOptions,
-  addPlatformOption,
-  addRemoteOptions,
+  distributionSpecFlags,
+  formatFlags,
   openOptions,
   platformFlag,
+  platformFlags,
   referenceArgument,
-} from "../options.ts";
+  TARGET_FLAGS,
+  verboseFlags,
+} from "../flags.ts";
+import { pinnedName } from "../output/descriptors.ts";
+import { renderTable, renderTree, TABLE_DEPRECATION } from "../output/discover.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
-import { pinnedName } from "./push.ts";
-
-type Flags = Record<string, unknown>;
 
 /** The nested JSON of discover: the subject's descriptor with `referrers`, each with its own. */
 export function discoverJson(
@@ -32,111 +30,97 @@ export function discoverJson(
   return node(subject, nodes);
 }
 
-interface TreeNode {
-  label: string;
-  children: TreeNode[];
-}
+/** ORAS's warning line for the deprecated `-o/--output`. */
+const OUTPUT_DEPRECATED = "[DEPRECATED] --output is deprecated, try `--format ` instead";
 
-/** Referrers grouped under their artifact type, as ORAS draws them; types in lexical order. */
-function toTree(nodes: ReferrerNode[], annotations: boolean): TreeNode[] {
-  const groups = new Map<string, TreeNode>();
-  for (const node of nodes) {
-    const type = node.desc.artifactType || "<unknown>";
-    let group = groups.get(type);
-    if (!group) {
-      group = { label: type, children: [] };
-      groups.set(type, group);
+/** `--format`, or the deprecated `-o/--output` (tree, table or json, as in ORAS), never both. */
+function discoverFormat(flags: { format?: string; output?: string; template?: string }) {
+  if (flags.output !== undefined) {
+    if (flags.format !== undefined) {
+      throw new SkiffError("USAGE", "--format, --output cannot be used at the same time", "use --format");
     }
-    const children = toTree(node.referrers, annotations);
-    if (annotations && node.desc.annotations && Object.keys(node.desc.annotations).length > 0) {
-      const lines = Object.entries(node.desc.annotations).map(([k, v]) => ({
-        label: `${k}: ${JSON.stringify(v)}`,
-        children: [],
-      }));
-      children.unshift({ label: "[annotations]", children: lines });
+    if (flags.output.startsWith("go-template")) {
+      throw new SkiffError(
+        "USAGE",
+        "--output can only be tree, table or json",
+        "use --format go-template=TEMPLATE",
+      );
     }
-    group.children.push({ label: node.desc.digest, children });
   }
-  return [...groups.values()].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  return parseFormat(
+    { ...flags, format: flags.format ?? flags.output },
+    ["tree", "table", "json", "go-template"],
+    "tree",
+  );
 }
 
-/** Draws a tree with box-drawing characters (`├── `, `└── `, `│   `). */
-export function renderTree(root: string, nodes: ReferrerNode[], annotations = false): string {
-  const lines = [root];
-  const draw = (children: TreeNode[], prefix: string): void => {
-    children.forEach((child, i) => {
-      const last = i === children.length - 1;
-      lines.push(`${prefix}${last ? "└── " : "├── "}${child.label}`);
-      draw(child.children, `${prefix}${last ? "    " : "│   "}`);
-    });
-  };
-  draw(toTree(nodes, annotations), "");
-  return `${lines.join("\n")}\n`;
-}
-
-export function registerDiscover(command: Command, console: Console): void {
-  command
-    .description(
-      "Show the artifacts that refer to a manifest (signatures, SBOMs, attestations) and, unless --depth says otherwise, the ones that refer to those, as a tree, JSON or a Go template. Works on registries (through the referrers API or the sha256-<hex> fallback tag) and on OCI layouts, where the subject needs no tag when the layout holds one manifest.",
-    )
-    .argument("<subject>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
-    .option("--artifact-type <type>", "only referrers of this artifact type (at every level)")
-    .option("--depth <n>", "levels of referrers to follow (1: direct referrers only; default: all)")
-    .option("-v, --verbose", "show annotations in the tree");
-  addPlatformOption(command, "discover the referrers of this platform's manifest of an index");
-  addFormatOption(command, ["tree", "json", "go-template"]);
-  addLayoutOptions(command);
-  addRemoteOptions(command);
-  addCommonOptions(command);
-  command.addHelpText(
-    "after",
-    `
+export const registerDiscover: Register = (command, console) => {
+  warnOnFlag(command as unknown as CommandUnknownOpts, "output", OUTPUT_DEPRECATED);
+  withFlags(
+    command
+      .description(
+        "Show the artifacts that refer to a manifest (signatures, SBOMs, attestations) and, unless --depth says otherwise, the ones that refer to those, as a tree, JSON or a Go template. Works on registries (through the referrers API or the sha256-<hex> fallback tag) and on OCI layouts, where the subject needs no tag when the layout holds one manifest.",
+      )
+      .argument("<subject>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
+      .option("--artifact-type <type>", "only referrers of this artifact type (at every level)")
+      .option("--depth <n>", "levels of referrers to follow (1: direct referrers only; default: all)")
+      .addOption(command.createOption("-o, --output <format>", "deprecated: --format").hideHelp()),
+    platformFlags("discover the referrers of this platform's manifest of an index"),
+    distributionSpecFlags,
+    // --format table (deprecated in ORAS) is accepted but not advertised.
+    formatFlags(["tree", "json", "go-template"]),
+    ...TARGET_FLAGS,
+    verboseFlags,
+  )
+    .addHelpText(
+      "after",
+      `
 Examples:
   # The referrer tree of a tagged artifact
   skiff discover localhost:5000/app:v1
   # Direct referrers of one type, as JSON
   skiff discover --depth 1 --artifact-type application/spdx+json --format json localhost:5000/app:v1
-  # The referrers of the only manifest of a layout (no tag needed), with annotations
-  skiff discover -v oci-layout://./out
+  # The referrers of the only manifest of a layout (no tag needed)
+  skiff discover oci-layout://./out
   # The referrers of the linux/arm64/v8 el8 manifest of an index
   skiff discover --platform linux/arm64/v8:el8 localhost:5000/app:1.2`,
-  );
-  command.action(async (subject: string, flags: Flags) => {
-    await runDiscover(subject, flags, console);
-  });
-}
+    )
+    .action(async (subjectText, flags) => {
+      const { openTarget } = await import("../../content/open.ts");
+      const { layoutEntry, resolveReference } = await import("../../ops/resolve.ts");
+      const { discoverReferrers } = await import("../../ops/discover.ts");
 
-async function runDiscover(subjectText: string, flags: Flags, console: Console): Promise<void> {
-  const { openTarget } = await import("../../content/open.ts");
-  const { resolveReference } = await import("../../ops/resolve.ts");
-  const { discoverReferrers } = await import("../../ops/discover.ts");
-
-  const format = parseFormat(
-    flags as { format?: string; template?: string },
-    ["tree", "json", "go-template"],
-    "tree",
-  );
-  let depth: number | undefined;
-  if (flags.depth !== undefined) {
-    const text = String(flags.depth);
-    if (!/^\d+$/.test(text)) throw new SkiffError("USAGE", `--depth must be a whole number, got "${text}"`);
-    depth = Number(text);
-  }
-  const artifactType = flags.artifactType as string | undefined;
-  const ref = referenceArgument(subjectText, flags);
-  const platform = platformFlag(flags);
-  const target = await openTarget(ref, openOptions(flags, "", console));
-  const resolved = await resolveReference(target, ref, platform ? { platform } : {});
-  const subject: Descriptor = {
-    mediaType: resolved.desc.mediaType,
-    digest: resolved.desc.digest,
-    size: resolved.desc.size,
-  };
-  if (resolved.desc.artifactType) subject.artifactType = resolved.desc.artifactType;
-  const options: Parameters<typeof discoverReferrers>[2] = {};
-  if (artifactType !== undefined) options.artifactType = artifactType;
-  if (depth !== undefined) options.depth = depth;
-  const nodes = await discoverReferrers(target, subject, options);
-  if (writeResult(console, format, discoverJson(ref, subject, nodes))) return;
-  console.out(renderTree(pinnedName(ref, subject.digest), nodes, Boolean(flags.verbose)));
-}
+      const format = discoverFormat(flags);
+      if (flags.depth !== undefined && !/^\d+$/.test(flags.depth)) {
+        throw new SkiffError("USAGE", `--depth must be a whole number, got "${flags.depth}"`);
+      }
+      if (flags.depth !== undefined && Number(flags.depth) < 1) {
+        throw new SkiffError("USAGE", `--depth ${flags.depth}: depth value should be at least 1`);
+      }
+      const ref = referenceArgument(subjectText, flags);
+      const platform = platformFlag(flags);
+      const target = await openTarget(ref, openOptions(flags, console));
+      const resolved = await resolveReference(target, ref, platform ? { platform } : {});
+      const subject: Descriptor = {
+        mediaType: resolved.desc.mediaType,
+        digest: resolved.desc.digest,
+        size: resolved.desc.size,
+      };
+      if (resolved.desc.artifactType) subject.artifactType = resolved.desc.artifactType;
+      const options: Parameters<typeof discoverReferrers>[2] = {};
+      if (flags.artifactType !== undefined) options.artifactType = flags.artifactType;
+      if (flags.depth !== undefined) options.depth = Number(flags.depth);
+      const nodes = await discoverReferrers(target, subject, options);
+      // The subject as ORAS shows it: a layout tag's index.json entry, a layout digest bare.
+      const shown = platform ? resolved.desc : await layoutEntry(target, ref, resolved.desc);
+      if (writeResult(console, format, discoverJson(ref, shown, nodes))) return;
+      // Annotations (and the table's descriptors) show unless --verbose=false, as in ORAS 1.3.
+      const verbose = flags.verbose !== false;
+      if (format.kind === "table") {
+        console.err(`${TABLE_DEPRECATION}\n`);
+        console.out(renderTable(subjectText, subject.digest, nodes, verbose));
+        return;
+      }
+      console.out(renderTree(pinnedName(ref, subject.digest), nodes, verbose));
+    });
+};

@@ -3,28 +3,36 @@
  * manifests and indexes in layouts and registries, or change one.
  */
 import { writeFile } from "node:fs/promises";
-import type { Command } from "commander";
+import type { Listener } from "../../content/events.ts";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { type Reference, referenceName } from "../../oci/reference.ts";
-import type { IndexResult, OpenPlace } from "../../ops/index-create.ts";
+import type { IndexResult } from "../../ops/image-index/create.ts";
+import type { OpenPlace } from "../../ops/image-index/sources.ts";
 import { hostPlatform } from "../../runtime/index.ts";
-import type { Console } from "../io.ts";
 import {
-  addCommonOptions,
-  addFormatOption,
-  addLayoutOptions,
-  addRemoteOptions,
+  type CommandUnknownOpts,
+  type FlagValues,
+  flagGroup,
+  type Register,
+  withFlags,
+  withProgress,
+} from "../command.ts";
+import {
   collect,
+  formatFlags,
   openOptions,
+  parseConcurrency,
   referenceArgument,
-} from "../options.ts";
+  reproducibility,
+  requireTagOrDigest,
+  TARGET_FLAGS,
+} from "../flags.ts";
+import type { Console } from "../io.ts";
+import { pushResultJson } from "../output/descriptors.ts";
 import { type OutputFormat, parseFormat, writeResult } from "../output/format.ts";
-import { chooseListener } from "../output/progress.ts";
+import { indexStatusListener } from "../output/index-lines.ts";
 import { pushedLines } from "../output/status.ts";
-import { parseConcurrency, pushResultJson, reproducibility } from "./push.ts";
-
-type Flags = Record<string, unknown>;
 
 const SOURCE_RULES = `
 A SOURCE is one of:
@@ -44,8 +52,8 @@ Two entries with the same platform (also inside a nested index) are refused unle
 --allow-duplicate-platforms; a manifest with no platform is refused unless --allow-missing-platform.`;
 
 /** Flags that decide the entries and the checks, shared by create and update. */
-function addEntryOptions(command: Command): Command {
-  return command
+const entryFlags = flagGroup((command) =>
+  command
     .option(
       "--platform-for <SOURCE=PLATFORM>",
       "set or override the platform (os/arch[/variant][:os.version]) of one source's entry (repeatable)",
@@ -54,25 +62,18 @@ function addEntryOptions(command: Command): Command {
     .option("--annotation-for <SOURCE=KEY=VALUE>", "annotation on one source's entry (repeatable)", collect)
     .option("--allow-duplicate-platforms", "allow two entries with the same platform")
     .option("--allow-missing-platform", "allow manifest entries without a platform")
-    .option("--artifact-type <type>", "the index's artifactType")
+    .option("--artifact-type <type>", "the index's artifactType (empty: none; update: removes it)")
     .option("-a, --annotation <key=value>", "index annotation (repeatable)", collect)
     .option(
       "--annotation-file <path>",
       'annotations from a JSON file: {"$manifest": {...index...}, "SOURCE": {...entry...}}',
     )
     .option("-o, --output <file>", "write the index JSON to this file (- for stdout) instead of pushing it")
-    .option("--concurrency <n>", "blobs copied at once", "3");
-}
-
-function addPlaceOptions(command: Command): Command {
-  addFormatOption(command, ["text", "json", "go-template"]);
-  addLayoutOptions(command);
-  addRemoteOptions(command);
-  return addCommonOptions(command);
-}
+    .option("--concurrency <n>", "blobs copied at once", "3"),
+);
 
 /** Fills the `index` group (create, update): the top-level one, or the one under `manifest`. */
-export function registerIndex(group: Command, console: Console): void {
+export const registerIndex: Register = (group, console) => {
   // The examples use the words the user typed to get here: `skiff index` or `skiff manifest index`.
   const invocation = commandPath(group);
   group
@@ -91,24 +92,30 @@ Examples:
   ${invocation} update localhost:5000/app:1.2 --add oci-layout://build-s390x`,
   );
 
-  const create = group
-    .command("create")
-    .summary("Create an image index from manifests and indexes in layouts and registries, and push it")
-    .description(
-      "Create an image index whose entries are the given manifests and indexes (from the target's own repository or layout, other layouts, or any registry), copy everything they reference into the target, and push the index there, tagged when tags are given. Each entry carries its source's platform, os.version included, so pull --platform linux/arm64/v8:el8 can choose among them.",
-    )
-    .argument("<target>", "where the index goes: host/repo[:tag1,tag2], or oci-layout://PATH[:tags]")
-    .argument("<sources...>", "manifests and indexes to list (see below)")
-    .option("--subject <SOURCE>", "make the index a referrer of this manifest (same forms as SOURCE)")
-    .option(
-      "--no-created",
-      "do not add the org.opencontainers.image.created annotation (default: SOURCE_DATE_EPOCH if set, else now)",
-    );
-  addEntryOptions(create);
-  addPlaceOptions(create);
-  create.addHelpText(
-    "after",
-    `${SOURCE_RULES}
+  withFlags(
+    group
+      .command("create")
+      .alias("pack")
+      .summary("Create an image index from manifests and indexes in layouts and registries, and push it")
+      .description(
+        "Create an image index whose entries are the given manifests and indexes (from the target's own repository or layout, other layouts, or any registry), copy everything they reference into the target, and push the index there, tagged when tags are given. Each entry carries its source's platform, os.version included, so pull --platform linux/arm64/v8:el8 can choose among them.",
+      )
+      .argument("<target>", "where the index goes: host/repo[:tag1,tag2], or oci-layout://PATH[:tags]")
+      .argument("[sources...]", "manifests and indexes to list (see below); none makes an empty index")
+      .option("--subject <SOURCE>", "make the index a referrer of this manifest (same forms as SOURCE)")
+      .option(
+        "--created",
+        "add the org.opencontainers.image.created annotation: SOURCE_DATE_EPOCH if set, else now",
+      )
+      // No annotation is added unless asked (as ORAS); --no-created stays accepted for old scripts.
+      .addOption(group.createOption("--no-created", "add no created annotation (the default)").hideHelp()),
+    entryFlags,
+    formatFlags(),
+    ...TARGET_FLAGS,
+  )
+    .addHelpText(
+      "after",
+      `${SOURCE_RULES}
 
 In a layout the index gets ONE index.json entry (tagged when tags are given), so a fresh layout
 resolves without a tag; untagged entries of sources in that same layout are folded into it.
@@ -129,28 +136,68 @@ Examples:
     oci-layout://out oci-layout://docs
   # Only write the index JSON, push nothing
   ${invocation} create -o index.json localhost:5000/app linux-amd64 linux-arm64`,
-  );
-  create.action(async (target: string, sources: string[], flags: Flags) => {
-    await runCreate(target, sources, flags, console);
-  });
-
-  const update = group
-    .command("update")
-    .summary("Update an image index: add, merge or remove entries, change its annotations, push it")
-    .description(
-      "Change an existing image index: remove entries, merge in the entries of other indexes, add manifests and indexes, change its annotations or artifact type. The result is pushed as a new index (an index is never changed in place) and the tags named in INDEX move to it.",
     )
-    .argument("<index>", "the index: host/repo:tag[,tag2]|@digest, or oci-layout://PATH[:tag|@digest]")
-    .option("--add <SOURCE>", "add a manifest or index (repeatable; same forms as create's SOURCE)", collect)
-    .option("--merge <INDEX>", "add every entry of this index (repeatable)", collect)
-    .option("--remove <DIGEST>", "remove the entry with this digest (repeatable; a tag works too)", collect)
-    .option("--tag <tag>", "also tag the updated index (repeatable)", collect);
-  addEntryOptions(update);
-  addPlaceOptions(update);
-  update.addHelpText(
-    "after",
-    `
-Entries are removed first, then merged, then added. The tags named in INDEX move to the updated
+    .action(async (targetText, sourceTexts, flags) => {
+      const { createIndex } = await import("../../ops/image-index/create.ts");
+      const { indexSources } = await import("../../ops/image-index/sources.ts");
+      const format = parseFormat(flags);
+      const output = checkOutputFlags(flags.output, format);
+      const ref = referenceArgument(targetText, flags, true);
+      if (ref.digest) {
+        throw new SkiffError(
+          "USAGE",
+          `cannot create an index at a digest ("${targetText}"): the digest is what create computes`,
+          "give tags (TARGET:t1,t2), or none",
+        );
+      }
+      const { index, settings } = await entrySettings(flags);
+      const sources = indexSources(sourceTexts, ref, settings);
+      const subject = flags.subject === undefined ? undefined : indexSources([flags.subject], ref)[0];
+      const created = flags.created === true ? (await reproducibility(flags)).created : null;
+      const options: Parameters<typeof createIndex>[0] = {
+        target: ref,
+        tags: ref.tags,
+        sources,
+        open: await placeOpener(flags, console),
+        annotations: index,
+        created,
+        allowDuplicatePlatforms: Boolean(flags.allowDuplicatePlatforms),
+        allowMissingPlatform: Boolean(flags.allowMissingPlatform),
+        publish: output === undefined,
+        concurrency: parseConcurrency(flags.concurrency, 3),
+      };
+      // An empty --artifact-type is no artifact type, as in ORAS.
+      if (flags.artifactType) options.artifactType = flags.artifactType;
+      if (subject) options.subject = subject;
+      await runAndReport(console, { mode: "create", ref, format, flags, output }, (listener) =>
+        createIndex({ ...options, listener }),
+      );
+    });
+
+  withFlags(
+    group
+      .command("update")
+      .summary("Update an image index: add, merge or remove entries, change its annotations, push it")
+      .description(
+        "Change an existing image index: remove entries, merge in the entries of other indexes, add manifests and indexes, change its annotations or artifact type. The result is pushed as a new index (an index is never changed in place) and the tags named in INDEX move to it.",
+      )
+      .argument("<index>", "the index: host/repo:tag[,tag2]|@digest, or oci-layout://PATH[:tag|@digest]")
+      .option(
+        "--add <SOURCE>",
+        "add a manifest or index (repeatable; same forms as create's SOURCE)",
+        collect,
+      )
+      .option("--merge <INDEX>", "add every entry of this index (repeatable)", collect)
+      .option("--remove <DIGEST>", "remove the entry with this digest (repeatable; a tag works too)", collect)
+      .option("--tag <tag>", "also tag the updated index (repeatable)", collect),
+    entryFlags,
+    formatFlags(),
+    ...TARGET_FLAGS,
+  )
+    .addHelpText(
+      "after",
+      `
+Entries are removed first, then added, then merged. The tags named in INDEX move to the updated
 index (other tags stay on the old one). In a layout, untagged index.json entries of the old index
 point at the new one; INDEX without a tag (a layout with one root) moves its tags too.
 A Docker manifest list stays one, and refuses annotations and an artifact type.
@@ -168,30 +215,68 @@ Examples:
   # Annotate an index known by digest and tag the result
   ${invocation} update localhost:5000/app@sha256:... --tag 1.2 \\
     -a org.opencontainers.image.version=1.2`,
-  );
-  update.action(async (index: string, flags: Flags) => {
-    await runUpdate(index, flags, console);
-  });
-}
+    )
+    .action(async (indexText, flags) => {
+      const { indexSources } = await import("../../ops/image-index/sources.ts");
+      const { requestsChange, updateIndex } = await import("../../ops/image-index/update.ts");
+      const format = parseFormat(flags);
+      const output = checkOutputFlags(flags.output, format);
+      if (output !== undefined && flags.tag !== undefined) {
+        throw new SkiffError(
+          "USAGE",
+          "--tag, --output cannot be used at the same time",
+          "-o writes the index without pushing it, so there is nothing to tag",
+        );
+      }
+      const ref = referenceArgument(indexText, flags, true);
+      requireTagOrDigest(ref, indexText, flags);
+      const { index, settings } = await entrySettings(flags);
+      const options: Parameters<typeof updateIndex>[0] = {
+        index: ref,
+        indexTags: ref.tags,
+        tags: flags.tag ?? [],
+        add: indexSources(flags.add ?? [], ref, settings),
+        merge: indexSources(flags.merge ?? [], ref),
+        remove: flags.remove ?? [],
+        annotations: index,
+        open: await placeOpener(flags, console),
+        allowDuplicatePlatforms: Boolean(flags.allowDuplicatePlatforms),
+        allowMissingPlatform: Boolean(flags.allowMissingPlatform),
+        publish: output === undefined,
+        concurrency: parseConcurrency(flags.concurrency, 3),
+      };
+      if (flags.artifactType !== undefined) options.artifactType = flags.artifactType;
+      if (!requestsChange(options)) {
+        // As ORAS: not an error, and nothing is read or written.
+        console.out("Nothing to update as no change is requested\n");
+        return;
+      }
+      await runAndReport(console, { mode: "update", ref, format, flags, output }, (listener) =>
+        updateIndex({ ...options, listener }),
+      );
+    });
+};
 
-function commandPath(command: Command): string {
+function commandPath(command: CommandUnknownOpts): string {
   return command.parent ? `${commandPath(command.parent)} ${command.name()}` : command.name();
 }
 
 /** Opens each place once, with the remote flags; writers may create a missing layout directory. */
-async function placeOpener(flags: Flags, console: Console): Promise<OpenPlace> {
+async function placeOpener(flags: Parameters<typeof openOptions>[0], console: Console): Promise<OpenPlace> {
   const { openTarget } = await import("../../content/open.ts");
-  const { cachedOpener } = await import("../../ops/index-create.ts");
-  return cachedOpener((ref, forWriting) => openTarget(ref, openOptions(flags, "", console, forWriting)));
+  const { cachedOpener } = await import("../../ops/image-index/sources.ts");
+  return cachedOpener((ref, forWriting) => {
+    const options = openOptions(flags, console, forWriting);
+    // -H is for the registries among the places: a layout among them is no mistake here.
+    if (ref.kind === "layout") delete options.remote?.headers;
+    return openTarget(ref, options);
+  });
 }
 
 /** Index annotations, per-source annotations from the file, and the per-source settings. */
-async function entrySettings(flags: Flags) {
+async function entrySettings(flags: FlagValues<typeof entryFlags>) {
   const { loadAnnotations } = await import("../../ops/annotations.ts");
-  const annotations = await loadAnnotations(
-    (flags.annotation as string[] | undefined) ?? [],
-    flags.annotationFile as string | undefined,
-  );
+  const annotations = await loadAnnotations(flags.annotation ?? [], flags.annotationFile);
   if (Object.keys(annotations.config).length > 0) {
     throw new SkiffError(
       "USAGE",
@@ -202,16 +287,15 @@ async function entrySettings(flags: Flags) {
   return {
     index: annotations.manifest,
     settings: {
-      platformFor: (flags.platformFor as string[] | undefined) ?? [],
-      annotationFor: (flags.annotationFor as string[] | undefined) ?? [],
+      platformFor: flags.platformFor ?? [],
+      annotationFor: flags.annotationFor ?? [],
       fileAnnotations: annotations.files,
       hostArchitecture: hostPlatform().architecture,
     },
   };
 }
 
-function checkOutputFlags(flags: Flags, format: OutputFormat): string | undefined {
-  const output = flags.output as string | undefined;
+function checkOutputFlags(output: string | undefined, format: OutputFormat): string | undefined {
   if (output === "-" && format.kind !== "text") {
     throw new SkiffError("USAGE", "-o - writes the index to stdout; it cannot be combined with --format");
   }
@@ -230,6 +314,34 @@ async function writeOutput(path: string, bytes: Uint8Array, console: Console): P
   }
 }
 
+/** One index command's settings: which lines, for which index, printed how, written where. */
+interface IndexRun {
+  mode: "create" | "update";
+  ref: Reference;
+  format: OutputFormat;
+  flags: { debug?: boolean; tty?: boolean };
+  output: string | undefined;
+}
+
+/** Runs `op` with ORAS's index lines (none when the index goes to stdout), then writes and reports its result. */
+async function runAndReport(
+  console: Console,
+  run: IndexRun,
+  op: (listener: Listener) => Promise<IndexResult>,
+): Promise<void> {
+  const { mode, ref, format, flags, output } = run;
+  const progress = {
+    verb: "push",
+    format,
+    flags,
+    outputToStdout: output === "-",
+    statusLines: indexStatusListener((text) => console.out(text), mode, ref),
+  } as const;
+  const result = await withProgress(console, progress, op);
+  if (output !== undefined) await writeOutput(output, result.bytes, console);
+  report(ref, result, format, output, console);
+}
+
 /** Prints the result: JSON or template, else `Pushed [place] ref` and `Digest:` (or only the digest with -o). */
 function report(
   ref: Reference,
@@ -244,105 +356,10 @@ function report(
     console.out(`Digest: ${result.desc.digest}\n`);
     return;
   }
+  // ORAS: the first tag in the Pushed line, one Tagged line for each other; no ArtifactType line.
   const name = referenceName(ref);
-  const text = result.tags.length > 0 ? `${name}:${result.tags.join(",")}` : `${name}@${result.desc.digest}`;
-  console.out(pushedLines({ ref, text }, result.desc.digest, result.desc.artifactType));
-}
-
-async function runCreate(
-  targetText: string,
-  sourceTexts: string[],
-  flags: Flags,
-  console: Console,
-): Promise<void> {
-  const { createIndex, indexSources } = await import("../../ops/index-create.ts");
-  const format = parseFormat(flags as { format?: string; template?: string });
-  const output = checkOutputFlags(flags, format);
-  const ref = referenceArgument(targetText, flags, "", true);
-  if (ref.digest) {
-    throw new SkiffError(
-      "USAGE",
-      `cannot create an index at a digest ("${targetText}"): the digest is what create computes`,
-      "give tags (TARGET:t1,t2), or none",
-    );
-  }
-  const { index, settings } = await entrySettings(flags);
-  const sources = indexSources(sourceTexts, ref, settings);
-  const subject = flags.subject === undefined ? undefined : indexSources([flags.subject as string], ref)[0];
-  const { created } = await reproducibility(flags);
-  const concurrency = parseConcurrency(flags.concurrency, 3);
-  const chosen = chooseListener({
-    console,
-    verb: "push",
-    format,
-    noTty: flags.tty === false,
-    debug: Boolean(flags.debug),
-    outputToStdout: output === "-",
-  });
-  const options: Parameters<typeof createIndex>[0] = {
-    target: ref,
-    tags: ref.tags,
-    sources,
-    open: await placeOpener(flags, console),
-    annotations: index,
-    created,
-    allowDuplicatePlatforms: Boolean(flags.allowDuplicatePlatforms),
-    allowMissingPlatform: Boolean(flags.allowMissingPlatform),
-    publish: output === undefined,
-    concurrency,
-    listener: chosen.listener,
-  };
-  if (flags.artifactType !== undefined) options.artifactType = flags.artifactType as string;
-  if (subject) options.subject = subject;
-  let result: IndexResult;
-  try {
-    result = await createIndex(options);
-  } finally {
-    chosen.finish();
-  }
-  if (output !== undefined) await writeOutput(output, result.bytes, console);
-  report(ref, result, format, output, console);
-}
-
-async function runUpdate(indexText: string, flags: Flags, console: Console): Promise<void> {
-  const { indexSources } = await import("../../ops/index-create.ts");
-  const { updateIndex } = await import("../../ops/index-update.ts");
-  const format = parseFormat(flags as { format?: string; template?: string });
-  const output = checkOutputFlags(flags, format);
-  const ref = referenceArgument(indexText, flags, "", true);
-  const { index, settings } = await entrySettings(flags);
-  const add = indexSources((flags.add as string[] | undefined) ?? [], ref, settings);
-  const merge = indexSources((flags.merge as string[] | undefined) ?? [], ref);
-  const chosen = chooseListener({
-    console,
-    verb: "push",
-    format,
-    noTty: flags.tty === false,
-    debug: Boolean(flags.debug),
-    outputToStdout: output === "-",
-  });
-  const options: Parameters<typeof updateIndex>[0] = {
-    index: ref,
-    indexTags: ref.tags,
-    tags: (flags.tag as string[] | undefined) ?? [],
-    add,
-    merge,
-    remove: (flags.remove as string[] | undefined) ?? [],
-    annotations: index,
-    open: await placeOpener(flags, console),
-    allowDuplicatePlatforms: Boolean(flags.allowDuplicatePlatforms),
-    allowMissingPlatform: Boolean(flags.allowMissingPlatform),
-    publish: output === undefined,
-    concurrency: parseConcurrency(flags.concurrency, 3),
-    listener: chosen.listener,
-  };
-  if (flags.artifactType !== undefined) options.artifactType = flags.artifactType as string;
-  let result: IndexResult;
-  try {
-    result = await updateIndex(options);
-  } finally {
-    chosen.finish();
-  }
-  if (output !== undefined) await writeOutput(output, result.bytes, console);
-  report(ref, result, format, output, console);
+  const text = result.tags.length > 0 ? `${name}:${result.tags[0]}` : name;
+  console.out(
+    pushedLines({ ref, text }, result.desc.digest, undefined, { padded: true, tags: result.tags.slice(1) }),
+  );
 }

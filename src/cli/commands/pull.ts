@@ -1,68 +1,66 @@
-import type { Command } from "commander";
 import { SkiffError } from "../../errors.ts";
 import { formatReference, referenceName } from "../../oci/reference.ts";
-import type { Console } from "../io.ts";
+import { type Register, withFlags, withProgress } from "../command.ts";
 import {
-  addCommonOptions,
-  addFormatOption,
-  addLayoutOptions,
-  addPlatformOption,
-  addRemoteOptions,
+  formatFlags,
   openOptions,
+  parseConcurrency,
   platformFlag,
+  platformFlags,
   referenceArgument,
-} from "../options.ts";
+  TARGET_FLAGS,
+  verboseFlags,
+} from "../flags.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
-import { chooseListener } from "../output/progress.ts";
-import { pulledLines } from "../output/status.ts";
+import { pulledLines, skippedLayersHint } from "../output/status.ts";
 
-type Flags = Record<string, unknown>;
-
-function concurrencyFlag(value: unknown): number {
-  const text = String(value ?? "3");
-  if (!/^\d+$/.test(text) || Number(text) < 1) {
-    throw new SkiffError("USAGE", `--concurrency must be a positive whole number, got "${text}"`);
-  }
-  return Number(text);
-}
-
-function ratioFlag(value: unknown): number {
-  const text = String(value ?? "200");
+function ratioFlag(text: string): number {
   if (!/^\d+$/.test(text))
     throw new SkiffError("USAGE", `--max-unpack-ratio must be a whole number, got "${text}"`);
   return Number(text);
 }
 
-export function registerPull(command: Command, console: Console): void {
-  command
-    .description(
-      "Download the files of an artifact (its layers with a title annotation) into a directory, or its single file to stdout with -o -. The source can be a registry, an OCI layout directory or a layout tar; in a layout the reference needs no tag when the layout holds one manifest, and --platform picks one manifest of an index, os.version included (linux/arm64/v8:el8).",
-    )
-    .argument(
-      "<reference>",
-      "host/repo:tag|@digest, or a layout PATH[:tag|@digest] (oci-layout://PATH or --oci-layout)",
-    )
-    .option("-o, --output <path>", "output directory, or - for the single file on stdout", ".")
-    .option("-k, --keep-old-files", "fail instead of replacing files that exist")
-    .option("-T, --allow-path-traversal", "allow file titles that leave the output directory")
-    .option("--include-subject", "also pull the files of the subject (recursively)")
-    .option("--concurrency <n>", "blobs downloaded at once", "3")
-    .option(
-      "--max-unpack-ratio <n>",
-      "refuse directory layers that inflate beyond N times their compressed size (above 64 MiB; 0: no limit)",
-      "200",
-    );
-  addPlatformOption(
-    command,
-    "pull only this platform: os/arch[/variant][:os.version], e.g. linux/arm64/v8:el8",
-  );
-  addFormatOption(command, ["text", "json", "go-template"]);
-  addLayoutOptions(command);
-  addRemoteOptions(command);
-  addCommonOptions(command);
-  command.addHelpText(
-    "after",
-    `
+/** `--config FILE[:mediaType]`: the media type, if any, follows the last colon. */
+function configFlag(text: string): { path: string; mediaType?: string } {
+  const colon = text.lastIndexOf(":");
+  const path = colon === -1 ? text : text.slice(0, colon);
+  const mediaType = colon === -1 ? "" : text.slice(colon + 1);
+  if (path === "") throw new SkiffError("USAGE", `--config needs a file name, got "${text}"`);
+  return mediaType === "" ? { path } : { path, mediaType };
+}
+
+export const registerPull: Register = (command, console) => {
+  withFlags(
+    command
+      .description(
+        "Download the files of an artifact (its layers with a title annotation) into a directory, or its single file to stdout with -o -. The source can be a registry, an OCI layout directory or a layout tar; in a layout the reference needs no tag when the layout holds one manifest, and --platform picks one manifest of an index, os.version included (linux/arm64/v8:el8).",
+      )
+      .argument(
+        "<reference>",
+        "host/repo:tag|@digest, or a layout PATH[:tag|@digest] (oci-layout://PATH or --oci-layout)",
+      )
+      .option("-o, --output <path>", "output directory, or - for the single file on stdout", ".")
+      .option("-k, --keep-old-files", "fail instead of replacing files that exist")
+      .option("-T, --allow-path-traversal", "allow file titles that leave the output directory")
+      .option("--include-subject", "also pull the files of the subject (recursively)")
+      .option(
+        "--config <file[:mediaType]>",
+        "also write the manifest's config as this file in the output directory (with :mediaType, only a config of that type)",
+      )
+      .option("--concurrency <n>", "blobs downloaded at once", "3")
+      .option(
+        "--max-unpack-ratio <n>",
+        "refuse directory layers that inflate beyond N times their compressed size (above 64 MiB; 0: no limit)",
+        "200",
+      ),
+    platformFlags("pull only this platform: os/arch[/variant][:os.version], e.g. linux/arm64/v8:el8"),
+    formatFlags(),
+    ...TARGET_FLAGS,
+    verboseFlags,
+  )
+    .addHelpText(
+      "after",
+      `
 A layout reference without tag or digest resolves to the layout's only manifest (or, with
 --platform, to its only match); when several could be meant, the error lists each with the
 exact reference that selects it.
@@ -78,66 +76,55 @@ Examples:
   skiff pull -o - localhost:5000/config:v1 > config.yaml
   # The pulled files as JSON
   skiff pull --format json -o out localhost:5000/repo:1.2`,
-  );
-  command.action(async (reference: string, flags: Flags) => {
-    await runPull(reference, flags, console);
-  });
-}
+    )
+    .action(async (text, flags) => {
+      const { openTarget } = await import("../../content/open.ts");
+      const { pull, pullToStream } = await import("../../ops/pull.ts");
+      const format = parseFormat(flags);
+      const ref = referenceArgument(text, flags);
+      const platform = platformFlag(flags);
+      const concurrency = parseConcurrency(flags.concurrency, 3);
+      const source = await openTarget(ref, openOptions(flags, console));
 
-async function runPull(text: string, flags: Flags, console: Console): Promise<void> {
-  const { openTarget } = await import("../../content/open.ts");
-  const { pull, pullToStream } = await import("../../ops/pull.ts");
-  const format = parseFormat(flags as { format?: string; template?: string });
-  const ref = referenceArgument(text, flags);
-  const platform = platformFlag(flags);
-  const concurrency = concurrencyFlag(flags.concurrency);
-  const output = (flags.output as string | undefined) ?? ".";
-  const source = await openTarget(ref, openOptions(flags, "", console));
+      if (flags.output === "-") {
+        const result = await pullToStream(source, ref, {
+          ...(platform ? { platform } : {}),
+          includeSubject: Boolean(flags.includeSubject),
+        });
+        for await (const chunk of result.content) console.outBytes(chunk);
+        return;
+      }
 
-  if (output === "-") {
-    const result = await pullToStream(source, ref, {
-      ...(platform ? { platform } : {}),
-      includeSubject: Boolean(flags.includeSubject),
+      const result = await withProgress(console, { verb: "pull", format, flags }, (listener) =>
+        pull(source, ref, {
+          output: flags.output,
+          ...(platform ? { platform } : {}),
+          keepOldFiles: Boolean(flags.keepOldFiles),
+          allowPathTraversal: Boolean(flags.allowPathTraversal),
+          includeSubject: Boolean(flags.includeSubject),
+          concurrency,
+          maxUnpackRatio: ratioFlag(flags.maxUnpackRatio),
+          ...(flags.config !== undefined ? { config: configFlag(flags.config) } : {}),
+          listener,
+        }),
+      );
+      if (result.skipped.length > 0 && format.kind === "text") {
+        const typed = ref.kind === "layout" ? `oci-layout://${formatReference(ref)}` : formatReference(ref);
+        console.out(skippedLayersHint(typed));
+      }
+      const name = referenceName(ref);
+      const json = {
+        reference: `${name}@${result.resolved.desc.digest}`,
+        // ORAS writes null, not [], when no file was pulled.
+        files:
+          result.files.length === 0
+            ? null
+            : result.files.map((file) => ({
+                path: file.path,
+                ...descriptorJson(`${name}@${file.desc.digest}`, file.desc),
+              })),
+      };
+      if (writeResult(console, format, json)) return;
+      console.out(pulledLines({ ref, text: formatReference(ref) }, result.resolved.desc.digest));
     });
-    for await (const chunk of result.content) console.outBytes(chunk);
-    return;
-  }
-
-  const chosen = chooseListener({
-    console,
-    verb: "pull",
-    format,
-    noTty: flags.tty === false,
-    debug: Boolean(flags.debug),
-  });
-  let result: Awaited<ReturnType<typeof pull>>;
-  try {
-    result = await pull(source, ref, {
-      output,
-      ...(platform ? { platform } : {}),
-      keepOldFiles: Boolean(flags.keepOldFiles),
-      allowPathTraversal: Boolean(flags.allowPathTraversal),
-      includeSubject: Boolean(flags.includeSubject),
-      concurrency,
-      maxUnpackRatio: ratioFlag(flags.maxUnpackRatio),
-      listener: chosen.listener,
-    });
-  } finally {
-    chosen.finish();
-  }
-  if (result.skipped.length > 0) {
-    chosen.warn(
-      `Skipped ${result.skipped.length} layer${result.skipped.length > 1 ? "s" : ""} without an org.opencontainers.image.title annotation; fetch ${result.skipped.length > 1 ? "them" : "it"} with \`skiff blob fetch\``,
-    );
-  }
-  const name = referenceName(ref);
-  const json = {
-    reference: `${name}@${result.resolved.desc.digest}`,
-    files: result.files.map((file) => ({
-      path: file.path,
-      ...descriptorJson(`${name}@${file.desc.digest}`, file.desc),
-    })),
-  };
-  if (writeResult(console, format, json)) return;
-  console.out(pulledLines({ ref, text: formatReference(ref) }, result.resolved.desc.digest));
-}
+};

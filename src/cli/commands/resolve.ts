@@ -1,32 +1,29 @@
-import type { Command } from "commander";
 import { referenceName } from "../../oci/reference.ts";
-import type { Console } from "../io.ts";
+import { type Register, withFlags } from "../command.ts";
 import {
-  addCommonOptions,
-  addLayoutOptions,
-  addPlatformOption,
-  addRemoteOptions,
   openOptions,
   platformFlag,
+  platformFlags,
   referenceArgument,
-} from "../options.ts";
+  TARGET_FLAGS,
+  verboseFlags,
+} from "../flags.ts";
 
-type Flags = Record<string, unknown>;
-
-export function registerResolve(command: Command, console: Console): void {
-  command
-    .description(
-      "Print the digest a reference points to, downloading nothing else: a tag in a registry or in an OCI layout (directory or tar), or, in a layout that holds one manifest, no tag at all. With --platform an index resolves to that platform's manifest; -l prints name@digest, ready for the next command.",
-    )
-    .argument("<reference>", "host/repo:tag, or a layout PATH[:tag] (oci-layout://PATH or --oci-layout)")
-    .option("-l, --full-reference", "print the full reference (name@digest)");
-  addPlatformOption(command, "resolve to this platform's manifest: os/arch[/variant][:os.version]");
-  addLayoutOptions(command);
-  addRemoteOptions(command);
-  addCommonOptions(command);
-  command.addHelpText(
-    "after",
-    `
+export const registerResolve: Register = (command, console) => {
+  withFlags(
+    command
+      .description(
+        "Print the digest a reference points to, downloading nothing else: a tag in a registry or in an OCI layout (directory or tar), or, in a layout that holds one manifest, no tag at all. With --platform an index resolves to that platform's manifest; -l prints name@digest, ready for the next command.",
+      )
+      .argument("<reference>", "host/repo:tag, or a layout PATH[:tag] (oci-layout://PATH or --oci-layout)")
+      .option("-l, --full-reference", "print the full reference (name@digest)"),
+    platformFlags("resolve to this platform's manifest: os/arch[/variant][:os.version]"),
+    ...TARGET_FLAGS,
+    verboseFlags,
+  )
+    .addHelpText(
+      "after",
+      `
 Examples:
   # The digest of a tag
   skiff resolve localhost:5000/app:v1
@@ -36,14 +33,14 @@ Examples:
   skiff resolve --platform linux/arm64/v8:el8 localhost:5000/app:1.2
   # A tag in a layout tar
   skiff resolve --oci-layout ./layout.tar:v1`,
-  );
-  command.action(async (text: string, flags: Flags) => {
-    const { openTarget } = await import("../../content/open.ts");
-    const { resolveReference } = await import("../../ops/resolve.ts");
-    const ref = referenceArgument(text, flags);
-    const target = await openTarget(ref, openOptions(flags, "", console));
-    const platform = platformFlag(flags);
-    const { desc } = await resolveReference(target, ref, platform ? { platform } : {});
-    console.out(flags.fullReference ? `${referenceName(ref)}@${desc.digest}\n` : `${desc.digest}\n`);
-  });
-}
+    )
+    .action(async (text, flags) => {
+      const { openTarget } = await import("../../content/open.ts");
+      const { resolveReference } = await import("../../ops/resolve.ts");
+      const ref = referenceArgument(text, flags);
+      const target = await openTarget(ref, openOptions(flags, console));
+      const platform = platformFlag(flags);
+      const { desc } = await resolveReference(target, ref, platform ? { platform } : {});
+      console.out(flags.fullReference ? `${referenceName(ref)}@${desc.digest}\n` : `${desc.digest}\n`);
+    });
+};

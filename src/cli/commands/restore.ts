@@ -3,44 +3,62 @@
  * (directory or tar), with their referrers, back into a repository.
  */
 import { stat } from "node:fs/promises";
-import type { Command } from "commander";
+import { join } from "node:path";
 import { SkiffError } from "../../errors.ts";
-import { shortDigest } from "../../oci/digest.ts";
 import { referenceName } from "../../oci/reference.ts";
 import type { TagEvent } from "../../ops/backup.ts";
-import type { Console } from "../io.ts";
-import { addCommonOptions, addFormatOption, addRemoteOptions, openOptions } from "../options.ts";
-import { parseFormat, renderJson } from "../output/format.ts";
-import { chooseListener } from "../output/progress.ts";
+import { type Register, withFlags, withProgress } from "../command.ts";
 import {
-  addReferrerOptions,
-  formatElapsed,
+  commonFlags,
+  distributionSpecFlags,
+  formatFlags,
+  openOptions,
+  parseConcurrency,
+  referrerFlags,
   referrersFlag,
+  remoteFlags,
   repositoryArgument,
+  requiredFlag,
+} from "../flags.ts";
+import { parseFormat, renderJson } from "../output/format.ts";
+import {
+  foundTagsLine,
+  loadedArchiveLine,
+  restoreSummary,
   tagCopiesJson,
+  tagDoneLine,
   tagLineWriter,
-} from "./backup.ts";
-import { parseConcurrency } from "./push.ts";
+} from "../output/tag-copies.ts";
 
-type Flags = Record<string, unknown>;
+/** A directory that is no OCI layout has no tags to restore: ORAS's words, and what it lacks. */
+async function refuseNonLayoutDirectory(input: string): Promise<void> {
+  const info = await stat(input).catch(() => undefined);
+  if (!info?.isDirectory() || (await stat(join(input, "oci-layout")).catch(() => undefined))) return;
+  throw new SkiffError(
+    "NOT_FOUND",
+    `no tags found in OCI layout "${input}": it is not an OCI image layout (it has no oci-layout file)`,
+    "restore reads a layout directory or tar archive, such as skiff backup writes",
+  );
+}
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
-
-export function registerRestore(command: Command, console: Console): void {
-  command
-    .description(
-      "Copy tagged artifacts (every tag of the layout, or the ones named) with everything they reference and their referrers from an OCI layout directory or tar, such as one skiff backup wrote, into a registry repository.",
-    )
-    .argument("<repository>", "host/repo[:tag1,tag2] (no tags: every tag of the layout)")
-    .requiredOption("--input <path>", "the layout directory or layout tar archive to restore from")
-    .option("--concurrency <n>", "blobs copied at once", "5");
-  addReferrerOptions(command);
-  addFormatOption(command, ["text", "json"]);
-  addRemoteOptions(command);
-  addCommonOptions(command);
-  command.addHelpText(
-    "after",
-    `
+export const registerRestore: Register = (command, console) => {
+  withFlags(
+    command
+      .description(
+        "Copy tagged artifacts (every tag of the layout, or the ones named) with everything they reference and their referrers from an OCI layout directory or tar, such as one skiff backup wrote, into a registry repository.",
+      )
+      .argument("<repository>", "host/repo[:tag1,tag2] (no tags: every tag of the layout)")
+      .option("--input <path>", "the layout directory or layout tar archive to restore from (required)")
+      .option("--concurrency <n>", "blobs copied at once", "5"),
+    referrerFlags,
+    distributionSpecFlags,
+    formatFlags(["text", "json"]),
+    remoteFlags,
+    commonFlags,
+  )
+    .addHelpText(
+      "after",
+      `
 Every tagged artifact of the layout (or the named tags) is copied with its whole graph and, unless
 --exclude-referrers, its referrers; blobs the repository has are skipped. On a registry without
 the referrers API, skiff keeps the sha256-<hex> fallback tags current itself.
@@ -52,68 +70,56 @@ Examples:
   skiff restore --input ./app-backup localhost:5000/app:1.2
   # See what would be copied
   skiff restore --input app.tar --dry-run localhost:5000/app`,
-  );
-  command.action(async (repository: string, flags: Flags) => {
-    await runRestore(repository, flags, console);
-  });
-}
-
-async function runRestore(text: string, flags: Flags, console: Console): Promise<void> {
-  const { openTarget } = await import("../../content/open.ts");
-  const { restore } = await import("../../ops/backup.ts");
-  const format = parseFormat(flags as { format?: string; template?: string }, ["text", "json"]);
-  const ref = repositoryArgument(text);
-  const input = flags.input as string;
-  if (!input) throw new SkiffError("USAGE", "the input path cannot be empty");
-  const referrers = referrersFlag(flags);
-  const concurrency = parseConcurrency(flags.concurrency, 5);
-  const dryRun = Boolean(flags.dryRun);
-  const source = await openTarget({ kind: "layout", path: input });
-  const destination = await openTarget(ref, openOptions(flags, "", console, !dryRun));
-  const name = referenceName(ref);
-  const chosen = chooseListener({
-    console,
-    verb: "copy",
-    format,
-    noTty: flags.tty === false,
-    debug: Boolean(flags.debug),
-  });
-  const line = tagLineWriter(console, format, chosen);
-  if (!source.writable) {
-    const info = await stat(input);
-    line(`Loaded backup archive: ${input} (${info.size} bytes)`);
-  }
-  const onEvent = (event: TagEvent): void => {
-    if (event.type === "tags") {
-      line(`Found ${plural(event.tags.length, "tag")} in the backup: ${event.tags.join(", ")}`);
-    } else if (event.type === "tag-done") {
-      line(
-        `${dryRun ? "Would push" : "Pushed"} tag ${event.copy.tag} (${shortDigest(event.copy.desc.digest)}) and ${plural(event.copy.referrers, "referrer")}`,
+    )
+    .action(async (text, flags) => {
+      const { openTarget } = await import("../../content/open.ts");
+      const { restore } = await import("../../ops/backup.ts");
+      const format = parseFormat(flags, ["text", "json"]);
+      const input = requiredFlag(
+        flags.input,
+        "input",
+        "pass --input with the layout directory or tar archive to restore",
       );
-    }
-  };
-  const started = performance.now();
-  let result: Awaited<ReturnType<typeof restore>>;
-  try {
-    result = await restore(source, destination, {
-      ...(ref.tags.length > 0 ? { tags: ref.tags } : {}),
-      referrers,
-      dryRun,
-      concurrency,
-      listener: chosen.listener,
-      onEvent,
+      const ref = repositoryArgument(text);
+      if (!input) throw new SkiffError("USAGE", "the input path cannot be empty");
+      const referrers = referrersFlag(flags);
+      const concurrency = parseConcurrency(flags.concurrency, 5);
+      const dryRun = Boolean(flags.dryRun);
+      await refuseNonLayoutDirectory(input);
+      const source = await openTarget({ kind: "layout", path: input });
+      const destination = await openTarget(ref, openOptions(flags, console, !dryRun));
+      const name = referenceName(ref);
+      const started = performance.now();
+      const result = await withProgress(
+        console,
+        { verb: "restore", format, flags },
+        async (listener, chosen) => {
+          const line = tagLineWriter(console, format, chosen);
+          if (!source.writable) {
+            const info = await stat(input);
+            line(loadedArchiveLine(input, info.size));
+          }
+          const onEvent = (event: TagEvent): void => {
+            if (event.type === "tags") {
+              line(foundTagsLine(event.tags, "the backup"));
+            } else if (event.type === "tag-done") {
+              line(tagDoneLine("push", event.copy.tag, event.copy.referrers, dryRun));
+            }
+          };
+          return restore(source, destination, {
+            ...(ref.tags.length > 0 ? { tags: ref.tags } : {}),
+            referrers,
+            dryRun,
+            concurrency,
+            listener,
+            onEvent,
+          });
+        },
+      );
+      if (format.kind === "json") {
+        console.out(renderJson(tagCopiesJson(result, { input, destination: name }, name)));
+        return;
+      }
+      console.out(`${restoreSummary(result.copies.length, name, performance.now() - started, dryRun)}\n`);
     });
-  } finally {
-    chosen.finish();
-  }
-  if (format.kind === "json") {
-    console.out(renderJson(tagCopiesJson(result, { input, destination: name }, name)));
-    return;
-  }
-  const count = plural(result.copies.length, "tag");
-  console.out(
-    dryRun
-      ? `Dry run: would restore ${count} from ${input} to ${name}; nothing was pushed\n`
-      : `Restored ${count} from ${input} to ${name} in ${formatElapsed(performance.now() - started)}\n`,
-  );
-}
+};

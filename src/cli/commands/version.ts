@@ -1,7 +1,6 @@
-import type { Command } from "commander";
 import { hostPlatform, runtimeVersion } from "../../runtime/index.ts";
 import { buildCommit, VERSION } from "../../version.ts";
-import type { Console } from "../io.ts";
+import type { Register } from "../command.ts";
 
 /** What `skiff version` prints; program.ts also answers with it directly, without commander. */
 export function versionText(): string {
@@ -15,7 +14,7 @@ export function versionText(): string {
   ].join("\n");
 }
 
-export function registerVersion(command: Command, console: Console): void {
+export const registerVersion: Register = (command, console) => {
   command
     .description(
       "Print skiff's version, the git commit it was built from, the runtime it runs on (Bun, or Deno under deno run) and the platform: what a bug report needs.",
@@ -24,5 +23,14 @@ export function registerVersion(command: Command, console: Console): void {
       "after",
       "\nExamples:\n  # All of it\n  skiff version\n  # The version number only\n  skiff --version",
     )
-    .action(() => console.out(versionText()));
-}
+    // Extra words are ignored with a warning, as ORAS does, so a script passing some keeps working.
+    .allowExcessArguments(true)
+    .action((_flags, self) => {
+      if (self.args.length > 0) {
+        console.err(
+          `warning: \`skiff version\` takes no argument, "${self.args.join(",")}" will be ignored\n`,
+        );
+      }
+      console.out(versionText());
+    });
+};

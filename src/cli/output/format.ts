@@ -5,15 +5,17 @@
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import type { Console } from "../io.ts";
+import { goJson, sortedMap } from "./go-json.ts";
 import { parseTemplate, type Template } from "./template.ts";
 
 /** The names `--format` accepts; a command says which of them it supports. */
-export type FormatName = "text" | "json" | "go-template" | "tree";
+export type FormatName = "text" | "json" | "go-template" | "tree" | "table";
 
-/** A parsed `--format`: text and tree are printed by the command; json and go-template by {@link renderResult}. */
+/** A parsed `--format`: text, tree and table are printed by the command; json and go-template by {@link renderResult}. */
 export type OutputFormat =
   | { kind: "text" }
   | { kind: "tree" }
+  | { kind: "table" }
   | { kind: "json" }
   | { kind: "go-template"; template: Template };
 
@@ -26,7 +28,7 @@ export interface FormatFlags {
 /** What most commands support. */
 export const DEFAULT_FORMATS: readonly FormatName[] = ["text", "json", "go-template"];
 
-const KNOWN: readonly FormatName[] = ["text", "json", "go-template", "tree"];
+const KNOWN: readonly FormatName[] = ["text", "json", "go-template", "tree", "table"];
 
 function choices(allowed: readonly FormatName[]): string {
   return allowed.map((name) => (name === "go-template" ? "go-template=TEMPLATE" : name)).join(", ");
@@ -49,7 +51,7 @@ export function parseFormat(
     if (flags.template !== undefined) {
       throw new SkiffError(
         "USAGE",
-        "--template needs --format go-template",
+        "--template must be used with --format go-template",
         "use --format go-template --template TEMPLATE, or --format go-template=TEMPLATE",
       );
     }
@@ -58,17 +60,25 @@ export function parseFormat(
   const eq = value.indexOf("=");
   const name = eq < 0 ? value : value.slice(0, eq);
   if (!(KNOWN as readonly string[]).includes(name)) {
-    throw new SkiffError("USAGE", `unknown output format "${name}"`, hint);
+    throw new SkiffError("USAGE", `invalid format type: ${JSON.stringify(name)}`, hint);
   }
   if (!allowed.includes(name as FormatName)) {
-    throw new SkiffError("USAGE", `this command does not support --format ${name}`, hint);
+    throw new SkiffError(
+      "USAGE",
+      `invalid format type: ${JSON.stringify(name)} (this command does not support --format ${name})`,
+      hint,
+    );
   }
   if (name !== "go-template") {
     if (eq >= 0) throw new SkiffError("USAGE", `--format ${name} takes no value, got "${value}"`, hint);
     if (flags.template !== undefined) {
-      throw new SkiffError("USAGE", `--template only works with --format go-template, not --format ${name}`);
+      throw new SkiffError(
+        "USAGE",
+        `--template must be used with --format go-template, not --format ${name}`,
+        "use --format go-template --template TEMPLATE, or --format go-template=TEMPLATE",
+      );
     }
-    return { kind: name as "text" | "json" | "tree" };
+    return { kind: name as "text" | "json" | "tree" | "table" };
   }
   const inline = eq < 0 ? undefined : value.slice(eq + 1);
   if (inline !== undefined && flags.template !== undefined) {
@@ -82,7 +92,7 @@ export function parseFormat(
   if (source === undefined || source === "") {
     throw new SkiffError(
       "USAGE",
-      "--format go-template needs a template",
+      "format specified but no template given: --format go-template needs a template",
       "use --format go-template='{{.digest}}' or --format go-template --template '{{.digest}}'",
     );
   }
@@ -94,9 +104,9 @@ export function isStructured(format: OutputFormat): boolean {
   return format.kind === "json" || format.kind === "go-template";
 }
 
-/** `value` as 2-space indented JSON with a final newline, like ORAS. */
+/** `value` as 2-space indented JSON with a final newline, escaped as ORAS (Go) escapes it. */
 export function renderJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  return `${goJson(value, true)}\n`;
 }
 
 /**
@@ -130,7 +140,7 @@ export interface DescriptorJson {
 
 /**
  * The JSON of a descriptor in ORAS's key order: `reference`, `mediaType`, `digest`, `size`,
- * `annotations` (only when there are some), `artifactType` (only when set), then `extra` in its
+ * `annotations` (only when there are some, keys sorted), `artifactType` (only when set), then `extra` in its
  * own order (e.g. `referenceAsTags`). `reference` is `repo@digest` or `layoutPath@digest`.
  * Extra keys never override the descriptor's own.
  */
@@ -145,7 +155,8 @@ export function descriptorJson(
     digest: desc.digest,
     size: desc.size,
   };
-  if (desc.annotations && Object.keys(desc.annotations).length > 0) out.annotations = { ...desc.annotations };
+  if (desc.annotations && Object.keys(desc.annotations).length > 0)
+    out.annotations = sortedMap(desc.annotations);
   if (desc.artifactType) out.artifactType = desc.artifactType;
   for (const [key, value] of Object.entries(extra)) {
     if (!(key in out) && value !== undefined) out[key] = value;

@@ -2,16 +2,17 @@
  * ORAS-style plain status lines (`Uploaded  a948904f2f0f hello.txt`) for runs without a terminal,
  * and the closing lines of push, pull and copy.
  */
+
+import type { Listener, TransferEvent } from "../../content/events.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { shortDigest } from "../../oci/digest.ts";
 import { Annotation } from "../../oci/media-types.ts";
 import { formatReference, type Reference } from "../../oci/reference.ts";
-import type { Listener, TransferEvent } from "../../ops/events.ts";
 import type { Console } from "../io.ts";
 import { printable } from "./printable.ts";
 
 /** The verbs whose transfers have their own words: attach and index commands use `push`. */
-export type Verb = "push" | "pull" | "copy";
+export type Verb = "push" | "pull" | "copy" | "backup" | "restore";
 
 /** The words each verb uses for each kind of event. */
 export interface Prompts {
@@ -23,50 +24,43 @@ export interface Prompts {
   restored: string;
   resumed: string;
   failed: string;
+  /** A layer whose bytes were copied under another title (pull restores those files instead: none). */
+  duplicate?: string;
+  /** Column the prompts are padded to; default: the longest transfer word. */
+  width?: number;
 }
 
-/** ORAS's prompts: push Uploading/Uploaded/Exists/Skipped, pull Downloading/Downloaded/Skipped/Restored, copy Copying/Copied/Exists/Mounted. */
-export const PROMPTS: Readonly<Record<Verb, Readonly<Prompts>>> = {
-  push: {
-    start: "Uploading",
-    done: "Uploaded",
+/**
+ * ORAS's prompts: push Uploading/Uploaded/Exists/Skipped, pull Downloading/Downloaded/Skipped/Restored,
+ * copy Copying/Copied/Exists/Mounted, backup Pulling/Pulled, restore Pushing/Pushed.
+ */
+export const PROMPTS: Readonly<Record<Verb, Readonly<Prompts>>> = (() => {
+  const common = {
     exists: "Exists",
     skipped: "Skipped",
     mounted: "Mounted",
     restored: "Restored",
     resumed: "Resuming",
     failed: "Failed",
-  },
-  pull: {
-    start: "Downloading",
-    done: "Downloaded",
+  };
+  return {
+    // ORAS's push reports a second title of uploaded bytes as already there.
+    push: { ...common, start: "Uploading", done: "Uploaded", duplicate: "Exists" },
     // ORAS's pull has no "Exists": content already there is skipped.
-    exists: "Skipped",
-    skipped: "Skipped",
-    mounted: "Skipped",
-    restored: "Restored",
-    resumed: "Resuming",
-    failed: "Failed",
-  },
-  copy: {
-    start: "Copying",
-    done: "Copied",
-    exists: "Exists",
-    skipped: "Skipped",
-    mounted: "Mounted",
-    restored: "Restored",
-    resumed: "Resuming",
-    failed: "Failed",
-  },
-};
+    pull: { ...common, start: "Downloading", done: "Downloaded", exists: "Skipped", mounted: "Skipped" },
+    copy: { ...common, start: "Copying", done: "Copied", duplicate: "Skipped" },
+    backup: { ...common, start: "Pulling", done: "Pulled", duplicate: "Skipped", width: 9 },
+    restore: { ...common, start: "Pushing", done: "Pushed", duplicate: "Skipped", width: 9 },
+  };
+})();
 
 /**
- * The column width prompts are padded to, so digests line up: the longest of the verb's
- * transfer words (push 9, pull 11, copy 7), as ORAS does.
+ * The column width prompts are padded to, so digests line up, as ORAS does: the longest of the
+ * verb's transfer words (push 9, pull 11, copy 7), 9 for backup and restore.
  */
 export function promptWidth(verb: Verb): number {
   const p = PROMPTS[verb];
-  return Math.max(...[p.start, p.done, p.exists, p.skipped, p.mounted].map((word) => word.length));
+  return p.width ?? Math.max(...[p.start, p.done, p.exists, p.skipped, p.mounted].map((word) => word.length));
 }
 
 /** What a status line calls a blob: its title annotation, else its media type; made printable (titles come from whoever pushed). */
@@ -84,6 +78,8 @@ export function eventPrompt(verb: Verb, event: TransferEvent): string | undefine
       return p.done;
     case "skip":
       return p[event.reason];
+    case "duplicate":
+      return p.duplicate;
     case "restored":
       return p.restored;
     case "resumed":
@@ -115,6 +111,23 @@ export function statusListener(write: (text: string) => void, verb: Verb): Liste
   };
 }
 
+/**
+ * `listener` for the titled nodes only: what ORAS prints with `--verbose=false` (no manifest,
+ * config or other untitled blob).
+ */
+export function titledOnly(listener: Listener): Listener {
+  return (event) => {
+    if (event.desc.annotations?.[Annotation.title]) listener(event);
+  };
+}
+
+/** `listener` without the free-form `status` events, for commands that word those lines themselves. */
+export function transfersOnly(listener: Listener): Listener {
+  return (event) => {
+    if (event.type !== "status") listener(event);
+  };
+}
+
 /** Status lines on the console's stdout. */
 export function consoleStatusListener(console: Console, verb: Verb): Listener {
   return statusListener((text) => console.out(text), verb);
@@ -131,16 +144,54 @@ export interface Shown {
   text?: string;
 }
 
-/** `Pushed [registry] ref`, `ArtifactType: T` (when given), `Digest: sha256:...`, each with a newline. */
-export function pushedLines(target: Shown, digest: string, artifactType?: string): string {
-  let out = `Pushed ${describeTarget(target.ref, target.text)}\n`;
+/** How ORAS words the `Pushed` line of a command. */
+interface PushedStyle {
+  /** Tags set after the first (shown in the `Pushed` line): one `Tagged TAG` line each. */
+  tags?: readonly string[];
+  /** `Pushed: [registry] ...`, as `blob push` and `manifest push` say it. */
+  colon?: boolean;
+  /** `Pushed    [registry] ...`, aligned with the status lines, as `manifest index` says it. */
+  padded?: boolean;
+}
+
+/**
+ * `Pushed [registry] ref`, `Tagged TAG` for each further tag, `ArtifactType: T` (when given),
+ * `Digest: sha256:...`, each with a newline.
+ */
+export function pushedLines(
+  target: Shown,
+  digest: string,
+  artifactType?: string,
+  style: PushedStyle = {},
+): string {
+  const word = style.colon ? "Pushed:" : style.padded ? "Pushed".padEnd(promptWidth("push")) : "Pushed";
+  let out = `${word} ${describeTarget(target.ref, target.text)}\n`;
+  for (const tag of style.tags ?? []) out += `Tagged ${printable(tag)}\n`;
   if (artifactType) out += `ArtifactType: ${artifactType}\n`;
   return `${out}Digest: ${digest}\n`;
+}
+
+/** The destination as ORAS shows it in `Pushed`: as typed, with only the first of its `tags`. */
+export function pushedTarget(ref: Reference, tags: readonly string[]): Shown {
+  const name = ref.kind === "registry" ? `${ref.registry}/${ref.repository}` : ref.path;
+  const first = tags[0];
+  return { ref, text: first ? `${name}:${first}` : ref.digest ? `${name}@${ref.digest}` : name };
 }
 
 /** `Pulled [registry|oci-layout] ref` and `Digest: sha256:...`, each with a newline. */
 export function pulledLines(source: Shown, digest: string): string {
   return `Pulled ${describeTarget(source.ref, source.text)}\nDigest: ${digest}\n`;
+}
+
+/**
+ * ORAS's two lines after a pull that left untitled layers out (its first line word for word, for
+ * scripts), naming the skiff command that copies every layer. `reference` as the user can type it.
+ */
+export function skippedLayersHint(reference: string): string {
+  return (
+    `Skipped pulling layers without file name in "${Annotation.title}"\n` +
+    `Use 'skiff copy ${printable(reference)} --to-oci-layout <layout-dir>' to pull all layers.\n`
+  );
 }
 
 /** `Copied [a] x => [b] y` and `Digest: sha256:...`, each with a newline. */

@@ -75,7 +75,7 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
 }
 
-export interface WriteFileOptions {
+interface WriteFileOptions {
   /** fsync before closing (for content that must survive a crash once renamed). */
   sync?: boolean;
   /** File mode for a new file. */

@@ -8,7 +8,7 @@ import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { parseDigest } from "../../oci/digest.ts";
 import { Annotation, isManifestMediaType } from "../../oci/media-types.ts";
-import { ignoreEvents, type Listener } from "../../ops/events.ts";
+import { ignoreEvents, type Listener } from "../events.ts";
 import type { Opened, Storage } from "../target.ts";
 import type { BlobFile, FileFiller } from "../transfer/offload.ts";
 import { verifiedOnce } from "../verify.ts";
@@ -17,7 +17,7 @@ import { fillPartial, resumeInto } from "./partial.ts";
 import { checkTitle, ensureDirInside, isInside, realRoot } from "./safe-path.ts";
 import { placeTree, stagingName, unpackToStaging } from "./unpack.ts";
 
-export interface FileOutputOptions {
+interface FileOutputOptions {
   /** `-k`: never replace an existing file or directory (FILE_EXISTS instead). */
   keepOldFiles?: boolean;
   /** `-T`: titles may leave the output directory (absolute paths, `..`). */
@@ -304,13 +304,12 @@ export class FileOutput implements Storage, FileFiller {
 
   /** `restored` is reported for content written without a download (another title of the same blob). */
   #record(desc: Descriptor, title: string, path: string, restored: boolean): void {
-    this.#written.push({ title, path, desc });
-    if (restored)
-      this.#listener({
-        type: "restored",
-        desc: { ...desc, annotations: { ...desc.annotations, [Annotation.title]: title } },
-        path,
-      });
+    // A copy under another title gets that title (a blob written under two titles is one plan).
+    const titled = restored
+      ? { ...desc, annotations: { ...desc.annotations, [Annotation.title]: title } }
+      : desc;
+    this.#written.push({ title, path, desc: titled });
+    if (restored) this.#listener({ type: "restored", desc: titled, path });
   }
 }
 

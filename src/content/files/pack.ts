@@ -236,7 +236,7 @@ export async function* tarDirectory(
 }
 
 /** A directory packed as tar+gzip into a temporary file. */
-export interface PackedDirectory {
+interface PackedDirectory {
   /** The gzip file; the caller removes it when done. */
   path: string;
   /** Digest and size of the gzip bytes (the layer). */

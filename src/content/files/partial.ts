@@ -17,7 +17,7 @@ type Prefix = { hash: ReturnType<typeof hasherFor>; size: number };
  * The hash state and size of a partial file's bytes, read from disk; an empty state when there is
  * none, when it is not a regular file, or when it is not shorter than the blob.
  */
-export async function hashPartial(path: string, desc: Descriptor): Promise<Prefix> {
+async function hashPartial(path: string, desc: Descriptor): Promise<Prefix> {
   const hash = hasherFor(desc.digest);
   const info = await lstat(path).catch(() => undefined);
   if (!info?.isFile() || info.size === 0 || info.size >= desc.size) return { hash, size: 0 };

@@ -3,7 +3,7 @@
  * refuses to follow symlinks out of the root.
  */
 import { lstat, mkdir, readlink, realpath } from "node:fs/promises";
-import { dirname, isAbsolute, join, posix, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, posix, sep } from "node:path";
 import { SkiffError } from "../../errors.ts";
 
 function unsafe(message: string, hint?: string): never {
@@ -119,14 +119,4 @@ export async function resolveLinkInside(
     if (!isInside(root, current)) return undefined;
   }
   return current;
-}
-
-/** The absolute path for a title when path checks are off (`-T`): relative to the output directory. */
-export function unsafeTarget(outputDir: string, title: string): string {
-  return resolve(outputDir, title);
-}
-
-/** `path` relative to `root`, `/`-separated (for messages and JSON). */
-export function displayRelative(root: string, path: string): string {
-  return relative(root, path).split(sep).join("/");
 }

@@ -6,7 +6,7 @@
 import type { BigIntStats } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { Annotation, MediaType } from "../../oci/media-types.ts";
@@ -29,16 +29,19 @@ export function fileError(error: unknown, path: string, what = "file"): SkiffErr
           : code === "ELOOP"
             ? "too many levels of symbolic links"
             : ((error as Error)?.message ?? String(error));
+  // A relative path missing: say where it was looked for (ORAS names the absolute path).
+  const hint =
+    code === "ENOENT" && !isAbsolute(path) && path !== "-" ? `looked for ${resolve(path)}` : undefined;
   return new SkiffError(
     code === "ENOENT" ? "NOT_FOUND" : "INVALID_INPUT",
     `cannot read ${what} "${path}": ${reason}`,
-    undefined,
+    hint,
     { cause: error },
   );
 }
 
 /** What to add: a path on disk, published under `title` with an optional media type. */
-export interface AddFileOptions {
+interface AddFileOptions {
   /** The `org.opencontainers.image.title` annotation; omitted when undefined (e.g. a config). */
   title?: string;
   /** Media type; default `application/vnd.oci.image.layer.v1.tar`, tar+gzip for directories. */
@@ -209,7 +212,7 @@ async function unchanged(path: string, look: Look): Promise<boolean> {
 }
 
 /** A copy of `record` with keys in sorted order (so JSON is the same whatever the input order). */
-export function sortedRecord(record: Record<string, string>): Record<string, string> {
+function sortedRecord(record: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of Object.keys(record).sort()) out[key] = record[key]!;
   return out;

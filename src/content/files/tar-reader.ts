@@ -155,8 +155,7 @@ class Overrides {
   }
 }
 
-export const isMetaType = (type: string): boolean =>
-  type === "x" || type === "g" || type === "L" || type === "K";
+const isMetaType = (type: string): boolean => type === "x" || type === "g" || type === "L" || type === "K";
 /** Meta entries larger than this are refused (they are held in memory). */
 const MAX_META = 1024 * 1024;
 
@@ -201,7 +200,7 @@ export async function scanTar(
 }
 
 /** Pull-based reading of exact byte counts from a web stream. */
-export class ByteReader {
+class ByteReader {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   #buffer: Uint8Array = new Uint8Array(0);
   #done = false;
@@ -268,7 +267,7 @@ export class ByteReader {
 }
 
 /** A member of a streamed tar; `body` must be read (or is skipped) before the next member. */
-export interface StreamedTarEntry extends TarEntry {
+interface StreamedTarEntry extends TarEntry {
   body(): AsyncGenerator<Uint8Array>;
 }
 

@@ -24,7 +24,7 @@ import { fileStream, randomSuffix, writeStreamToFile } from "./disk.ts";
 import { ensureDirInside, isInside, resolveLinkInside } from "./safe-path.ts";
 import { readTarStream } from "./tar-reader.ts";
 
-export interface UnpackOptions {
+interface UnpackOptions {
   /** The layer's title: every member must be `title` or below `title/`. */
   title: string;
   /** `io.deis.oras.content.digest`: the digest of the uncompressed tar, checked before the tree is kept. */
@@ -39,9 +39,9 @@ export interface UnpackOptions {
 }
 
 /** Default `maxRatio`: text and binaries compress 2-20x; only runs of identical bytes reach 1000x. */
-export const DEFAULT_UNPACK_RATIO = 200;
+const DEFAULT_UNPACK_RATIO = 200;
 /** Uncompressed bytes always allowed regardless of the ratio. */
-export const UNPACK_FLOOR = 64 * 1024 * 1024;
+const UNPACK_FLOOR = 64 * 1024 * 1024;
 
 function unsafe(where: string, message: string): never {
   throw new SkiffError("UNSAFE_PATH", `${where}: ${message}`);

@@ -107,7 +107,7 @@ export class LayoutArchive extends LayoutBase {
     if (!ociLayout) {
       throw new SkiffError(
         "INVALID_LAYOUT",
-        `${name} is not an OCI image layout archive: it has no oci-layout file`,
+        `invalid OCI Image Layout: the tar archive ${name} has no oci-layout file`,
         "an OCI layout has an oci-layout file, an index.json and a blobs/ directory",
       );
     }
@@ -116,7 +116,7 @@ export class LayoutArchive extends LayoutBase {
     if (!index)
       throw new SkiffError(
         "INVALID_LAYOUT",
-        `${name} is not an OCI image layout archive: it has no index.json`,
+        `invalid OCI Image Layout: the tar archive ${name} has no index.json`,
       );
     archive.#index = parseLayoutIndex(index, `${name}:${INDEX_FILE}`);
     return archive;

@@ -1,16 +1,19 @@
 /** What layout directories and layout tar archives share: reading, resolving, tags, referrers. */
 import { SkiffError } from "../../errors.ts";
-import type { Descriptor } from "../../oci/descriptor.ts";
+import { type Descriptor, withoutRefName } from "../../oci/descriptor.ts";
 import { isDigest, parseDigest } from "../../oci/digest.ts";
-import { detectManifestMediaType, isIndex, MAX_MANIFEST_BYTES, parseManifest } from "../../oci/manifest.ts";
-import { Annotation, isManifestMediaType } from "../../oci/media-types.ts";
-import { fetchManifest } from "../manifests.ts";
-import type { EntryLister, Target } from "../target.ts";
+import {
+  detectManifestMediaType,
+  isIndex,
+  MAX_MANIFEST_BYTES,
+  parseManifest,
+  referrerDescriptor,
+} from "../../oci/manifest.ts";
+import { isManifestMediaType } from "../../oci/media-types.ts";
+import { type Descend, type ManifestNode, walkManifests } from "../manifests.ts";
+import type { Deleter, EntryLister, ReferrerLister, Store, TagLister } from "../target.ts";
 import { fetchBytes, verifyingStream } from "../verify.ts";
 import { type LayoutIndex, matchTag, refNameOf } from "./index-file.ts";
-
-/** How deep skiff follows indexes inside indexes before calling the graph hostile. */
-export const MAX_GRAPH_DEPTH = 32;
 
 /** The path of a blob inside a layout, relative to its root: `blobs/<alg>/<encoded>`. */
 export function blobName(digest: string): string {
@@ -18,18 +21,7 @@ export function blobName(digest: string): string {
   return `blobs/${algorithm}/${encoded}`;
 }
 
-/** The descriptor of an `index.json` entry without its tag annotation. */
-export function withoutRefName(desc: Descriptor): Descriptor {
-  if (!desc.annotations || !(Annotation.refName in desc.annotations)) return desc;
-  const { [Annotation.refName]: _tag, ...annotations } = desc.annotations;
-  const out: Descriptor = { ...desc };
-  if (Object.keys(annotations).length > 0) out.annotations = annotations;
-  else delete out.annotations;
-  return out;
-}
-
-export abstract class LayoutBase implements Target, EntryLister {
-  readonly kind = "layout" as const;
+export abstract class LayoutBase implements Store, TagLister, ReferrerLister, Deleter, EntryLister {
   abstract readonly writable: boolean;
 
   /** `name` is the layout path as the user wrote it; messages use it. */
@@ -90,7 +82,7 @@ export abstract class LayoutBase implements Target, EntryLister {
     if (entry) return withoutRefName(entry);
     const size = await this.blobSize(digest);
     if (size === undefined) {
-      throw new SkiffError("NOT_FOUND", `${digest} not found in ${this.where}`);
+      throw new SkiffError("NOT_FOUND", `${digest} in ${this.where}: not found`);
     }
     if (size > MAX_MANIFEST_BYTES) {
       throw new SkiffError(
@@ -131,7 +123,8 @@ export abstract class LayoutBase implements Target, EntryLister {
       const tags = [...new Set(entries.map(refNameOf).filter((t): t is string => t !== undefined))].sort();
       throw new SkiffError(
         "NOT_FOUND",
-        `tag "${tag}" not found in ${this.where}`,
+        // "...: not found", the tail ORAS prints and scripts look for.
+        `tag "${tag}" in ${this.where}: not found`,
         tags.length > 0
           ? `tags in this layout: ${tags.slice(0, 20).join(", ")}${tags.length > 20 ? ", ..." : ""}`
           : "this layout has no tags: pass no tag to resolve its only entry, or @DIGEST",
@@ -167,28 +160,19 @@ export abstract class LayoutBase implements Target, EntryLister {
   async referrers(subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
     const found = new Map<string, Descriptor>();
     const seen = new Set<string>();
-    let level = (await this.entries()).filter((e) => isManifestMediaType(e.mediaType));
-    for (let depth = 0; level.length > 0 && depth <= MAX_GRAPH_DEPTH; depth++) {
-      const next: Descriptor[] = [];
-      for (const desc of level) {
-        if (seen.has(desc.digest)) continue;
-        seen.add(desc.digest);
-        if (!(await this.exists(desc))) continue;
-        const { manifest } = await fetchManifest(this, desc, this.where);
-        if (manifest.subject?.digest === subject.digest) {
-          const type =
-            manifest.artifactType ?? ("config" in manifest ? manifest.config.mediaType : undefined);
-          if (artifactType === undefined || type === artifactType) {
-            const referrer: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-            if (type) referrer.artifactType = type;
-            if (manifest.annotations) referrer.annotations = manifest.annotations;
-            found.set(desc.digest, referrer);
-          }
-        }
-        if (isIndex(manifest))
-          next.push(...manifest.manifests.filter((m) => isManifestMediaType(m.mediaType)));
+    const present = async (desc: Descriptor) => isManifestMediaType(desc.mediaType) && this.exists(desc);
+    const visit = async (node: ManifestNode, descend: Descend): Promise<void> => {
+      const { desc, manifest } = node;
+      if (manifest.subject?.digest === subject.digest) {
+        const referrer = referrerDescriptor(desc, manifest);
+        if (artifactType === undefined || referrer.artifactType === artifactType)
+          found.set(desc.digest, referrer);
       }
-      level = next;
+      if (!isIndex(manifest)) return;
+      for (const child of manifest.manifests) if (await present(child)) await descend(child);
+    };
+    for (const entry of await this.entries()) {
+      if (await present(entry)) await walkManifests(this, entry, this.where, visit, { seen });
     }
     return [...found.values()].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
   }

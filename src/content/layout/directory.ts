@@ -4,22 +4,22 @@ import { basename, dirname, join } from "node:path";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { parseDigest } from "../../oci/digest.ts";
-import { Annotation } from "../../oci/media-types.ts";
 import { fileStream, randomSuffix, syncDirectory, writeStreamToFile } from "../files/disk.ts";
 import { fillPartial, resumeInto } from "../files/partial.ts";
-import type { Opened } from "../target.ts";
+import type { Opened, Publisher, PublishPlan } from "../target.ts";
 import type { BlobFile, BlobLocator, BlobOrigin, FileFiller } from "../transfer/offload.ts";
 import { verifiedOnce } from "../verify.ts";
 import { blobName, LayoutBase } from "./base.ts";
 import {
   checkOciLayout,
-  descriptorJson,
   emptyLayoutIndex,
   INDEX_FILE,
   type LayoutIndex,
   OCI_LAYOUT_FILE,
   ociLayoutBytes,
   parseLayoutIndex,
+  publishedEntries,
+  rawRefName,
   serializeLayoutIndex,
 } from "./index-file.ts";
 import { withLock } from "./lock.ts";
@@ -53,9 +53,9 @@ async function createExclusively(path: string, bytes: Uint8Array): Promise<void>
 }
 
 /** Which changes an `index.json` update makes; returns false to leave the file untouched. */
-export type IndexMutation = (raw: Record<string, unknown>[]) => Record<string, unknown>[] | false;
+type IndexMutation = (raw: Record<string, unknown>[]) => Record<string, unknown>[] | false;
 
-export class LayoutDirectory extends LayoutBase implements BlobLocator, FileFiller {
+export class LayoutDirectory extends LayoutBase implements Publisher, BlobLocator, FileFiller {
   readonly writable = true;
   #cache: { key: string; index: LayoutIndex } | undefined;
 
@@ -84,7 +84,7 @@ export class LayoutDirectory extends LayoutBase implements BlobLocator, FileFill
       if (!options.create) {
         throw new SkiffError(
           "INVALID_LAYOUT",
-          `${path} is not an OCI image layout: ${ociLayout} is missing`,
+          `invalid OCI Image Layout: ${ociLayout} is missing`,
           "an OCI layout has an oci-layout file, an index.json and a blobs/ directory",
         );
       }
@@ -125,7 +125,7 @@ export class LayoutDirectory extends LayoutBase implements BlobLocator, FileFill
       key = `${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
     } catch (error) {
       if (errnoCode(error) === "ENOENT") {
-        throw new SkiffError("INVALID_LAYOUT", `${this.path} is not an OCI image layout: ${file} is missing`);
+        throw new SkiffError("INVALID_LAYOUT", `invalid OCI Image Layout: ${file} is missing`);
       }
       throw ioError(error, file);
     }
@@ -161,7 +161,7 @@ export class LayoutDirectory extends LayoutBase implements BlobLocator, FileFill
    * Stores a blob or manifest: streamed to a temporary file next to its final name, verified (by
    * the stream itself when it comes verified from a Fetcher, else here), fsynced and renamed.
    * Content the layout already has is not written again. Manifests get no `index.json` entry
-   * here: see {@link tag} and {@link addEntry}.
+   * here: see {@link publish}.
    */
   async push(desc: Descriptor, content: ReadableStream<Uint8Array>): Promise<void> {
     const { algorithm } = parseDigest(desc.digest);
@@ -263,42 +263,26 @@ export class LayoutDirectory extends LayoutBase implements BlobLocator, FileFill
 
   /** Points `tag` at a manifest the layout holds; the tag moves away from any other entry. */
   async tag(desc: Descriptor, tag: string): Promise<void> {
-    if (tag === "" || /[\s]/.test(tag)) throw new SkiffError("INVALID_REFERENCE", `invalid tag "${tag}"`);
-    await this.#requireBlob(desc, `cannot tag ${desc.digest} as "${tag}"`);
-    const entry = descriptorJson({
-      mediaType: desc.mediaType,
-      digest: desc.digest,
-      size: desc.size,
-      ...(desc.platform ? { platform: desc.platform } : {}),
-      ...(desc.artifactType ? { artifactType: desc.artifactType } : {}),
-      annotations: { [Annotation.refName]: tag },
-    });
-    await this.updateIndex((raw) => [
-      ...raw.filter((item) => {
-        const name = rawRefName(item);
-        if (name === tag) return false;
-        // The tagged entry replaces an untagged entry of the same manifest.
-        return !(name === undefined && item.digest === desc.digest);
-      }),
-      entry,
-    ]);
+    await this.publish(desc, { tags: [tag] });
   }
 
   /**
-   * Adds an untagged `index.json` entry for a root manifest (a tagless push, an index created
-   * without a tag), unless an entry for that digest exists. `desc.annotations` are kept.
+   * Records a root manifest the layout holds in `index.json`, in one change under the lock: its
+   * tags, or without tags an untagged entry (unless the digest has an entry), so a tagless
+   * resolve finds it. See {@link publishedEntries} for what a plan replaces.
    */
-  async addEntry(desc: Descriptor): Promise<void> {
-    await this.#requireBlob(desc, `cannot add ${desc.digest} to index.json`);
-    const clean = { ...desc };
-    if (clean.annotations) {
-      const { [Annotation.refName]: _tag, ...rest } = clean.annotations;
-      if (Object.keys(rest).length > 0) clean.annotations = rest;
-      else delete clean.annotations;
+  async publish(root: Descriptor, plan: PublishPlan): Promise<void> {
+    for (const tag of plan.tags) {
+      if (tag === "" || /[\s]/.test(tag)) throw new SkiffError("INVALID_REFERENCE", `invalid tag "${tag}"`);
     }
-    await this.updateIndex((raw) =>
-      raw.some((item) => item.digest === desc.digest) ? false : [...raw, descriptorJson(clean)],
-    );
+    if (!(await this.exists(root))) {
+      const what =
+        plan.tags.length > 0
+          ? `cannot tag ${root.digest} as "${plan.tags[0]}"`
+          : `cannot add ${root.digest} to index.json`;
+      throw new SkiffError("NOT_FOUND", `${what}: ${root.digest} is not in ${this.where}`);
+    }
+    await this.updateIndex((raw) => publishedEntries(raw, root, plan));
   }
 
   /** Removes `tag` from `index.json`; true when an entry had it. The manifest stays in blobs/. */
@@ -327,23 +311,11 @@ export class LayoutDirectory extends LayoutBase implements BlobLocator, FileFill
       if (!hadEntry) throw new SkiffError("NOT_FOUND", `${desc.digest} not found in ${this.where}`);
     }
   }
-
-  async #requireBlob(desc: Descriptor, what: string): Promise<void> {
-    if (!(await this.exists(desc))) {
-      throw new SkiffError("NOT_FOUND", `${what}: ${desc.digest} is not in ${this.where}`);
-    }
-  }
 }
 
 /** Where an interrupted download of the blob at `final` waits for the next run. */
 export function partialPath(final: string): string {
   return join(dirname(final), `.${basename(final)}.partial`);
-}
-
-function rawRefName(raw: Record<string, unknown>): string | undefined {
-  const annotations = raw.annotations as Record<string, unknown> | undefined;
-  const name = annotations?.[Annotation.refName];
-  return typeof name === "string" ? name : undefined;
 }
 
 function ioError(error: unknown, path: string, what?: string): SkiffError {

@@ -1,9 +1,16 @@
 /** The two small files of an OCI image layout: `oci-layout` and `index.json`. */
 import { SkiffError } from "../../errors.ts";
-import { type Descriptor, isObject, parseDescriptor } from "../../oci/descriptor.ts";
+import {
+  type Descriptor,
+  entryDescriptor,
+  isObject,
+  parseDescriptor,
+  withoutRefName,
+} from "../../oci/descriptor.ts";
 import { Annotation, MediaType } from "../../oci/media-types.ts";
+import type { PublishPlan } from "../target.ts";
 
-export const LAYOUT_VERSION = "1.0.0";
+const LAYOUT_VERSION = "1.0.0";
 export const OCI_LAYOUT_FILE = "oci-layout";
 export const INDEX_FILE = "index.json";
 
@@ -99,20 +106,22 @@ export function matchTag(refName: string | undefined, tag: string): "exact" | "s
   return false;
 }
 
-function rawRefName(raw: Record<string, unknown>): string {
+/** The tag of a raw `index.json` entry, if any. */
+export function rawRefName(raw: Record<string, unknown>): string | undefined {
   const annotations = raw.annotations;
   if (isObject(annotations) && typeof annotations[Annotation.refName] === "string") {
     return annotations[Annotation.refName] as string;
   }
-  return "";
+  return undefined;
 }
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Entries in skiff's stable order: by ref name (untagged first), then digest. */
-export function sortRawEntries(raw: Record<string, unknown>[]): Record<string, unknown>[] {
+function sortRawEntries(raw: Record<string, unknown>[]): Record<string, unknown>[] {
   return [...raw].sort(
-    (a, b) => compare(rawRefName(a), rawRefName(b)) || compare(String(a.digest), String(b.digest)),
+    (a, b) =>
+      compare(rawRefName(a) ?? "", rawRefName(b) ?? "") || compare(String(a.digest), String(b.digest)),
   );
 }
 
@@ -132,7 +141,7 @@ export function serializeLayoutIndex(
 }
 
 /** The raw JSON of a descriptor as it is stored in `index.json`. */
-export function descriptorJson(desc: Descriptor): Record<string, unknown> {
+function descriptorJson(desc: Descriptor): Record<string, unknown> {
   const out: Record<string, unknown> = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
   if (desc.urls) out.urls = desc.urls;
   if (desc.annotations && Object.keys(desc.annotations).length > 0) out.annotations = desc.annotations;
@@ -149,4 +158,47 @@ export function emptyLayoutIndex(): Uint8Array {
 
 export function ociLayoutBytes(): Uint8Array {
   return new TextEncoder().encode(`${JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION })}\n`);
+}
+
+/**
+ * The `index.json` entries after `root` is published (see Publisher): each tag moves to the root;
+ * untagged entries of the replaced manifest and of absorbed digests go (with `moveAllTags`, the
+ * replaced manifest's tags move too); a tagged root loses its untagged entry, and a root left
+ * without any entry gets an untagged one (with the root's annotations, less a ref name).
+ * False when nothing changes.
+ */
+export function publishedEntries(
+  raw: readonly Record<string, unknown>[],
+  root: Descriptor,
+  plan: PublishPlan,
+): Record<string, unknown>[] | false {
+  const tags = new Set(plan.tags);
+  const moved = new Set<string>();
+  const replaced = plan.replaces?.digest === root.digest ? undefined : plan.replaces?.digest;
+  const absorbed = new Set((plan.absorbs ?? []).filter((digest) => digest !== root.digest));
+  let kept: Record<string, unknown>[] = [];
+  for (const item of raw) {
+    const name = rawRefName(item);
+    if (name !== undefined && tags.has(name)) continue;
+    if (name === undefined && absorbed.has(String(item.digest))) continue;
+    if (replaced !== undefined && item.digest === replaced) {
+      if (name === undefined) continue;
+      if (plan.moveAllTags) {
+        moved.add(name);
+        continue;
+      }
+    }
+    kept.push(item);
+  }
+  const names = new Set([...tags, ...moved]);
+  if (names.size > 0) {
+    kept = kept.filter((item) => !(item.digest === root.digest && rawRefName(item) === undefined));
+    for (const tag of names) {
+      kept.push(descriptorJson({ ...entryDescriptor(root), annotations: { [Annotation.refName]: tag } }));
+    }
+  } else if (!kept.some((item) => item.digest === root.digest)) {
+    kept.push(descriptorJson(withoutRefName(root)));
+  }
+  const unchanged = kept.length === raw.length && kept.every((item, i) => item === raw[i]);
+  return unchanged ? false : kept;
 }

@@ -5,13 +5,11 @@ import { LayoutArchive } from "./archive.ts";
 import { LayoutDirectory } from "./directory.ts";
 
 export { LayoutArchive } from "./archive.ts";
-export { blobName, LayoutBase, MAX_GRAPH_DEPTH, withoutRefName } from "./base.ts";
-export { type IndexMutation, LayoutDirectory } from "./directory.ts";
-export { matchTag, refNameOf } from "./index-file.ts";
+export { LayoutDirectory } from "./directory.ts";
 
-export type Layout = LayoutDirectory | LayoutArchive;
+type Layout = LayoutDirectory | LayoutArchive;
 
-export interface OpenLayoutOptions {
+interface OpenLayoutOptions {
   /** Create the layout when the directory is missing or has no `oci-layout` yet (writers). */
   create?: boolean;
 }
@@ -35,7 +33,8 @@ export async function openLayout(path: string, options: OpenLayoutOptions = {}):
     if (options.create) return LayoutDirectory.open(path, { create: true });
     throw new SkiffError(
       "NOT_FOUND",
-      `OCI layout ${path} does not exist`,
+      // ORAS's phrase for a missing path, which scripts look for.
+      `OCI layout ${path} does not exist (no such file or directory)`,
       "pass the path of a layout directory or layout tar archive",
     );
   }

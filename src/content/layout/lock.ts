@@ -10,7 +10,7 @@ import process from "node:process";
 import { SkiffError } from "../../errors.ts";
 import { randomSuffix } from "../files/disk.ts";
 
-export interface LockOptions {
+interface LockOptions {
   /** Give up after this long (default 60 s). */
   timeoutMs?: number;
   /** A lock older than this is considered abandoned (default 30 s; index updates take milliseconds). */
@@ -134,7 +134,7 @@ export async function tryLock(path: string, staleMs = 30_000): Promise<(() => Pr
 }
 
 /** Takes the lock file, waiting for it; returns the function that releases it. */
-export async function acquireLock(path: string, options: LockOptions = {}): Promise<() => Promise<void>> {
+async function acquireLock(path: string, options: LockOptions = {}): Promise<() => Promise<void>> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const staleMs = options.staleMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;

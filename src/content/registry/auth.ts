@@ -11,12 +11,12 @@ import { type Credential, hasSecret } from "./credentials.ts";
 import { loginHint, registryError } from "./errors.ts";
 
 /** Sends a request to the token endpoint (no registry authorization added). */
-export type TokenRequest = (
+type TokenRequest = (
   url: URL,
   init: { method: "GET" | "POST"; headers: Record<string, string>; body?: string },
 ) => Promise<Response>;
 
-export interface AuthorizerOptions {
+interface AuthorizerOptions {
   /** The registry host as the user wrote it, for messages. */
   registry: string;
   /** Credentials for this registry, looked up the first time they are needed (may run a helper). */
@@ -162,8 +162,11 @@ export class Authorizer {
     return mergeScopes([...scopes, ...(challenge.params.scope ? [challenge.params.scope] : [])]);
   }
 
-  /** What a refusal of a fresh token means, as an error. */
-  refusedError(scopes: readonly string[], challengeHeader: string | null): SkiffError {
+  /**
+   * What a refusal of a fresh token means, as an error; `answer` is the registry's own message
+   * (see registryAnswer).
+   */
+  refusedError(scopes: readonly string[], challengeHeader: string | null, answer: string): SkiffError {
     const challenge = challengeHeader
       ? parseChallenges(challengeHeader).find((c) => c.scheme === "bearer")
       : undefined;
@@ -174,14 +177,14 @@ export class Authorizer {
       return new SkiffError(
         withCredentials ? "DENIED" : "UNAUTHORIZED",
         withCredentials
-          ? `${registry} denied access: the token does not grant ${asked.join(" ")}`
-          : `authentication required for ${registry}: anonymous access does not grant ${asked.join(" ")}`,
+          ? `${registry} denied access: the token does not grant ${asked.join(" ")}: ${answer}`
+          : `authentication required for ${registry}: anonymous access does not grant ${asked.join(" ")}: ${answer}`,
         withCredentials ? "the account lacks permission for this repository or action" : loginHint(registry),
       );
     }
     return new SkiffError(
       "UNAUTHORIZED",
-      `${registry} refused the token (${challenge.params.error}${challenge.params.error_description ? `: ${challenge.params.error_description}` : ""})`,
+      `${registry} refused the token (${challenge.params.error}${challenge.params.error_description ? `: ${challenge.params.error_description}` : ""}): ${answer}`,
       loginHint(registry),
     );
   }

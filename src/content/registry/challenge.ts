@@ -84,7 +84,7 @@ export function parseChallenges(header: string): Challenge[] {
 }
 
 /** A token scope: `type:name:action,action`. */
-export interface Scope {
+interface Scope {
   type: string;
   name: string;
   actions: string[];

@@ -22,6 +22,7 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { SkiffError } from "../../errors.ts";
+import type { RemoteSettings } from "../open.ts";
 import { scrubSecrets } from "./debug.ts";
 
 /** Credentials for one registry. */
@@ -61,14 +62,14 @@ export function normalizeAuthKey(key: string): string {
 }
 
 /** The parsed parts of a docker config skiff uses (the rest of the file is kept on write). */
-export interface DockerConfig {
+interface DockerConfig {
   auths: Record<string, Record<string, unknown>>;
   credsStore?: string;
   credHelpers: Record<string, string>;
 }
 
 /** Reads a docker config; a missing file is an empty config, a broken one an error naming it. */
-export function readConfigFile(path: string): { raw: Record<string, unknown>; config: DockerConfig } {
+function readConfigFile(path: string): { raw: Record<string, unknown>; config: DockerConfig } {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -174,7 +175,7 @@ export function decodeAuthEntry(
 }
 
 /** The program that implements a docker credential helper. */
-export function helperProgram(name: string): string {
+function helperProgram(name: string): string {
   return `docker-credential-${name}`;
 }
 
@@ -241,7 +242,7 @@ export function helperGet(name: string, registry: string): Credential | undefine
 }
 
 /** Stores credentials through `docker-credential-NAME store`. */
-export function helperStore(name: string, registry: string, credential: Credential): void {
+function helperStore(name: string, registry: string, credential: Credential): void {
   const secret = credential.identityToken ?? credential.password ?? "";
   const username = credential.identityToken ? "<token>" : (credential.username ?? "");
   const input = JSON.stringify({ ServerURL: credentialKey(registry), Username: username, Secret: secret });
@@ -255,7 +256,7 @@ export function helperStore(name: string, registry: string, credential: Credenti
 }
 
 /** Removes credentials through `docker-credential-NAME erase`; false when it had none. */
-export function helperErase(name: string, registry: string): boolean {
+function helperErase(name: string, registry: string): boolean {
   const result = runHelper(name, "erase", credentialKey(registry), []);
   if (result.status !== 0) {
     if (NOT_FOUND_TEXT.test(result.stdout) || NOT_FOUND_TEXT.test(result.stderr)) return false;
@@ -299,7 +300,7 @@ export function credentialsFromConfigs(paths: readonly string[], registry: strin
 }
 
 /** Writes JSON to `path` atomically (temporary file in the same directory, then rename), mode 0600. */
-export function writeConfigAtomically(path: string, raw: Record<string, unknown>): void {
+function writeConfigAtomically(path: string, raw: Record<string, unknown>): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const temp = join(dir, `.${randomBytes(6).toString("hex")}.config.json.tmp`);
@@ -378,4 +379,24 @@ export function eraseCredential(path: string, registry: string): boolean {
     }
   }
   return removed;
+}
+
+/**
+ * The credential the remote flags give (`--identity-token`; `--password` alone is an identity
+ * token, as in ORAS; `--username` with `--password`), else the one the registry configs hold.
+ */
+export function credentialFor(settings: RemoteSettings, registry: string): Credential | undefined {
+  const s = settings;
+  if (s.identityToken) return { identityToken: s.identityToken, source: "--identity-token" };
+  if (s.password !== undefined && s.username === undefined) {
+    return { identityToken: s.password, source: "--password" };
+  }
+  if (s.username !== undefined) {
+    if (s.password === undefined) {
+      throw new SkiffError("USAGE", "--username needs a password: pass -p/--password or --password-stdin");
+    }
+    return { username: s.username, password: s.password, source: "--username/--password" };
+  }
+  const paths = s.registryConfigs && s.registryConfigs.length > 0 ? s.registryConfigs : [defaultConfigPath()];
+  return credentialsFromConfigs(paths, registry);
 }

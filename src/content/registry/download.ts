@@ -7,26 +7,12 @@
  */
 import { SkiffError } from "../../errors.ts";
 import { backoffDelay, MAX_RETRIES, sleep } from "./retry.ts";
+import { parseContentRange } from "./served.ts";
 
 /** Opens the blob again from `offset` (a `Range` request); the response may be 206 or 200. */
-export type Reopen = (offset: number) => Promise<Response>;
+type Reopen = (offset: number) => Promise<Response>;
 
-/** Parses `Content-Range: bytes START-END/TOTAL`; undefined when absent or unreadable. */
-export function parseContentRange(
-  value: string | null,
-): { start: number; end: number; total?: number } | undefined {
-  if (!value) return undefined;
-  const match = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(value.trim());
-  if (!match) return undefined;
-  const out: { start: number; end: number; total?: number } = {
-    start: Number(match[1]),
-    end: Number(match[2]),
-  };
-  if (match[3] !== "*") out.total = Number(match[3]);
-  return out;
-}
-
-export interface ResumableOptions {
+interface ResumableOptions {
   /** How many times the body may be reopened (default 5). */
   maxResumes?: number;
   /** Names the blob in errors. */

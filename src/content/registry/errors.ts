@@ -6,7 +6,7 @@
 import { SkiffError } from "../../errors.ts";
 
 /** One entry of a distribution error body. */
-export interface RegistryErrorEntry {
+interface RegistryErrorEntry {
   code: string;
   message?: string;
   detail?: unknown;
@@ -20,6 +20,11 @@ export interface ErrorContext {
   repository?: string;
   /** What was asked for: `manifest latest`, `blob sha256:...`, `tags`, ... */
   what?: string;
+  /**
+   * The reference asked for (`host/repo:tag`, `host/repo@sha256:...`): a 404 then says
+   * `REFERENCE: not found`, ORAS's words.
+   */
+  reference?: string;
   /** Credentials were sent (so a 401 means they were refused, not missing). */
   hadCredentials?: boolean;
 }
@@ -76,8 +81,25 @@ export function loginHint(registry: string): string {
 }
 
 /**
+ * ORAS's words before what a registry answered. Scripts written for ORAS grep for them, so every
+ * error built from a registry's answer carries them, followed by the registry's own message.
+ */
+const REGISTRY_ERROR_PHRASE = "Error response from registry:";
+
+/**
+ * {@link REGISTRY_ERROR_PHRASE} and the registry's own message: its error entries, else its body
+ * (one line, shortened), else the status line when the answer had no body (a HEAD request, a proxy).
+ */
+export function registryAnswer(status: number, statusText: string, body: string): string {
+  const entries = parseErrorBody(body);
+  const said = entries.length > 0 ? describeEntries(entries) : clip(body);
+  return `${REGISTRY_ERROR_PHRASE} ${said || `response status code ${status}${statusText ? `: ${statusText}` : ""}`}`;
+}
+
+/**
  * A SkiffError for a failed registry response. `status` and `body` are the response's; the code
- * of the first error entry (if any) picks the message, else the status.
+ * of the first error entry (if any) picks the message, else the status. The message says what
+ * failed on what, then {@link REGISTRY_ERROR_PHRASE} and the registry's own message.
  */
 export function registryError(
   status: number,
@@ -90,8 +112,7 @@ export function registryError(
   const code = entries[0]?.code ?? "";
   const where = place(context);
   const what = context.what ? `${context.what} ` : "";
-  const detail = entries.length > 0 ? describeEntries(entries) : clip(body);
-  const suffix = detail ? `: ${detail}` : "";
+  const suffix = `: ${registryAnswer(status, statusText, body)}`;
   if (status === 401 || code === "UNAUTHORIZED") {
     if (context.hadCredentials) {
       return new SkiffError(
@@ -133,6 +154,9 @@ export function registryError(
   if (code === "NAME_UNKNOWN") {
     return new SkiffError("NOT_FOUND", `repository ${where} not found${suffix}`);
   }
+  if (context.reference && (status === 404 || code === "MANIFEST_UNKNOWN" || code === "BLOB_UNKNOWN")) {
+    return new SkiffError("NOT_FOUND", `${context.reference}: not found${suffix}`);
+  }
   if (code === "MANIFEST_UNKNOWN" || (status === 404 && context.what?.startsWith("manifest"))) {
     return new SkiffError("NOT_FOUND", `${what || "manifest "}not found in ${where}${suffix}`);
   }
@@ -140,7 +164,7 @@ export function registryError(
     return new SkiffError("NOT_FOUND", `${what || "blob "}not found in ${where}${suffix}`);
   }
   if (status === 404) {
-    return new SkiffError("NOT_FOUND", `${what}not found in ${where} (404)${suffix}`);
+    return new SkiffError("NOT_FOUND", `${what}not found in ${where}${suffix}`);
   }
   if (code === "UNSUPPORTED" || status === 405) {
     return new SkiffError(
@@ -159,7 +183,7 @@ export function registryError(
   const label = statusText ? `${status} ${statusText}` : String(status);
   return new SkiffError(
     "REGISTRY",
-    `${where} answered ${label} for ${what || "the request "}`.trim() + suffix,
+    `${where} answered ${label} for ${what || "the request"}`.trim() + suffix,
   );
 }
 
@@ -183,7 +207,7 @@ const TLS_TEXT =
   /certificate|invalid peer|UnknownIssuer|self[- ]signed|NotValidForName|unable to verify|issuer/i;
 
 /** True for errors that say the TLS certificate did not verify. */
-export function isTlsVerifyError(error: unknown): boolean {
+function isTlsVerifyError(error: unknown): boolean {
   const code = errorCode(error);
   if (code && TLS_CODES.test(code)) return true;
   return TLS_TEXT.test(errorText(error));
@@ -261,4 +285,28 @@ export function networkError(error: unknown, registry: string, https: boolean): 
     return new SkiffError("NETWORK", `cannot reach ${registry}: timed out`, undefined, { cause: error });
   }
   return new SkiffError("NETWORK", `cannot talk to ${registry}: ${text}`, undefined, { cause: error });
+}
+
+/** Reads at most `limit` bytes of a response body as text. */
+export async function readCapped(response: Response, limit: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (total < limit) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.byteLength;
+  }
+  await reader.cancel().catch(() => {});
+  const bytes = new Uint8Array(Math.min(total, limit));
+  let offset = 0;
+  for (const chunk of chunks) {
+    const part = chunk.subarray(0, bytes.byteLength - offset);
+    bytes.set(part, offset);
+    offset += part.byteLength;
+    if (offset >= bytes.byteLength) break;
+  }
+  return new TextDecoder().decode(bytes);
 }

@@ -9,16 +9,16 @@ import type { RegistryReference } from "../../oci/reference.ts";
 import type { RemoteSettings } from "../open.ts";
 import { CATALOG_SCOPE } from "./challenge.ts";
 import { clientFor, type RegistryClient } from "./client.ts";
-import { firstPagePath, nextPageUrl } from "./pagination.ts";
-import { MAX_LISTING_BYTES, pageSize, RegistryRepository } from "./repository.ts";
-
-export type { RemoteSettings } from "../open.ts";
-export { RegistryRepository } from "./repository.ts";
+import { jsonPages } from "./pagination.ts";
+import type { ReferrersMode } from "./referrers.ts";
+import { RegistryRepository } from "./repository.ts";
 
 /** How a repository is opened. */
-export interface OpenRegistryOptions {
+interface OpenRegistryOptions {
   /** The command will write: tokens are asked with pull and push from the start. */
   forWriting?: boolean;
+  /** `--distribution-spec`: only the referrers API, or only the tag schema (default: probe). */
+  referrers?: ReferrersMode;
 }
 
 const pinged = new WeakMap<RegistryClient, Promise<void>>();
@@ -94,26 +94,16 @@ export async function* listRepositories(
 ): AsyncIterable<string> {
   const client = clientFor(registry, settings);
   await ensurePinged(client);
-  let url: string | undefined = firstPagePath("/v2/_catalog", pageSize(), last);
-  const seen = new Set<string>();
-  while (url !== undefined && !seen.has(url)) {
-    seen.add(url);
-    const { response, bytes } = await client.sendForBytes(
-      { method: "GET", url, headers: { Accept: "application/json" }, scopes: [CATALOG_SCOPE] },
-      MAX_LISTING_BYTES,
-      `the catalog of ${registry}`,
-    );
-    if (!bytes) throw await client.fail(response, { what: "the catalog" });
-    const text = new TextDecoder().decode(bytes);
-    let json: { repositories?: unknown };
-    try {
-      json = JSON.parse(text) as { repositories?: unknown };
-    } catch {
-      throw new SkiffError("REGISTRY", `${registry} sent a catalog that is not JSON`);
+  const pages = jsonPages(client, "/v2/_catalog", last, {
+    scopes: [CATALOG_SCOPE],
+    what: `the catalog of ${registry}`,
+    context: { what: "the catalog" },
+    notJson: `${registry} sent a catalog that is not JSON`,
+  });
+  for await (const page of pages) {
+    const { repositories } = page as { repositories?: unknown };
+    if (Array.isArray(repositories)) {
+      for (const name of repositories) if (typeof name === "string") yield name;
     }
-    if (Array.isArray(json.repositories)) {
-      for (const name of json.repositories) if (typeof name === "string") yield name;
-    }
-    url = nextPageUrl(response.headers.get("link"), client.url(url))?.href;
   }
 }

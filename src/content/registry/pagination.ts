@@ -1,10 +1,64 @@
 /**
  * Paginated listings (tags, catalog, referrers): the RFC 8288 `Link` header the registry sends
- * with `rel="next"`, and the `n`/`last` query of the first page. Pure functions.
+ * with `rel="next"`, the `n`/`last` query of the first page, and the pages of a JSON listing.
  */
+import process from "node:process";
+import { SkiffError } from "../../errors.ts";
+import type { RegistryClient } from "./client.ts";
+import type { ErrorContext } from "./errors.ts";
+
+/** Tags and repositories asked for per page: 1000, or `SKIFF_PAGE_SIZE` (tests use small pages). */
+function pageSize(env: Record<string, string | undefined> = process.env): number {
+  const size = Number(env.SKIFF_PAGE_SIZE);
+  return Number.isSafeInteger(size) && size > 0 ? size : 1000;
+}
+/** A page of a listing (tags, catalog) larger than this is refused. */
+const MAX_LISTING_BYTES = 32 * 1024 * 1024;
+/** A listing that goes on for this many pages is a loop. */
+const MAX_PAGES = 100_000;
+
+/** How {@link jsonPages} asks for a listing and names it in errors. */
+interface ListingRequest {
+  scopes: readonly string[];
+  /** The listing, for size errors: `tags of host/repo`. */
+  what: string;
+  /** For a failed answer. */
+  context: Omit<ErrorContext, "registry" | "hadCredentials">;
+  /** The message for a page that is not JSON. */
+  notJson: string;
+}
+
+/** The pages of a paginated JSON listing (`n`, `last`, `Link: <...>; rel="next"`), each parsed. */
+export async function* jsonPages(
+  client: RegistryClient,
+  path: string,
+  last: string | undefined,
+  request: ListingRequest,
+): AsyncIterable<unknown> {
+  let url: string | undefined = firstPagePath(path, pageSize(), last);
+  const seen = new Set<string>();
+  for (let page = 0; url !== undefined && page < MAX_PAGES; page++) {
+    if (seen.has(url)) break;
+    seen.add(url);
+    const { response, bytes } = await client.sendForBytes(
+      { method: "GET", url, headers: { Accept: "application/json" }, scopes: request.scopes },
+      MAX_LISTING_BYTES,
+      request.what,
+    );
+    if (!bytes) throw await client.fail(response, request.context);
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      throw new SkiffError("REGISTRY", request.notJson);
+    }
+    yield json;
+    url = nextPageUrl(response.headers.get("link"), client.url(url))?.href;
+  }
+}
 
 /** One link of a `Link` header. */
-export interface Link {
+interface Link {
   url: string;
   params: Record<string, string>;
 }

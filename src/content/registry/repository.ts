@@ -2,112 +2,82 @@
  * One registry repository as a Target: manifests and blobs by descriptor, tags, referrers,
  * mounts and deletes over the distribution API.
  */
-import process from "node:process";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { isDigest, parseDigest } from "../../oci/digest.ts";
-import {
-  decodeJson,
-  detectManifestMediaType,
-  MAX_MANIFEST_BYTES,
-  parseManifest,
-} from "../../oci/manifest.ts";
-import { isManifestMediaType, MediaType, manifestAccept } from "../../oci/media-types.ts";
+import { MAX_MANIFEST_BYTES, parseManifest } from "../../oci/manifest.ts";
+import { isManifestMediaType, manifestAccept } from "../../oci/media-types.ts";
 import { isValidTag } from "../../oci/reference.ts";
 import { fileBody } from "../../runtime/transfer.ts";
-import type { Mounter, Opened, Target } from "../target.ts";
+import type {
+  BlobDescriber,
+  ManifestPusher,
+  Mounter,
+  Opened,
+  Publisher,
+  PublishPlan,
+  RangeFetcher,
+  Store,
+} from "../target.ts";
 import type { BlobLocator, BlobOrigin, FileUploader } from "../transfer/offload.ts";
 import { registryOrigin } from "../transfer/registry-origin.ts";
 import { bytesStream, digestOf, readAll, verifyBytes, verifyingStream } from "../verify.ts";
 import { repositoryScope } from "./challenge.ts";
 import type { RegistryClient } from "./client.ts";
-import { parseContentRange, resumableBody } from "./download.ts";
-import { firstPagePath, nextPageUrl } from "./pagination.ts";
-import {
-  addToReferrersIndex,
-  referrerDescriptor,
-  referrersFromIndex,
-  referrersTag,
-  removeFromReferrersIndex,
-} from "./referrers.ts";
+import { resumableBody } from "./download.ts";
+import { jsonPages } from "./pagination.ts";
+import { ReferrerBooks, type ReferrersMode } from "./referrers.ts";
+import { checkDeclaredMediaType, contentMediaType, parseContentRange } from "./served.ts";
 import { configuredChunkSize, mountBlob, uploadBlob } from "./upload.ts";
-
-/** Tags and repositories asked for per page: 1000, or `SKIFF_PAGE_SIZE` (tests use small pages). */
-export function pageSize(env: Record<string, string | undefined> = process.env): number {
-  const size = Number(env.SKIFF_PAGE_SIZE);
-  return Number.isSafeInteger(size) && size > 0 ? size : 1000;
-}
-/** A page of a listing (tags, catalog) larger than this is refused. */
-export const MAX_LISTING_BYTES = 32 * 1024 * 1024;
-/** A listing that goes on for this many pages is a loop. */
-const MAX_PAGES = 100_000;
 
 /** Manifests kept in memory after a push or fetch, so tagging needs no second download. */
 const MANIFEST_CACHE_ENTRIES = 64;
 const MANIFEST_CACHE_BYTES = 16 * 1024 * 1024;
 
-/** The media type of a `Content-Type` value, without parameters. */
-export function contentMediaType(value: string | null): string | undefined {
-  if (!value) return undefined;
-  const type = value.split(";")[0]!.trim().toLowerCase();
-  return type === "" ? undefined : type;
-}
-
-/** Content types that say nothing about which manifest this is. */
-const GENERIC_TYPES = new Set([
-  "application/json",
-  "text/plain",
-  "application/octet-stream",
-  "binary/octet-stream",
-]);
-
-/**
- * The media type the body itself declares (`mediaType` field), checked against the one the registry
- * served it as (or the descriptor's): a manifest whose `mediaType` contradicts its `Content-Type` is
- * refused.
- */
-export function checkDeclaredMediaType(bytes: Uint8Array, served: string | undefined, where: string): string {
-  const json = decodeJson(bytes, where);
-  const declared =
-    typeof json === "object" &&
-    json !== null &&
-    typeof (json as { mediaType?: unknown }).mediaType === "string"
-      ? ((json as { mediaType: string }).mediaType as string)
-      : undefined;
-  if (declared && served && !GENERIC_TYPES.has(served) && declared !== served) {
-    throw new SkiffError(
-      "INVALID_MANIFEST",
-      `${where}: the manifest says mediaType "${declared}" but was served as "${served}"`,
-    );
-  }
-  if (served && !GENERIC_TYPES.has(served)) return served;
-  return declared ?? detectManifestMediaType(bytes, where);
-}
-
-/** Anything pushed that has `subject` gets the registry's `OCI-Subject` answer recorded here. */
-type SubjectHandling = "indexed" | "not-indexed";
-
-export class RegistryRepository implements Target, Mounter, BlobLocator, FileUploader {
-  readonly kind = "registry" as const;
+export class RegistryRepository
+  implements Store, Mounter, Publisher, BlobDescriber, ManifestPusher, RangeFetcher, BlobLocator, FileUploader
+{
   readonly writable = true;
   readonly name: string;
   private readonly manifests = new Map<string, Uint8Array>();
   private manifestBytes = 0;
-  private readonly subjects = new Map<string, SubjectHandling>();
-  private referrersApi: boolean | undefined;
+  private readonly books: ReferrerBooks;
   private writing: boolean;
+  /** `Accept` of manifest requests by tag or digest. */
+  private accept = manifestAccept;
 
   constructor(
     readonly client: RegistryClient,
     readonly repository: string,
-    options: { forWriting?: boolean } = {},
+    options: { forWriting?: boolean; referrers?: ReferrersMode } = {},
   ) {
     this.name = `${client.registry}/${repository}`;
     this.writing = options.forWriting ?? false;
+    this.books = new ReferrerBooks(options.referrers, {
+      client,
+      repository,
+      name: this.name,
+      readScopes: () => this.readScopes,
+      fetchManifestBytes: (desc) => this.fetchManifestBytes(desc),
+      putManifest: (desc, bytes, reference) => this.putManifest(desc, bytes, reference),
+      deleteManifest: (desc) => this.deleteOnly(desc),
+    });
   }
 
   get registry(): string {
     return this.client.registry;
+  }
+
+  get where(): string {
+    return `registry ${this.name}`;
+  }
+
+  /**
+   * Asks for manifests by tag or digest only as these media types (`manifest fetch --media-type`):
+   * the registry then answers "not found" for a manifest of another type.
+   */
+  acceptManifestTypes(mediaTypes: readonly string[]): void {
+    this.accept = mediaTypes.join(", ");
   }
 
   /** Scopes for reading; once the repository is written to, the push scope too (one token for all). */
@@ -158,6 +128,11 @@ export class RegistryRepository implements Target, Mounter, BlobLocator, FileUpl
     });
   }
 
+  /** `host/repo:tag` or `host/repo@digest`: how an error names what was asked for, as ORAS does. */
+  private at(reference: string): string {
+    return isDigest(reference) ? `${this.name}@${reference}` : `${this.name}:${reference}`;
+  }
+
   /** A blob's descriptor from `HEAD blobs/DIGEST` (its size from `Content-Length`). */
   async describeBlob(digest: string): Promise<Descriptor> {
     parseDigest(digest);
@@ -167,9 +142,13 @@ export class RegistryRepository implements Target, Mounter, BlobLocator, FileUpl
       url: `/v2/${this.repository}/blobs/${digest}`,
       scopes: this.readScopes,
     });
-    if (response.status === 404) throw new SkiffError("NOT_FOUND", `${what} not found in ${this.name}`);
-    if (response.status !== 200)
-      throw await this.client.fail(response, { repository: this.repository, what });
+    if (response.status !== 200) {
+      throw await this.client.fail(response, {
+        repository: this.repository,
+        what,
+        reference: this.at(digest),
+      });
+    }
     const size = Number(response.headers.get("content-length") ?? Number.NaN);
     if (!Number.isSafeInteger(size) || size < 0) {
       throw new SkiffError("REGISTRY", `${this.name} did not say the size of ${what} (no Content-Length)`);
@@ -214,8 +193,7 @@ export class RegistryRepository implements Target, Mounter, BlobLocator, FileUpl
    */
   async getManifest(reference: string, preferred?: string): Promise<{ desc: Descriptor; bytes: Uint8Array }> {
     const what = isDigest(reference) ? `manifest ${reference}` : `tag "${reference}"`;
-    const accept =
-      preferred && isManifestMediaType(preferred) ? `${preferred}, ${manifestAccept}` : manifestAccept;
+    const accept = preferred && isManifestMediaType(preferred) ? `${preferred}, ${this.accept}` : this.accept;
     const { response, bytes } = await this.client.sendForBytes(
       {
         method: "GET",
@@ -227,7 +205,11 @@ export class RegistryRepository implements Target, Mounter, BlobLocator, FileUpl
       `${what} in ${this.name}`,
     );
     if (!bytes) {
-      throw await this.client.fail(response, { repository: this.repository, what });
+      throw await this.client.fail(response, {
+        repository: this.repository,
+        what,
+        reference: this.at(reference),
+      });
     }
     const headerDigest = response.headers.get("docker-content-digest") ?? undefined;
     const algorithm = isDigest(reference)
@@ -306,7 +288,11 @@ export class RegistryRepository implements Target, Mounter, BlobLocator, FileUpl
       return { stream: rest, offset: from };
     }
     if (response.status !== 200) {
-      throw await this.client.fail(response, { repository: this.repository, what });
+      throw await this.client.fail(response, {
+        repository: this.repository,
+        what,
+        reference: this.at(desc.digest),
+      });
     }
     const length = response.headers.get("content-length");
     if (length !== null && Number(length) !== desc.size) {
@@ -342,14 +328,15 @@ export class RegistryRepository implements Target, Mounter, BlobLocator, FileUpl
     const response = await this.client.send({
       method: "HEAD",
       url: `/v2/${this.repository}/manifests/${reference}`,
-      headers: { Accept: manifestAccept },
+      headers: { Accept: this.accept },
       scopes: this.readScopes,
     });
-    if (response.status === 404) {
-      throw new SkiffError("NOT_FOUND", `${what} not found in ${this.name}`);
-    }
     if (response.status !== 200) {
-      throw await this.client.fail(response, { repository: this.repository, what });
+      throw await this.client.fail(response, {
+        repository: this.repository,
+        what,
+        reference: this.at(reference),
+      });
     }
     const headerDigest = response.headers.get("docker-content-digest");
     const mediaType = contentMediaType(response.headers.get("content-type"));
@@ -382,7 +369,13 @@ export class RegistryRepository implements Target, Mounter, BlobLocator, FileUpl
    */
   async *tags(last?: string): AsyncIterable<string> {
     const all = new Set<string>();
-    for await (const page of this.pages(`/v2/${this.repository}/tags/list`, undefined, "tags")) {
+    const pages = jsonPages(this.client, `/v2/${this.repository}/tags/list`, undefined, {
+      scopes: this.readScopes,
+      what: `tags of ${this.name}`,
+      context: { repository: this.repository, what: "tags" },
+      notJson: `${this.name} sent tags that are not JSON`,
+    });
+    for await (const page of pages) {
       const tags = (page as { tags?: unknown }).tags;
       if (tags === null || tags === undefined) continue;
       if (!Array.isArray(tags)) {
@@ -392,33 +385,6 @@ export class RegistryRepository implements Target, Mounter, BlobLocator, FileUpl
     }
     for (const tag of [...all].sort()) {
       if (last === undefined || tag > last) yield tag;
-    }
-  }
-
-  /** Pages of a paginated JSON listing (`n`, `last`, `Link: <...>; rel="next"`). */
-  private async *pages(path: string, last: string | undefined, what: string): AsyncIterable<unknown> {
-    let url: string | undefined = firstPagePath(path, pageSize(), last);
-    const seen = new Set<string>();
-    for (let page = 0; url !== undefined && page < MAX_PAGES; page++) {
-      if (seen.has(url)) break;
-      seen.add(url);
-      const { response, bytes } = await this.client.sendForBytes(
-        { method: "GET", url, headers: { Accept: "application/json" }, scopes: this.readScopes },
-        MAX_LISTING_BYTES,
-        `${what} of ${this.name}`,
-      );
-      if (!bytes) {
-        throw await this.client.fail(response, { repository: this.repository, what });
-      }
-      const text = new TextDecoder().decode(bytes);
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new SkiffError("REGISTRY", `${this.name} sent ${what} that are not JSON`);
-      }
-      yield json;
-      url = nextPageUrl(response.headers.get("link"), this.client.url(url))?.href;
     }
   }
 
@@ -453,8 +419,13 @@ export class RegistryRepository implements Target, Mounter, BlobLocator, FileUpl
     return true;
   }
 
+  /** Stores manifest bytes of any media type (one skiff does not know would go to blobs/ on push). */
+  async pushManifest(desc: Descriptor, bytes: Uint8Array): Promise<void> {
+    await this.putManifest(desc, bytes, desc.digest);
+  }
+
   /** PUT manifest bytes under a digest or tag. */
-  async putManifest(desc: Descriptor, bytes: Uint8Array, reference: string): Promise<void> {
+  private async putManifest(desc: Descriptor, bytes: Uint8Array, reference: string): Promise<void> {
     checkDeclaredMediaType(bytes, desc.mediaType, `manifest ${desc.digest}`);
     const response = await this.client.send({
       method: "PUT",
@@ -480,8 +451,7 @@ export class RegistryRepository implements Target, Mounter, BlobLocator, FileUpl
       throw new SkiffError("DIGEST_MISMATCH", `${this.name} stored manifest ${desc.digest} as ${stored}`);
     }
     this.remember(desc.digest, bytes);
-    if (response.headers.get("oci-subject")) this.subjects.set(desc.digest, "indexed");
-    else if (!this.subjects.has(desc.digest)) this.subjects.set(desc.digest, "not-indexed");
+    this.books.stored(desc.digest, response.headers.get("oci-subject") !== null);
   }
 
   /** Points `tag` at a manifest the repository holds (its bytes PUT again under the tag). */
@@ -496,7 +466,21 @@ export class RegistryRepository implements Target, Mounter, BlobLocator, FileUpl
     await this.putManifest(desc, bytes, tag);
   }
 
+  /**
+   * Deletes a manifest or blob. A deleted referrer also leaves its subject's fallback index (on
+   * registries without the referrers API), as oras-go's repository does.
+   */
   async delete(desc: Descriptor): Promise<void> {
+    let subject: Descriptor | undefined;
+    if (RegistryRepository.kindOf(desc) === "manifests") {
+      const bytes = await this.fetchManifestBytes(desc);
+      subject = parseManifest(bytes, desc.mediaType, `manifest ${desc.digest}`).subject;
+    }
+    await this.deleteOnly(desc);
+    if (subject) await this.books.remove(subject, desc.digest);
+  }
+
+  private async deleteOnly(desc: Descriptor): Promise<void> {
     const kind = RegistryRepository.kindOf(desc);
     const what = `${kind === "manifests" ? "manifest" : "blob"} ${desc.digest}`;
     const response = await this.client.send({
@@ -518,150 +502,19 @@ export class RegistryRepository implements Target, Mounter, BlobLocator, FileUpl
   }
 
   // ------------------------------------------------------------------------------------------
-  // Referrers
+  // Referrers (referrers.ts keeps the books)
 
   /** Referrers of `subject`: the referrers API when the registry has it, else the `<alg>-<hex>` tag. */
   async referrers(subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
-    if (this.referrersApi !== false) {
-      const found = await this.referrersFromApi(subject, artifactType);
-      if (found) return found;
-    }
-    return this.referrersFromTag(subject, artifactType);
-  }
-
-  /** The referrers API's answer, or undefined when the registry does not have the API (404). */
-  private async referrersFromApi(
-    subject: Descriptor,
-    artifactType?: string,
-  ): Promise<Descriptor[] | undefined> {
-    const query = artifactType ? `?${new URLSearchParams({ artifactType })}` : "";
-    let url: string | undefined = `/v2/${this.repository}/referrers/${subject.digest}${query}`;
-    const out: Descriptor[] = [];
-    const seen = new Set<string>();
-    while (url !== undefined && !seen.has(url)) {
-      seen.add(url);
-      const where = `referrers of ${subject.digest} in ${this.name}`;
-      const { response, bytes } = await this.client.sendForBytes(
-        { method: "GET", url, headers: { Accept: MediaType.ociIndex }, scopes: this.readScopes },
-        MAX_MANIFEST_BYTES,
-        where,
-      );
-      if (response.status === 404 && out.length === 0) {
-        await response.body?.cancel().catch(() => {});
-        this.referrersApi = false;
-        return undefined;
-      }
-      if (!bytes) {
-        throw await this.client.fail(response, {
-          repository: this.repository,
-          what: `referrers of ${subject.digest}`,
-        });
-      }
-      if (contentMediaType(response.headers.get("content-type")) !== MediaType.ociIndex) {
-        // Not the API (some proxies answer 200 with HTML): treat as absent.
-        this.referrersApi = false;
-        return undefined;
-      }
-      this.referrersApi = true;
-      const filtered = (response.headers.get("oci-filters-applied") ?? "").split(",").map((s) => s.trim());
-      const applied = filtered.includes("artifactType") ? undefined : artifactType;
-      out.push(...referrersFromIndex(bytes, where, applied));
-      url = nextPageUrl(response.headers.get("link"), this.client.url(url))?.href;
-    }
-    return out;
-  }
-
-  private async referrersFromTag(subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
-    const bytes = await this.fallbackIndex(subject);
-    if (!bytes) return [];
-    return referrersFromIndex(
-      bytes,
-      `referrers index ${referrersTag(subject.digest)} in ${this.name}`,
-      artifactType,
-    );
-  }
-
-  /** The bytes of the `<alg>-<hex>` fallback index, or undefined when there is none. */
-  private async fallbackIndex(subject: Descriptor): Promise<Uint8Array | undefined> {
-    const tag = referrersTag(subject.digest);
-    const { response, bytes } = await this.client.sendForBytes(
-      {
-        method: "GET",
-        url: `/v2/${this.repository}/manifests/${tag}`,
-        headers: { Accept: MediaType.ociIndex },
-        scopes: this.readScopes,
-      },
-      MAX_MANIFEST_BYTES,
-      `referrers tag ${tag} in ${this.name}`,
-    );
-    if (response.status === 404) {
-      await response.body?.cancel().catch(() => {});
-      return undefined;
-    }
-    if (!bytes) {
-      throw await this.client.fail(response, { repository: this.repository, what: `referrers tag ${tag}` });
-    }
-    return bytes;
-  }
-
-  /** True when the registry indexes referrers itself (it has the referrers API). */
-  async hasReferrersApi(subject: Descriptor): Promise<boolean> {
-    if (this.referrersApi === undefined) await this.referrersFromApi(subject);
-    return this.referrersApi === true;
+    return this.books.list(subject, artifactType);
   }
 
   /**
-   * Keeps the fallback index current after `referrer` (a manifest with `subject`) was pushed:
-   * nothing to do when the registry answered the push with `OCI-Subject` or has the referrers API;
-   * else the referrer is added to the `<alg>-<hex>` index (created when missing).
+   * Names a root the repository holds: when it is a manifest with a `subject`, first keeps the
+   * subject's referrers current (see referrers.ts); then points each tag at it.
    */
-  async addReferrer(subject: Descriptor, referrer: Descriptor): Promise<void> {
-    if (this.subjects.get(referrer.digest) === "indexed") return;
-    if (await this.hasReferrersApi(subject)) return;
-    const bytes = await this.fetchManifestBytes(referrer);
-    const manifest = parseManifest(bytes, referrer.mediaType, `manifest ${referrer.digest} in ${this.name}`);
-    const entry = referrerDescriptor(referrer, manifest);
-    const tag = referrersTag(subject.digest);
-    const existing = await this.fallbackIndex(subject);
-    const updated = addToReferrersIndex(existing, entry, `referrers tag ${tag} in ${this.name}`);
-    if (!updated) return;
-    const desc: Descriptor = {
-      mediaType: MediaType.ociIndex,
-      digest: digestOf(updated),
-      size: updated.byteLength,
-    };
-    await this.putManifest(desc, updated, tag);
-  }
-
-  /**
-   * Takes a deleted referrer out of the subject's fallback index (registries without the referrers
-   * API); the index is deleted when it becomes empty.
-   */
-  async removeReferrer(subject: Descriptor, referrerDigest: string): Promise<void> {
-    if (await this.hasReferrersApi(subject)) return;
-    const existing = await this.fallbackIndex(subject);
-    if (!existing) return;
-    const tag = referrersTag(subject.digest);
-    const updated = removeFromReferrersIndex(
-      existing,
-      referrerDigest,
-      `referrers tag ${tag} in ${this.name}`,
-    );
-    if (!updated) return;
-    const old: Descriptor = {
-      mediaType: MediaType.ociIndex,
-      digest: digestOf(existing),
-      size: existing.byteLength,
-    };
-    if (updated === "empty") {
-      await this.delete(old);
-      return;
-    }
-    const desc: Descriptor = {
-      mediaType: MediaType.ociIndex,
-      digest: digestOf(updated),
-      size: updated.byteLength,
-    };
-    await this.putManifest(desc, updated, tag);
+  async publish(root: Descriptor, plan: PublishPlan): Promise<void> {
+    await this.books.add(root);
+    for (const tag of plan.tags) await this.tag(root, tag);
   }
 }

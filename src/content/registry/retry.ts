@@ -14,12 +14,25 @@ export const MAX_DELAY_MS = 3000;
 export const MAX_RETRY_AFTER_MS = 60_000;
 
 /**
+ * The first backoff step in ms: 200, or `SKIFF_RETRY_BACKOFF_MS` (a whole number >= 1) so a test
+ * suite can drive many retries without sleeping through them. Read on each call, like
+ * `SKIFF_HTTP_TIMEOUT`. A server's `Retry-After` is not affected.
+ */
+export function backoffBaseMs(env: Record<string, string | undefined> = process.env): number {
+  const text = env.SKIFF_RETRY_BACKOFF_MS;
+  const ms = text === undefined ? Number.NaN : Number(text);
+  return Number.isInteger(ms) && ms >= 1 ? ms : BASE_DELAY_MS;
+}
+
+/**
  * The wait before retry number `retry` (0 for the first retry): 200 ms doubling per retry up to
- * 3 s, then jittered to between half and all of that so parallel clients spread out.
- * `random` returns a number in [0, 1).
+ * 3 s (with `SKIFF_RETRY_BACKOFF_MS`: that doubling up to 15 times it), then jittered to between
+ * half and all of that so parallel clients spread out. `random` returns a number in [0, 1).
  */
 export function backoffDelay(retry: number, random: () => number = Math.random): number {
-  const step = Math.min(BASE_DELAY_MS * 2 ** Math.max(0, retry), MAX_DELAY_MS);
+  const base = backoffBaseMs();
+  const cap = (base * MAX_DELAY_MS) / BASE_DELAY_MS;
+  const step = Math.min(base * 2 ** Math.max(0, retry), cap);
   return Math.round(step / 2 + random() * (step / 2));
 }
 
@@ -75,4 +88,43 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       { once: true },
     );
   });
+}
+
+/** How one attempt ended: with a value or an error. */
+type Outcome<T> = { value: T } | { error: unknown };
+
+interface RetryOptions<T> {
+  /**
+   * Whether `outcome` is worth another attempt: undefined to stop there, else the `Retry-After`
+   * the answer carried (null when none), which {@link retryDelay} turns into the wait.
+   */
+  again(outcome: Outcome<T>): { retryAfter: string | null } | undefined;
+  /** Called before each wait, e.g. to close a response body and write a `--debug` line. */
+  onRetry?(outcome: Outcome<T>, delay: number): Promise<void> | void;
+  /** Stops the wait early. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The one retry loop of registry requests: runs `attempt`, and while `again` says an outcome is
+ * worth another try, waits {@link retryDelay} and runs it again, at most MAX_RETRIES times. Then
+ * the last outcome is returned or thrown.
+ */
+export async function retrying<T>(attempt: () => Promise<T>, options: RetryOptions<T>): Promise<T> {
+  for (let retry = 0; ; retry++) {
+    let outcome: Outcome<T>;
+    try {
+      outcome = { value: await attempt() };
+    } catch (error) {
+      outcome = { error };
+    }
+    const wanted = retry < MAX_RETRIES ? options.again(outcome) : undefined;
+    if (!wanted) {
+      if ("error" in outcome) throw outcome.error;
+      return outcome.value;
+    }
+    const delay = retryDelay(retry, wanted.retryAfter);
+    await options.onRetry?.(outcome, delay);
+    await sleep(delay, options.signal);
+  }
 }

@@ -20,9 +20,9 @@ import { receive } from "./receive.ts";
 import { openBody } from "./request.ts";
 
 /** Blobs with at least this many bytes left to fetch are split (when the pool has idle workers). */
-export const FORK_MIN_BYTES = 64 * 1024 * 1024;
+const FORK_MIN_BYTES = 64 * 1024 * 1024;
 /** The part of a split download that its own job receives before it only hashes. */
-export const LEAD_BYTES = 8 * 1024 * 1024;
+const LEAD_BYTES = 8 * 1024 * 1024;
 /**
  * Bytes read back per read by the hasher behind the range writers, into one reused buffer.
  * Synchronous reads: from the page cache they take microseconds, and an awaited read goes
@@ -40,7 +40,7 @@ function freshHash(digest: string): Hash {
 }
 
 /** Opens `path` for positional writes: created exclusively, or (resuming) kept, never through a symlink. */
-export async function openTarget(path: string, keep: boolean): Promise<FileHandle> {
+async function openTarget(path: string, keep: boolean): Promise<FileHandle> {
   const flags =
     constants.O_RDWR | constants.O_CREAT | (keep ? 0 : constants.O_EXCL) | (constants.O_NOFOLLOW ?? 0);
   return open(path, flags, 0o644);

@@ -19,8 +19,8 @@ const UNIT = 4096;
 /** At most this many range jobs per download. */
 export const MAX_RANGES = 8;
 const HEADER = 2;
-export const RUNNING = 0;
-export const DONE = 1;
+const RUNNING = 0;
+const DONE = 1;
 export const FAILED = 2;
 
 export class Frontiers {

@@ -14,7 +14,7 @@ import type { PreparedRequest } from "./protocol.ts";
  * Takes the body chunk by chunk, synchronously and in order; a chunk is only valid during the call
  * (it may be a reused buffer). Returns true to stop early; throwing stops with that error.
  */
-export type Sink = (chunk: Uint8Array) => boolean | undefined;
+type Sink = (chunk: Uint8Array) => boolean | undefined;
 
 /** An answer: status and headers, then the body. */
 export interface Answer {

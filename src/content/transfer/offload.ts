@@ -78,7 +78,7 @@ export interface FileUploader {
   uploadFile(desc: Descriptor, path: string): Promise<boolean>;
 }
 
-export function isFileUploader(target: unknown): target is FileUploader {
+function isFileUploader(target: unknown): target is FileUploader {
   return typeof (target as Partial<FileUploader>).uploadFile === "function";
 }
 
@@ -86,7 +86,7 @@ export function isBlobLocator(source: unknown): source is BlobLocator {
   return typeof (source as Partial<BlobLocator>).locateBlob === "function";
 }
 
-export function isFileFiller(target: unknown): target is FileFiller {
+function isFileFiller(target: unknown): target is FileFiller {
   return typeof (target as Partial<FileFiller>).fillBlob === "function";
 }
 
@@ -103,7 +103,7 @@ export function mapOriginErrors(origin: BlobOrigin, map: (error: Error) => Error
 }
 
 /** How the copy watches a transfer: progress, and whether it should stop (another transfer failed). */
-export interface TransferWatch {
+interface TransferWatch {
   progress(bytes: number): void;
   stopped(): boolean;
   /** The error a stopped transfer ends with. */

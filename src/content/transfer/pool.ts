@@ -20,7 +20,7 @@ import {
   toWire,
 } from "./protocol.ts";
 
-export const MAX_WORKERS = 4;
+const MAX_WORKERS = 4;
 /** Workers end after this long without a job. */
 const IDLE_MS = 1000;
 
@@ -39,7 +39,7 @@ export class RefusedRequest extends Error {
 }
 
 /** What the main thread does for a running job. */
-export interface JobHandlers {
+interface JobHandlers {
   ask?(question: Ask): Promise<PreparedRequest>;
   fork?(from: number, to: number, shared: SharedArrayBuffer): Promise<number>;
   progress?(bytes: number): void;

@@ -4,7 +4,7 @@
  * sends (the main thread owns credentials, tokens, redirects policy and `--debug`), reports
  * progress, and ends with a result or an error.
  */
-import { type ErrorCode, SkiffError } from "../../errors.ts";
+import { SkiffError } from "../../errors.ts";
 import type { TlsSettings } from "../../runtime/index.ts";
 
 /** One HTTP request, ready to send from any thread. */
@@ -31,13 +31,20 @@ export interface PreparedRequest {
  * What a worker asks the main thread for before each request of a download, always for bytes
  * `from`-`to` (exclusive; to the end when `to` is undefined) of the job's blob: `open` a fresh
  * request (the first, or after a failure); follow a `redirect` (the server at `url` answered
- * `status` with `location`; `hops` so far); or answer `unauthorized` (the registry's 401, `sent`
- * the Authorization it refused, `rounds` the 401s so far).
+ * `status` with `location`; `hops` so far); or answer `unauthorized` (the registry's 401 with its
+ * `statusText` and capped `body`, `sent` the Authorization it refused, `rounds` the 401s so far).
  */
 export type Ask = { from: number; to?: number } & (
   | { kind: "open" }
   | { kind: "redirect"; location: string; url: string; status: number; hops: number }
-  | { kind: "unauthorized"; challenge: string | null; sent?: string; rounds: number }
+  | {
+      kind: "unauthorized";
+      challenge: string | null;
+      statusText: string;
+      body: string;
+      sent?: string;
+      rounds: number;
+    }
 );
 
 /** A response the worker will not use, for the main thread to turn into an error. */
@@ -131,11 +138,12 @@ export interface JobResult {
   digest?: string;
 }
 
-/** An error as it crosses threads. `network` errors are raw runtime errors, classified by the main thread. */
-export interface WireError {
-  code: ErrorCode | "RAW";
+/** An error as it crosses threads. `RAW` errors are the runtime's, classified by the main thread. */
+interface WireError {
+  code: SkiffError["code"] | "RAW";
   message: string;
   hint?: string;
+  heading?: string;
   /** For raw errors: the runtime's error code and name (ECONNRESET, TimeoutError...). */
   errno?: string;
   name?: string;
@@ -143,7 +151,12 @@ export interface WireError {
 
 export function toWire(error: unknown): WireError {
   if (error instanceof SkiffError) {
-    return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+    return {
+      code: error.code,
+      message: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+      ...(error.heading !== undefined ? { heading: error.heading } : {}),
+    };
   }
   const e = error as { message?: string; code?: unknown; name?: string };
   return {
@@ -156,7 +169,14 @@ export function toWire(error: unknown): WireError {
 
 /** A SkiffError, or for a raw error an Error carrying the runtime's code and name. */
 export function fromWire(wire: WireError): Error {
-  if (wire.code !== "RAW") return new SkiffError(wire.code, wire.message, wire.hint);
+  if (wire.code !== "RAW") {
+    return new SkiffError(
+      wire.code,
+      wire.message,
+      wire.hint,
+      wire.heading !== undefined ? { heading: wire.heading } : {},
+    );
+  }
   const error = new Error(wire.message) as Error & { code?: string };
   if (wire.errno) error.code = wire.errno;
   if (wire.name) error.name = wire.name;

@@ -6,9 +6,9 @@
 import { writeSync } from "node:fs";
 import { SkiffError } from "../../errors.ts";
 import { collectGarbage } from "../../runtime/transfer.ts";
-import { parseContentRange } from "../registry/download.ts";
 import { isRetryableNetworkError } from "../registry/errors.ts";
 import { backoffDelay, MAX_RETRIES, sleep } from "../registry/retry.ts";
+import { parseContentRange } from "../registry/served.ts";
 import type { JobChannel } from "./channel.ts";
 import type { BlobId } from "./protocol.ts";
 import { type OpenBody, openBody } from "./request.ts";
@@ -21,14 +21,14 @@ const COLLECT_EVERY = 64 * 1024 * 1024;
 let sinceCollected = 0;
 
 /** Writes all of `bytes` at `position` of `fd`. */
-export function writeAt(fd: number, bytes: Uint8Array, position: number): void {
+function writeAt(fd: number, bytes: Uint8Array, position: number): void {
   let done = 0;
   while (done < bytes.byteLength) {
     done += writeSync(fd, bytes, done, bytes.byteLength - done, position + done);
   }
 }
 
-export interface Receiving {
+interface Receiving {
   blob: BlobId;
   /** `host/repo`, for messages. */
   where: string;
@@ -52,8 +52,11 @@ export async function receive(channel: JobChannel, r: Receiving): Promise<void> 
   let resumes = 0;
   let opened = r.first;
   for (;;) {
-    const { answer: response, idle } =
-      opened ?? (await openBody(channel, what, position, bounded ? r.to : undefined));
+    const {
+      answer: response,
+      watch,
+      signal,
+    } = opened ?? (await openBody(channel, what, position, bounded ? r.to : undefined));
     opened = undefined;
     let skip = 0;
     if (response.status === 206) {
@@ -77,44 +80,46 @@ export async function receive(channel: JobChannel, r: Receiving): Promise<void> 
       skip = position; // the whole blob again: read past what is written
     }
     try {
-      await response.pipe((bytes) => {
-        idle.touch();
-        let chunk = bytes;
-        if (skip > 0) {
-          if (chunk.byteLength <= skip) {
-            skip -= chunk.byteLength;
-            return false;
+      await watch.around(
+        response.pipe((bytes) => {
+          watch.touch();
+          let chunk = bytes;
+          if (skip > 0) {
+            if (chunk.byteLength <= skip) {
+              skip -= chunk.byteLength;
+              return false;
+            }
+            chunk = chunk.subarray(skip);
+            skip = 0;
           }
-          chunk = chunk.subarray(skip);
-          skip = 0;
-        }
-        if (position + chunk.byteLength > r.to) {
-          if (!bounded) {
-            throw new SkiffError(
-              "SIZE_MISMATCH",
-              `${r.blob.digest} from ${r.where}: more than the expected ${r.blob.size} bytes`,
-            );
+          if (position + chunk.byteLength > r.to) {
+            if (!bounded) {
+              throw new SkiffError(
+                "SIZE_MISMATCH",
+                `${r.blob.digest} from ${r.where}: more than the expected ${r.blob.size} bytes`,
+              );
+            }
+            chunk = chunk.subarray(0, r.to - position);
           }
-          chunk = chunk.subarray(0, r.to - position);
-        }
-        r.hash?.update(chunk);
-        writeAt(r.fd, chunk, position);
-        position += chunk.byteLength;
-        sinceCollected += chunk.byteLength;
-        if (sinceCollected >= COLLECT_EVERY) {
-          sinceCollected = 0;
-          collectGarbage();
-        }
-        r.wrote?.(position);
-        return bounded && position === r.to;
-      });
+          r.hash?.update(chunk);
+          writeAt(r.fd, chunk, position);
+          position += chunk.byteLength;
+          sinceCollected += chunk.byteLength;
+          if (sinceCollected >= COLLECT_EVERY) {
+            sinceCollected = 0;
+            collectGarbage();
+          }
+          r.wrote?.(position);
+          return bounded && position === r.to;
+        }),
+      );
     } catch (error) {
-      idle.stop();
+      watch.stop();
       await response.cancel();
       if (channel.signal.aborted) throw channel.signal.reason;
       if (error instanceof SkiffError && error.code !== "NETWORK") throw error;
       if (position >= r.to) return; // everything arrived; the connection broke afterwards
-      const cause = idle.controller.signal.aborted ? idle.controller.signal.reason : error;
+      const cause = signal.aborted ? signal.reason : error;
       if (resumes >= MAX_RETRIES || !isRetryableNetworkError(cause)) {
         throw cause instanceof SkiffError
           ? cause
@@ -130,7 +135,7 @@ export async function receive(channel: JobChannel, r: Receiving): Promise<void> 
       await sleep(backoffDelay(resumes++), channel.signal);
       continue;
     }
-    idle.stop();
+    watch.stop();
     await response.cancel();
     if (position >= r.to) return;
     if (resumes >= MAX_RETRIES) {

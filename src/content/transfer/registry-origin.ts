@@ -7,7 +7,7 @@ import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import type { RegistryClient } from "../registry/client.ts";
 import { scrubUrl } from "../registry/debug.ts";
-import { networkError } from "../registry/errors.ts";
+import { networkError, registryAnswer } from "../registry/errors.ts";
 import type { BlobOrigin } from "./offload.ts";
 import type { Ask } from "./protocol.ts";
 
@@ -37,7 +37,7 @@ export function registryOrigin(
       const headers = rangeHeaders(question);
       switch (question.kind) {
         case "open":
-          return client.prepare({ method: "GET", url: path, headers, scopes: asked });
+          return client.prepare({ url: path, headers, scopes: asked });
         case "redirect": {
           if (question.hops > MAX_REDIRECTS) {
             throw new SkiffError(
@@ -59,7 +59,7 @@ export function registryOrigin(
               `${client.registry} redirected to an unsupported URL ${scrubUrl(next.href)}`,
             );
           }
-          return client.prepare({ method: "GET", url: next.href, headers, scopes: asked });
+          return client.prepare({ url: next.href, headers, scopes: asked });
         }
         case "unauthorized": {
           const next =
@@ -68,16 +68,16 @@ export function registryOrigin(
               : undefined;
           if (next) {
             asked = next;
-            return client.prepare({ method: "GET", url: path, headers, scopes: asked });
+            return client.prepare({ url: path, headers, scopes: asked });
           }
-          if (question.sent?.startsWith("Bearer "))
-            throw client.authorizer.refusedError(asked, question.challenge);
-          throw await fail(
-            401,
-            "Unauthorized",
-            question.challenge ? [["www-authenticate", question.challenge]] : [],
-            "",
-          );
+          if (question.sent?.startsWith("Bearer ")) {
+            const answer = registryAnswer(401, question.statusText, question.body);
+            throw client.authorizer.refusedError(asked, question.challenge, answer);
+          }
+          const challenge: [string, string][] = question.challenge
+            ? [["www-authenticate", question.challenge]]
+            : [];
+          throw await fail(401, question.statusText, challenge, question.body);
         }
       }
     },

@@ -9,6 +9,7 @@ import { hostHeaderFetchInit, tlsFetchInit } from "../../runtime/index.ts";
 import { socketBodies } from "../../runtime/transfer.ts";
 import { headerLines, scrubUrl } from "../registry/debug.ts";
 import { isRetryableNetworkError } from "../registry/errors.ts";
+import { IdleWatch } from "../registry/idle.ts";
 import {
   isRetryableStatus,
   MAX_RETRIES,
@@ -31,38 +32,13 @@ export class RefusedAnswer extends Error {
 }
 
 /**
- * Gives up a request or body read after `ms` without bytes: `touch` on each chunk, `stop` when
- * done; the abort reason of `controller` is a NETWORK SkiffError.
+ * An open blob body: the answer (200 or 206), the idle watch to read it under (`touch` it per
+ * chunk, `stop` it at the end), and the signal it aborts (its reason says why).
  */
-export class IdleTimer {
-  readonly controller = new AbortController();
-  #last = Date.now();
-  readonly #timer: ReturnType<typeof setInterval>;
-
-  constructor(ms: number, what: string) {
-    this.#timer = setInterval(
-      () => {
-        if (Date.now() - this.#last <= ms) return;
-        this.stop();
-        this.controller.abort(new SkiffError("NETWORK", `${what} sent nothing for ${ms / 1000} s`));
-      },
-      Math.min(1000, Math.max(25, ms / 4)),
-    );
-  }
-
-  touch(): void {
-    this.#last = Date.now();
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
-
-/** An open blob body: the answer (200 or 206), and the idle timer to read it under. */
 export interface OpenBody {
   answer: Answer;
-  idle: IdleTimer;
+  watch: IdleWatch;
+  signal: AbortSignal;
 }
 
 function fetchInit(request: PreparedRequest, signal: AbortSignal): RequestInit {
@@ -119,18 +95,21 @@ export async function openBody(
   let hops = 0;
   let rounds = 0;
   for (;;) {
-    const idle = new IdleTimer(request.idleMs, what);
-    const onCancel = () => idle.controller.abort(channel.signal.reason);
+    const controller = new AbortController();
+    const watch = new IdleWatch(request.idleMs, () =>
+      controller.abort(new SkiffError("NETWORK", `${what} sent nothing for ${request.idleMs / 1000} s`)),
+    );
+    const onCancel = () => controller.abort(channel.signal.reason);
     channel.signal.addEventListener("abort", onCancel, { once: true });
     let response: Answer;
     const started = Date.now();
     try {
-      response = await send(request, idle.controller.signal);
+      response = await watch.around(send(request, controller.signal));
     } catch (error) {
-      idle.stop();
+      watch.stop();
       channel.signal.removeEventListener("abort", onCancel);
       if (channel.signal.aborted) throw channel.signal.reason;
-      const cause = idle.controller.signal.aborted ? idle.controller.signal.reason : error;
+      const cause = controller.signal.aborted ? controller.signal.reason : error;
       if (attempt < MAX_RETRIES && isRetryableNetworkError(cause)) {
         await sleep(retryDelay(attempt++, undefined), channel.signal);
         request = await channel.ask({ kind: "open", ...range });
@@ -142,11 +121,13 @@ export async function openBody(
       `< ${response.status} ${response.statusText} ${scrubUrl(request.url)} (${Date.now() - started} ms)`,
       ...headerLines(response.headers),
     ]);
-    // The body is read under the same idle timer, and cancelling the job aborts it.
-    if (response.status === 200 || response.status === 206) return { answer: response, idle };
+    // The body is read under the same idle watch, and cancelling the job aborts it.
+    if (response.status === 200 || response.status === 206) {
+      return { answer: response, watch, signal: controller.signal };
+    }
     const done = async () => {
       await response.cancel();
-      idle.stop();
+      watch.stop();
       channel.signal.removeEventListener("abort", onCancel);
     };
     const location = response.headers.get("location");
@@ -163,10 +144,14 @@ export async function openBody(
       continue;
     }
     if (response.status === 401 && request.toRegistry) {
+      // The answer's words go into the error when the registry refuses for good.
+      const refused = await refusal(response, request.url);
       await done();
       request = await channel.ask({
         kind: "unauthorized",
         challenge: response.headers.get("www-authenticate"),
+        statusText: refused.statusText,
+        body: refused.body,
         ...(request.headers.Authorization ? { sent: request.headers.Authorization } : {}),
         rounds: ++rounds,
         ...range,

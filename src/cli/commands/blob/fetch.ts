@@ -1,20 +1,11 @@
 import { rename, rm } from "node:fs/promises";
 import process from "node:process";
-import type { Command } from "commander";
 import type { Target } from "../../../content/target.ts";
 import { SkiffError } from "../../../errors.ts";
 import type { Descriptor } from "../../../oci/descriptor.ts";
-import type { Console } from "../../io.ts";
-import {
-  addCommonOptions,
-  addLayoutOptions,
-  addRemoteOptions,
-  openOptions,
-  referenceArgument,
-} from "../../options.ts";
-import { jsonText, plainDescriptor } from "../manifest/fetch.ts";
-
-type Flags = Record<string, unknown>;
+import { type RegisterSubcommand, withFlags } from "../../command.ts";
+import { openOptions, referenceArgument, TARGET_FLAGS, verboseFlags } from "../../flags.ts";
+import { descriptorText, plainDescriptor } from "../../output/descriptors.ts";
 
 /** Stores that can say how large a blob is without reading it (layouts; registries via HEAD). */
 interface BlobDescriber {
@@ -29,23 +20,25 @@ async function describeBlob(target: Target, digest: string): Promise<Descriptor>
   return describer.describeBlob(digest);
 }
 
-export function registerBlobFetch(group: Command, console: Console): void {
-  const command = group
-    .command("fetch")
-    .summary("Fetch a blob by digest from a registry, OCI layout or layout tar")
-    .description(
-      "Download one blob (a layer, a config, any content) by digest from a registry, an OCI layout directory or a layout tar, checked against its digest, into a file or to stdout; --descriptor prints its descriptor (media type, digest, size) instead or as well.",
-    )
-    .argument("<reference>", "host/repo@digest, or a layout PATH@digest")
-    .option("-o, --output <file>", "write the blob to this file (- for stdout)")
-    .option("--descriptor", "print the blob's descriptor")
-    .option("--pretty", "indent the descriptor JSON");
-  addLayoutOptions(command);
-  addRemoteOptions(command);
-  addCommonOptions(command);
-  command.addHelpText(
-    "after",
-    `
+export const registerBlobFetch: RegisterSubcommand = (group, console) => {
+  withFlags(
+    group
+      .command("fetch")
+      .alias("get")
+      .summary("Fetch a blob by digest from a registry, OCI layout or layout tar")
+      .description(
+        "Download one blob (a layer, a config, any content) by digest from a registry, an OCI layout directory or a layout tar, checked against its digest, into a file or to stdout; --descriptor prints its descriptor (media type, digest, size) instead or as well.",
+      )
+      .argument("<reference>", "host/repo@digest, or a layout PATH@digest")
+      .option("-o, --output <file>", "write the blob to this file (- for stdout)")
+      .option("--descriptor", "print the blob's descriptor")
+      .option("--pretty", "indent the descriptor JSON"),
+    ...TARGET_FLAGS,
+    verboseFlags,
+  )
+    .addHelpText(
+      "after",
+      `
 Examples:
   # Save a blob from a registry into a file
   skiff blob fetch -o layer.tar.gz localhost:5000/app@sha256:...
@@ -53,33 +46,44 @@ Examples:
   skiff blob fetch -o - oci-layout://./out@sha256:... | tar -tzf -
   # Only the descriptor, from a layout tar
   skiff blob fetch --descriptor --oci-layout ./app.tar@sha256:...`,
-  );
-  command.action(async (text: string, flags: Flags) => {
-    const { openTarget } = await import("../../../content/open.ts");
-    const { writeStreamToFile } = await import("../../../content/files/disk.ts");
-    const ref = referenceArgument(text, flags);
-    if (!ref.digest) {
-      throw new SkiffError("USAGE", `"${text}" has no digest`, "blob fetch needs NAME@sha256:...");
-    }
-    const output = flags.output as string | undefined;
-    if (output === undefined && !flags.descriptor) {
-      throw new SkiffError("USAGE", "give -o FILE (or -o - for stdout), or --descriptor");
-    }
-    const target = await openTarget(ref, openOptions(flags, "", console));
-    const desc = await describeBlob(target, ref.digest);
-    if (output === "-") {
-      for await (const chunk of await target.fetch(desc)) console.outBytes(chunk);
-    } else if (output !== undefined) {
-      const temp = `${output}.skiff-${process.pid}.partial`;
-      try {
-        await writeStreamToFile(await target.fetch(desc), temp);
-        await rename(temp, output);
-      } catch (error) {
-        await rm(temp, { force: true });
-        throw error;
+    )
+    .action(async (text, flags) => {
+      const { openTarget } = await import("../../../content/open.ts");
+      const { writeStreamToFile } = await import("../../../content/files/disk.ts");
+      const ref = referenceArgument(text, flags);
+      if (!ref.digest) {
+        throw new SkiffError("USAGE", `"${text}": no digest specified`, "blob fetch needs NAME@sha256:...");
       }
-    }
-    if (flags.descriptor && output !== "-")
-      console.out(jsonText(plainDescriptor(desc), Boolean(flags.pretty)));
-  });
-}
+      const { output } = flags;
+      if (output === undefined && !flags.descriptor) {
+        throw new SkiffError(
+          "USAGE",
+          "either `--output` or `--descriptor` must be provided",
+          "give -o FILE (or -o - for stdout), or --descriptor",
+        );
+      }
+      if (output === "-" && flags.descriptor) {
+        throw new SkiffError(
+          "USAGE",
+          "`--output -` cannot be used with `--descriptor` at the same time",
+          "stdout carries one of them: write the blob to a file with -o FILE",
+        );
+      }
+      const target = await openTarget(ref, openOptions(flags, console));
+      const desc = await describeBlob(target, ref.digest);
+      if (output === "-") {
+        for await (const chunk of await target.fetch(desc)) console.outBytes(chunk);
+      } else if (output !== undefined) {
+        const temp = `${output}.skiff-${process.pid}.partial`;
+        try {
+          await writeStreamToFile(await target.fetch(desc), temp);
+          await rename(temp, output);
+        } catch (error) {
+          await rm(temp, { force: true });
+          throw error;
+        }
+      }
+      if (flags.descriptor && output !== "-")
+        console.out(descriptorText(plainDescriptor(desc), Boolean(flags.pretty)));
+    });
+};

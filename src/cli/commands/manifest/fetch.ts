@@ -1,116 +1,110 @@
-import { rename, rm, writeFile } from "node:fs/promises";
-import process from "node:process";
-import type { Command } from "commander";
+import type { Target } from "../../../content/target.ts";
 import { SkiffError } from "../../../errors.ts";
 import type { Descriptor } from "../../../oci/descriptor.ts";
 import { referenceName } from "../../../oci/reference.ts";
-import type { Console } from "../../io.ts";
+import { type RegisterSubcommand, withFlags } from "../../command.ts";
 import {
-  addCommonOptions,
-  addFormatOption,
-  addLayoutOptions,
-  addPlatformOption,
-  addRemoteOptions,
+  collect,
+  formatFlags,
   openOptions,
   platformFlag,
+  platformFlags,
   referenceArgument,
-} from "../../options.ts";
-import { descriptorJson, parseFormat, writeResult } from "../../output/format.ts";
+  requireTagOrDigest,
+  TARGET_FLAGS,
+  verboseFlags,
+} from "../../flags.ts";
+import { checkFetchFlags, printFetched } from "../../output/descriptors.ts";
+import { parseFormat } from "../../output/format.ts";
 
-type Flags = Record<string, unknown>;
-
-/** The descriptor as `--descriptor` prints it: the OCI fields only. */
-export function plainDescriptor(desc: Descriptor): Record<string, unknown> {
-  const out: Record<string, unknown> = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  if (desc.annotations && Object.keys(desc.annotations).length > 0) out.annotations = desc.annotations;
-  if (desc.platform) out.platform = desc.platform;
-  if (desc.artifactType) out.artifactType = desc.artifactType;
-  return out;
+/** A registry repository whose manifest requests can ask for some media types only. */
+interface ManifestTypeNarrower {
+  acceptManifestTypes(mediaTypes: readonly string[]): void;
 }
 
-/** JSON text, indented with `--pretty`. */
-export function jsonText(value: unknown, pretty: boolean): string {
-  return pretty ? `${JSON.stringify(value, null, 2)}\n` : `${JSON.stringify(value)}\n`;
+/**
+ * `--media-type`: the registry is asked for these types only (so it answers "not found" for
+ * others, as with ORAS), and what it sends is checked too, for registries that ignore `Accept`.
+ */
+function narrowMediaTypes(target: Target, mediaTypes: readonly string[]): void {
+  const narrower = target as Partial<ManifestTypeNarrower>;
+  narrower.acceptManifestTypes?.(mediaTypes);
 }
 
-/** Writes bytes to a file via a temporary name, so a failure never leaves half a file. */
-export async function writeOutputFile(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = `${path}.skiff-${process.pid}.tmp`;
-  try {
-    await writeFile(temp, bytes);
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw new SkiffError("IO", `cannot write ${path}: ${(error as Error).message}`);
+function checkMediaType(root: Descriptor, mediaTypes: readonly string[], text: string): void {
+  if (!mediaTypes.includes(root.mediaType)) {
+    throw new SkiffError(
+      "NOT_FOUND",
+      `${text}: not found as ${mediaTypes.join(" or ")}: the manifest is ${root.mediaType}`,
+      "leave out --media-type, or name the media type the manifest has",
+    );
   }
 }
 
-/** The bytes of a JSON document, re-indented with `--pretty`. */
-export function prettyBytes(bytes: Uint8Array, pretty: boolean): Uint8Array {
-  if (!pretty) return bytes;
-  return new TextEncoder().encode(
-    `${JSON.stringify(JSON.parse(new TextDecoder().decode(bytes)), null, 2)}\n`,
-  );
-}
-
-export function registerManifestFetch(group: Command, console: Console): void {
-  const command = group
-    .command("fetch")
-    .alias("get")
-    .summary("Fetch a manifest or index from a registry, OCI layout or layout tar")
-    .description(
-      "Print, or write to a file, the manifest or index a reference points to, as stored (so its digest is the one you asked for; --pretty indents it). --platform resolves an index to that platform's manifest, --descriptor prints the descriptor instead, and a layout reference needs no tag when the layout holds one manifest.",
-    )
-    .argument("<reference>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
-    .option("-o, --output <file>", "write the manifest to this file (- for stdout)")
-    .option("--pretty", "indent the JSON")
-    .option("--descriptor", "print the manifest's descriptor instead of its content");
-  addPlatformOption(command, "fetch this platform's manifest of an index: os/arch[/variant][:os.version]");
-  addFormatOption(command, ["text", "json", "go-template"]);
-  addLayoutOptions(command);
-  addRemoteOptions(command);
-  addCommonOptions(command);
-  command.addHelpText(
-    "after",
-    `
+export const registerManifestFetch: RegisterSubcommand = (group, console) => {
+  withFlags(
+    group
+      .command("fetch")
+      .aliases(["get", "show"])
+      .summary("Fetch a manifest or index from a registry, OCI layout or layout tar")
+      .description(
+        "Print, or write to a file, the manifest or index a reference points to, as stored (so its digest is the one you asked for; --pretty indents it). --platform resolves an index to that platform's manifest, --descriptor prints the descriptor instead, --media-type accepts only the given types, and an oci-layout://PATH reference needs no tag when the layout holds one manifest.",
+      )
+      .argument("<reference>", "host/repo:tag|@digest, or a layout PATH[:tag|@digest]")
+      .option("-o, --output <file>", "write the manifest to this file (- for stdout)")
+      .option("--pretty", "indent the JSON")
+      .option("--descriptor", "print the manifest's descriptor instead of its content")
+      .option(
+        "--media-type <types>",
+        "accept only these manifest media types (comma-separated, repeatable; registries only)",
+        collect,
+      ),
+    platformFlags("fetch this platform's manifest of an index: os/arch[/variant][:os.version]"),
+    formatFlags(),
+    ...TARGET_FLAGS,
+    verboseFlags,
+  )
+    .addHelpText(
+      "after",
+      `
 Examples:
   # The manifest of a tag, indented
   skiff manifest fetch --pretty localhost:5000/app:v1
   # The linux/arm64/v8 el8 manifest of an index, into a file
   skiff manifest fetch --platform linux/arm64/v8:el8 -o manifest.json localhost:5000/app:1.2
   # The descriptor (media type, digest, size) of the only manifest of a layout tar
-  skiff manifest fetch --descriptor --oci-layout ./app.tar
+  skiff manifest fetch --descriptor oci-layout://./app.tar
   # The annotations of a manifest in a layout directory
   skiff manifest fetch --format go-template='{{json .content.annotations}}' oci-layout://./out:v1`,
-  );
-  command.action(async (text: string, flags: Flags) => {
-    const { openTarget } = await import("../../../content/open.ts");
-    const { fetchManifest } = await import("../../../content/manifests.ts");
-    const { resolveReference } = await import("../../../ops/resolve.ts");
-    const format = parseFormat(flags as { format?: string; template?: string });
-    const ref = referenceArgument(text, flags);
-    const target = await openTarget(ref, openOptions(flags, "", console));
-    const platform = platformFlag(flags);
-    const { desc } = await resolveReference(target, ref, platform ? { platform } : {});
-    const pretty = Boolean(flags.pretty);
-    const output = flags.output as string | undefined;
-    if (flags.descriptor && output === undefined) {
-      if (writeResult(console, format, descriptorJson(`${referenceName(ref)}@${desc.digest}`, desc))) return;
-      console.out(jsonText(plainDescriptor(desc), pretty));
-      return;
-    }
-    const { bytes } = await fetchManifest(target, desc, `${ref.kind} ${referenceName(ref)}`);
-    if (output !== undefined && output !== "-") {
-      await writeOutputFile(output, bytes);
-      if (flags.descriptor) console.out(jsonText(plainDescriptor(desc), pretty));
-      return;
-    }
-    const content = JSON.parse(new TextDecoder().decode(bytes));
-    if (
-      writeResult(console, format, descriptorJson(`${referenceName(ref)}@${desc.digest}`, desc, { content }))
-    ) {
-      return;
-    }
-    console.outBytes(prettyBytes(bytes, pretty));
-  });
-}
+    )
+    .action(async (text, flags) => {
+      const { openTarget } = await import("../../../content/open.ts");
+      const { fetchManifest } = await import("../../../content/manifests.ts");
+      const { layoutEntry, resolveReference } = await import("../../../ops/resolve.ts");
+      const format = parseFormat(flags);
+      checkFetchFlags(flags, format);
+      const mediaTypes = (flags.mediaType ?? []).flatMap((value) => value.split(",")).filter(Boolean);
+      if (mediaTypes.length > 0 && flags.ociLayout) {
+        throw new SkiffError(
+          "USAGE",
+          "`--media-type` cannot be used with `--oci-layout` at the same time",
+          "a layout serves each manifest as what it is",
+        );
+      }
+      const ref = referenceArgument(text, flags);
+      requireTagOrDigest(ref, text, flags);
+      const target = await openTarget(ref, openOptions(flags, console));
+      const platform = platformFlag(flags);
+      if (mediaTypes.length > 0) narrowMediaTypes(target, mediaTypes);
+      const resolved = await resolveReference(target, ref, platform ? { platform } : {});
+      if (mediaTypes.length > 0) checkMediaType(resolved.root, mediaTypes, text);
+      // As ORAS shows it: a layout tag's index.json entry (ref name included), a layout digest bare.
+      const desc = platform ? resolved.desc : await layoutEntry(target, ref, resolved.desc);
+      await printFetched(console, format, flags, {
+        ref,
+        desc,
+        what: "manifest",
+        fetch: async () => (await fetchManifest(target, desc, `${ref.kind} ${referenceName(ref)}`)).bytes,
+      });
+    });
+};

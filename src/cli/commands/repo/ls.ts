@@ -1,9 +1,7 @@
-import type { Command } from "commander";
 import { SkiffError } from "../../../errors.ts";
-import type { Console } from "../../io.ts";
-import { addCommonOptions, addRemoteOptions, remoteSettings } from "../../options.ts";
-
-type Flags = Record<string, unknown>;
+import { type RegisterSubcommand, withFlags } from "../../command.ts";
+import { commonFlags, formatFlags, remoteFlags, remoteSettings, verboseFlags } from "../../flags.ts";
+import { parseFormat, writeResult } from "../../output/format.ts";
 
 /** Splits `host[:port][/namespace]`. */
 export function parseRegistryPath(text: string): { registry: string; namespace: string } {
@@ -26,39 +24,48 @@ export function parseRegistryPath(text: string): { registry: string; namespace: 
   return { registry, namespace };
 }
 
-export function registerRepoLs(group: Command, console: Console): void {
-  const command = group
-    .command("ls")
-    .alias("list")
-    .summary("List the repositories of a registry (under a namespace when given)")
-    .description(
-      "List the repositories a registry holds (its catalog), one per line, in the registry's order; with a namespace, only the names under it, without the prefix. Some registries restrict or turn off the catalog.",
-    )
-    .argument("<registry>", "HOST[:PORT][/NAMESPACE]")
-    .option("--last <repository>", "start after this repository");
-  addRemoteOptions(command);
-  addCommonOptions(command);
-  command.addHelpText(
-    "after",
-    `
+export const registerRepoLs: RegisterSubcommand = (group, console) => {
+  withFlags(
+    group
+      .command("ls")
+      .alias("list")
+      .summary("List the repositories of a registry (under a namespace when given)")
+      .description(
+        "List the repositories a registry holds (its catalog), one per line, in the registry's order; with a namespace, only the names under it, without the prefix. Some registries restrict or turn off the catalog.",
+      )
+      .argument("<registry>", "HOST[:PORT][/NAMESPACE]")
+      .option("--last <repository>", "start after this repository"),
+    formatFlags(),
+    remoteFlags,
+    commonFlags,
+    verboseFlags,
+  )
+    .addHelpText(
+      "after",
+      `
 Examples:
   # Every repository
   skiff repo ls localhost:5000
   # The names under team/, without the prefix
   skiff repo ls localhost:5000/team
   # Continue after a repository
-  skiff repo ls --last app localhost:5000`,
-  );
-  command.action(async (text: string, flags: Flags) => {
-    const { listRepositories } = await import("../../../content/registry/index.ts");
-    const { registry, namespace } = parseRegistryPath(text);
-    const prefix = namespace ? `${namespace}/` : "";
-    const lastFlag = flags.last as string | undefined;
-    const last = lastFlag ? `${prefix}${lastFlag}` : undefined;
-    const lines: string[] = [];
-    for await (const name of listRepositories(registry, remoteSettings(flags, "", console), last)) {
-      if (name.startsWith(prefix)) lines.push(name.slice(prefix.length));
-    }
-    if (lines.length > 0) console.out(`${lines.join("\n")}\n`);
-  });
-}
+  skiff repo ls --last app localhost:5000
+  # As JSON: {"registry": ..., "repositories": [...]}, full names
+  skiff repo ls --format json localhost:5000/team`,
+    )
+    .action(async (text, flags) => {
+      const { listRepositories } = await import("../../../content/registry/index.ts");
+      const format = parseFormat(flags);
+      const { registry, namespace } = parseRegistryPath(text);
+      const prefix = namespace ? `${namespace}/` : "";
+      const last = flags.last ? `${prefix}${flags.last}` : undefined;
+      const repositories: string[] = [];
+      for await (const name of listRepositories(registry, remoteSettings(flags, console), last)) {
+        if (name.startsWith(prefix)) repositories.push(name);
+      }
+      // JSON and templates get full names, as in ORAS; the text lists names under the namespace.
+      if (writeResult(console, format, { registry, repositories })) return;
+      const lines = repositories.map((name) => name.slice(prefix.length));
+      if (lines.length > 0) console.out(`${lines.join("\n")}\n`);
+    });
+};

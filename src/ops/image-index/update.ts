@@ -2,40 +2,27 @@
  * index update: a new version of an existing index with entries removed (`--remove`), the entries
  * of other indexes merged in (`--merge`), sources added (`--add`), and its artifact type and
  * annotations changed. Same source rules and checks as index create (shared code in
- * index-create.ts). Fields skiff does not know are kept as they are.
+ * this folder). Fields skiff does not know are kept as they are.
  */
-import { fetchManifest, platformOf } from "../content/manifests.ts";
-import type { Target } from "../content/target.ts";
-import { SkiffError } from "../errors.ts";
-import { type Descriptor, isObject } from "../oci/descriptor.ts";
-import { isDigest } from "../oci/digest.ts";
-import { decodeJson, type ImageIndex, isIndex } from "../oci/manifest.ts";
-import { isIndexMediaType, MediaType } from "../oci/media-types.ts";
-import { formatPlatform } from "../oci/platform.ts";
-import { formatReference, type Reference, withDigest } from "../oci/reference.ts";
-import { ignoreEvents } from "./events.ts";
-import {
-  type CheckedEntry,
-  type CreateIndexOptions,
-  checkEntries,
-  checkIndexFields,
-  checkTags,
-  encodeIndex,
-  type GraphToCopy,
-  type IndexResult,
-  type IndexSource,
-  openForWriting,
-  parseSourceReference,
-  publishIndex,
-  type ResolvedSource,
-  resolveSource,
-  sortedAnnotations,
-  sourceCheck,
-} from "./index-create.ts";
-import { orderedDescriptor } from "./push.ts";
-import { resolveReference } from "./resolve.ts";
 
-export interface UpdateIndexOptions
+import { ignoreEvents } from "../../content/events.ts";
+import { fetchManifest, platformOf } from "../../content/manifests.ts";
+import type { Target } from "../../content/target.ts";
+import { SkiffError } from "../../errors.ts";
+import { type Descriptor, isObject, orderedDescriptor, sortedMap } from "../../oci/descriptor.ts";
+import { isDigest } from "../../oci/digest.ts";
+import { decodeJson, type ImageIndex, isIndex } from "../../oci/manifest.ts";
+import { isIndexMediaType, MediaType } from "../../oci/media-types.ts";
+import { formatPlatform } from "../../oci/platform.ts";
+import { formatReference, type Reference, withDigest } from "../../oci/reference.ts";
+import { resolveReference } from "../resolve.ts";
+import { type CheckedEntry, checkEntries, checkIndexFields, checkTags, sourceCheck } from "./checks.ts";
+import { encodeIndex, type GraphToCopy, publishIndex } from "./compose.ts";
+import { type CreateIndexOptions, type IndexResult, openForWriting } from "./create.ts";
+import { type ResolvedSource, resolveSource } from "./entries.ts";
+import { type IndexSource, parseSourceReference } from "./sources.ts";
+
+interface UpdateIndexOptions
   extends Pick<
     CreateIndexOptions,
     "open" | "allowDuplicatePlatforms" | "allowMissingPlatform" | "publish" | "concurrency" | "listener"
@@ -52,14 +39,14 @@ export interface UpdateIndexOptions
   merge?: readonly IndexSource[];
   /** `--remove`: digests (or sources resolving to them) of entries to drop; each must be in the index. */
   remove?: readonly string[];
-  /** `--artifact-type`: replaces the index's artifact type. */
+  /** `--artifact-type`: replaces the index's artifact type; `""` removes it. */
   artifactType?: string;
   /** `-a`: index annotations added or replaced (the others are kept). */
   annotations?: Record<string, string>;
 }
 
 /** What `index update` made, plus the index it replaced. */
-export interface UpdateResult extends IndexResult {
+interface UpdateResult extends IndexResult {
   previous: Descriptor;
 }
 
@@ -87,9 +74,42 @@ async function removedDigests(options: UpdateIndexOptions, listener = ignoreEven
       out.add(value);
       continue;
     }
-    const source: IndexSource = { text: value, ref: parseSourceReference(value, options.index) };
-    out.add((await resolveSource(source, options.open, listener)).entry.digest);
+    try {
+      const source: IndexSource = { text: value, ref: parseSourceReference(value, options.index) };
+      out.add((await resolveSource(source, options.open, listener)).entry.digest);
+    } catch (error) {
+      if (!(error instanceof SkiffError)) throw error;
+      // ORAS takes digests only; skiff also takes a tag, and says both when neither works.
+      throw new SkiffError(
+        error.code,
+        `--remove "${value}" is not a digest, and not a tag or reference skiff can resolve: ${error.message}`,
+        "give the digest of the entry to remove (skiff manifest fetch shows the index)",
+        { cause: error },
+      );
+    }
   }
+  return out;
+}
+
+/** True when the options ask for any change (else there is nothing to update). */
+export function requestsChange(options: Omit<UpdateIndexOptions, "index" | "open">): boolean {
+  return (
+    (options.add?.length ?? 0) +
+      (options.merge?.length ?? 0) +
+      (options.remove?.length ?? 0) +
+      Object.keys(options.annotations ?? {}).length +
+      (options.artifactType === undefined ? 0 : 1) +
+      (options.tags?.length ?? 0) >
+    0
+  );
+}
+
+/** The fields of an index in the spec's order, then any others it had (kept as they were). */
+function specOrder(json: Record<string, unknown>): Record<string, unknown> {
+  const order = ["schemaVersion", "mediaType", "artifactType", "manifests", "subject", "annotations"];
+  const out: Record<string, unknown> = {};
+  for (const key of order) if (json[key] !== undefined) out[key] = json[key];
+  for (const [key, value] of Object.entries(json)) if (!(key in out)) out[key] = value;
   return out;
 }
 
@@ -103,15 +123,9 @@ export async function updateIndex(options: UpdateIndexOptions): Promise<UpdateRe
   const where = formatReference(options.index);
   const moreTags = [...(options.tags ?? [])];
   checkTags(moreTags);
-  checkIndexFields(options.artifactType, options.annotations ?? {});
-  const changes =
-    (options.add?.length ?? 0) +
-    (options.merge?.length ?? 0) +
-    (options.remove?.length ?? 0) +
-    Object.keys(options.annotations ?? {}).length +
-    (options.artifactType === undefined ? 0 : 1) +
-    moreTags.length;
-  if (changes === 0) {
+  const removeArtifactType = options.artifactType === "";
+  checkIndexFields(removeArtifactType ? undefined : options.artifactType, options.annotations ?? {});
+  if (!requestsChange(options)) {
     throw new SkiffError(
       "USAGE",
       "nothing to update",
@@ -120,12 +134,23 @@ export async function updateIndex(options: UpdateIndexOptions): Promise<UpdateRe
   }
 
   const store = await options.open(options.index, false);
-  const resolved = await resolveReference(store, options.index);
+  let resolved: Awaited<ReturnType<typeof resolveReference>>;
+  try {
+    resolved = await resolveReference(store, options.index);
+  } catch (error) {
+    if (error instanceof SkiffError && error.code === "NOT_FOUND") {
+      // "could not find" is the phrase ORAS prints and scripts look for.
+      throw new SkiffError(error.code, `could not find the index ${where}: ${error.message}`, error.hint, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
   const previous = resolved.desc;
   if (!isIndexMediaType(previous.mediaType)) {
     throw new SkiffError(
       "INVALID_INPUT",
-      `${where} is ${previous.mediaType}, not an index`,
+      `${where} is not an index: it is ${previous.mediaType}`,
       "index update changes an image index; to make one, use index create",
     );
   }
@@ -147,7 +172,7 @@ export async function updateIndex(options: UpdateIndexOptions): Promise<UpdateRe
         .join("\n");
       throw new SkiffError(
         "NOT_FOUND",
-        `cannot remove ${digest}: it is not in the index ${where}`,
+        `cannot remove ${digest}: it does not exist in the index ${where}`,
         listed ? `the index lists:\n${listed}` : "the index is empty",
       );
     }
@@ -155,6 +180,7 @@ export async function updateIndex(options: UpdateIndexOptions): Promise<UpdateRe
   const kept: { entry: Descriptor; raw: unknown }[] = [];
   index.manifests.forEach((entry, i) => {
     if (!removed.has(entry.digest)) kept.push({ entry, raw: rawEntries[i] });
+    else listener({ type: "status", prompt: "Removed", desc: entry });
   });
   const checks: CheckedEntry[] = kept.map(({ entry }) => ({
     label: `entry ${entry.digest} of ${where}`,
@@ -164,17 +190,27 @@ export async function updateIndex(options: UpdateIndexOptions): Promise<UpdateRe
   }));
   const graphs: GraphToCopy[] = [];
 
+  // Add.
+  const added: ResolvedSource[] = [];
+  for (const source of options.add ?? []) added.push(await resolveSource(source, options.open, listener));
+  for (const item of added) {
+    listener({ type: "status", prompt: "Added", desc: item.entry, text: item.source.text });
+    checks.push(sourceCheck(item));
+    graphs.push({ store: item.store, ref: item.source.ref, desc: item.entry, name: item.source.text });
+  }
+
   // Merge.
-  const present = new Set(kept.map((k) => k.entry.digest));
+  const present = new Set([...kept, ...added].map((k) => k.entry.digest));
   const merged: Descriptor[] = [];
   for (const source of options.merge ?? []) {
     const other = await resolveSource(source, options.open, listener);
     if (!isIndex(other.manifest)) {
       throw new SkiffError(
         "INVALID_INPUT",
-        `--merge "${source.text}" is ${other.entry.mediaType}, not an index`,
+        `--merge "${source.text}" is not an index: it is ${other.entry.mediaType}`,
       );
     }
+    listener({ type: "status", prompt: "Merged", desc: other.entry, text: source.text });
     for (const child of other.manifest.manifests) {
       if (present.has(child.digest)) continue;
       present.add(child.digest);
@@ -195,13 +231,6 @@ export async function updateIndex(options: UpdateIndexOptions): Promise<UpdateRe
     }
   }
 
-  // Add.
-  const added: ResolvedSource[] = [];
-  for (const source of options.add ?? []) added.push(await resolveSource(source, options.open, listener));
-  for (const item of added) {
-    checks.push(sourceCheck(item));
-    graphs.push({ store: item.store, ref: item.source.ref, desc: item.entry, name: item.source.text });
-  }
   await checkEntries(checks, options);
 
   const stripForDocker = (entry: Descriptor): Descriptor => {
@@ -217,17 +246,19 @@ export async function updateIndex(options: UpdateIndexOptions): Promise<UpdateRe
     return rest;
   };
   const json: Record<string, unknown> = { ...raw };
-  if (options.artifactType !== undefined) json.artifactType = options.artifactType;
+  if (removeArtifactType) delete json.artifactType;
+  else if (options.artifactType !== undefined) json.artifactType = options.artifactType;
   json.manifests = [
     ...kept.map((k) => (isObject(k.raw) ? k.raw : orderedDescriptor(k.entry))),
-    ...merged.map(stripForDocker),
     ...added.map((a) => stripForDocker(a.entry)),
+    ...merged.map(stripForDocker),
   ];
   if (Object.keys(options.annotations ?? {}).length > 0) {
     const existing = isObject(raw.annotations) ? (raw.annotations as Record<string, string>) : {};
-    json.annotations = sortedAnnotations({ ...existing, ...options.annotations });
+    json.annotations = sortedMap({ ...existing, ...options.annotations });
   }
-  const built = encodeIndex(json);
+  const built = encodeIndex(specOrder(json));
+  listener({ type: "status", prompt: "Updated", desc: built.desc });
 
   const refTags = options.index.tag ? [...new Set([options.index.tag, ...(options.indexTags ?? [])])] : [];
   const tags = [...new Set([...refTags, ...moreTags])];

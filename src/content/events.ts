@@ -1,7 +1,7 @@
 import type { Descriptor } from "../oci/descriptor.ts";
 
 /**
- * What the graph engine and the verbs report while they work. Nothing under src/ prints:
+ * What the graph engine, the stores and the verbs report while they work. Nothing under src/ prints:
  * the CLI turns these into status lines, JSON or progress bars.
  */
 export type TransferEvent =
@@ -11,6 +11,11 @@ export type TransferEvent =
   | { type: "progress"; desc: Descriptor; bytes: number }
   /** `desc` was not transferred: the destination has it, it was mounted, or it is not needed. */
   | { type: "skip"; desc: Descriptor; reason: "exists" | "mounted" | "skipped" }
+  /**
+   * `desc` needs no transfer: its content was copied in this run under another title (two layers
+   * with the same bytes). ORAS reports it as `Skipped` when its manifest is copied.
+   */
+  | { type: "duplicate"; desc: Descriptor }
   /** `desc` was transferred and verified. */
   | { type: "done"; desc: Descriptor }
   /** Content restored from a layer on pull (a file or unpacked directory). */
