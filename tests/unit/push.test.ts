@@ -200,7 +200,6 @@ describe("planArtifact", () => {
       os: "linux",
       "os.version": "el8",
       variant: "v8",
-      rootfs: { type: "layers", diff_ids: [] },
     });
   });
   test("invalid media types and artifact types are refused", () => {

@@ -1,0 +1,121 @@
+/**
+ * The last behaviours ORAS's e2e suite checked that skiff did differently, with the compiled binary
+ * against real registries (Debian's docker-registry, without the referrers API):
+ * `--artifact-platform` writes only the platform as the image config (ORAS's bytes and digest);
+ * `cp -r` records a copied subject that is a referrer itself (a signature of an SBOM of an image)
+ * in the fallback index and in a layout; `--debug` numbers requests once per process (`Request #0`);
+ * `resolve` says `failed to resolve digest:` first; `cp`'s `--from-resolve`/`--to-resolve` win over
+ * the shared `--resolve`; a reader that closes stdout early (`| head`) ends skiff quietly.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type RunningRegistry, startRegistry } from "../harness/registry.ts";
+import { runSkiff, tmpDir } from "../harness/skiff.ts";
+
+let registry: RunningRegistry;
+let other: RunningRegistry;
+let work: string;
+
+async function skiff(args: string[]) {
+  const result = await runSkiff(args, { cwd: work, timeoutMs: 60_000 });
+  return { code: result.code, stdout: result.stdout, stderr: result.stderr };
+}
+
+async function ok(args: string[]): Promise<string> {
+  const result = await skiff(args);
+  if (result.code !== 0)
+    throw new Error(`skiff ${args.join(" ")} failed (${result.code}):\n${result.stderr}`);
+  return result.stdout;
+}
+
+const sha256 = (bytes: Uint8Array | string) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+
+beforeAll(async () => {
+  work = tmpDir("skiff-oras-final-");
+  mkdirSync(join(work, "foobar"));
+  writeFileSync(join(work, "foobar", "bar"), "bar");
+  writeFileSync(join(work, "sbom.json"), '{"sbom":true}');
+  writeFileSync(join(work, "sig.txt"), "signed");
+  [registry, other] = await Promise.all([startRegistry("plain"), startRegistry("plain")]);
+});
+
+afterAll(async () => {
+  await Promise.all([registry?.stop(), other?.stop()]);
+});
+
+describe("push --artifact-platform", () => {
+  // ORAS 1.3.2 writes exactly these bytes for darwin/arm64 (config digest e94c0ba80a11...).
+  const ORAS_CONFIG = '{"architecture":"arm64","os":"darwin"}';
+  const ORAS_CONFIG_DIGEST = "sha256:e94c0ba80a1157ffab5b5c6656fffc089c6446c7ed0604f3382910d1ef7dd40d";
+
+  test("the config is the platform alone: ORAS's bytes, digest and status lines", async () => {
+    expect(sha256(ORAS_CONFIG)).toBe(ORAS_CONFIG_DIGEST);
+    const layout = join(work, "platform");
+    const out = await ok([
+      "push",
+      "--oci-layout",
+      `${layout}:e2e`,
+      "--artifact-platform",
+      "darwin/arm64",
+      "foobar/bar",
+    ]);
+    expect(out).toContain("Uploading e94c0ba80a11 application/vnd.oci.image.config.v1+json\n");
+    expect(out).toContain("Uploaded  e94c0ba80a11 application/vnd.oci.image.config.v1+json\n");
+    expect(out).toContain("Uploaded  fcde2b2edba5 foobar/bar\n");
+    expect(out).toContain("ArtifactType: application/vnd.unknown.artifact.v1\n");
+    const manifest = JSON.parse(await ok(["manifest", "fetch", "--oci-layout", `${layout}:e2e`]));
+    expect(manifest.config).toEqual({
+      mediaType: "application/vnd.oci.image.config.v1+json",
+      digest: ORAS_CONFIG_DIGEST,
+      size: ORAS_CONFIG.length,
+    });
+    const blob = readFileSync(join(layout, "blobs", "sha256", ORAS_CONFIG_DIGEST.slice(7)), "utf8");
+    expect(blob).toBe(ORAS_CONFIG);
+  });
+
+  test("image-spec v1.0: the same config, its media type as the artifact type", async () => {
+    const layout = join(work, "platform-v10");
+    const out = await ok([
+      "push",
+      "--oci-layout",
+      `${layout}:e2e`,
+      "--image-spec",
+      "v1.0",
+      "--artifact-platform",
+      "darwin/arm64",
+      "foobar/bar",
+    ]);
+    expect(out).toContain("Uploaded  e94c0ba80a11 application/vnd.oci.image.config.v1+json\n");
+    expect(out).toContain("ArtifactType: application/vnd.oci.image.config.v1+json\n");
+    const manifest = JSON.parse(await ok(["manifest", "fetch", "--oci-layout", `${layout}:e2e`]));
+    expect(manifest.artifactType).toBeUndefined();
+    expect(manifest.config.digest).toBe(ORAS_CONFIG_DIGEST);
+  });
+
+  test("variant and os.version follow in ORAS's order; pull --platform selects it", async () => {
+    const layout = join(work, "platform-el8");
+    await ok([
+      "push",
+      "--oci-layout",
+      `${layout}:e2e`,
+      "--artifact-platform",
+      "linux/arm64/v8:el8",
+      "foobar/bar",
+    ]);
+    const config = await ok(["manifest", "fetch-config", "--oci-layout", `${layout}:e2e`]);
+    expect(config).toBe('{"architecture":"arm64","os":"linux","os.version":"el8","variant":"v8"}');
+    const out = await ok([
+      "pull",
+      "--oci-layout",
+      "--platform",
+      "linux/arm64/v8:el8",
+      "-o",
+      join(work, "pulled-el8"),
+      `${layout}:e2e`,
+    ]);
+    expect(out).toContain("Downloaded  fcde2b2edba5 foobar/bar");
+    expect(readFileSync(join(work, "pulled-el8", "foobar", "bar"), "utf8")).toBe("bar");
+  });
+});
