@@ -119,3 +119,45 @@ describe("push --artifact-platform", () => {
     expect(readFileSync(join(work, "pulled-el8", "foobar", "bar"), "utf8")).toBe("bar");
   });
 });
+
+describe("cp -r of a referrer whose subject is a referrer too", () => {
+  let image: string;
+  let sbom: string;
+  let signature: string;
+
+  beforeAll(async () => {
+    const repo = `${registry.localhost}/chain/app`;
+    image = JSON.parse(await ok(["push", "--format", "json", `${repo}:v1`, "foobar/bar"])).digest;
+    const attach = async (subject: string, type: string, file: string) =>
+      JSON.parse(
+        await ok(["attach", "--format", "json", "--artifact-type", type, `${repo}@${subject}`, file]),
+      ).digest as string;
+    sbom = await attach(image, "application/vnd.example.sbom", "sbom.json");
+    signature = await attach(sbom, "application/vnd.example.sig", "sig.txt");
+  });
+
+  test("to a registry without the referrers API: both fallback indexes, so discover finds the chain", async () => {
+    const to = `${other.localhost}/chain/copied`;
+    await ok(["cp", "-r", `${registry.localhost}/chain/app@${signature}`, to]);
+    const response = await other.fetch("/v2/chain/copied/tags/list");
+    const tags = ((await response.json()) as { tags: string[] }).tags.sort();
+    expect(tags).toEqual([`sha256-${image.slice(7)}`, `sha256-${sbom.slice(7)}`].sort());
+    const tree = await ok(["discover", `${to}@${image}`]);
+    expect(tree).toContain(sbom);
+    expect(tree).toContain(signature);
+    const json = JSON.parse(await ok(["discover", "--format", "json", `${to}@${image}`]));
+    expect(json.referrers.map((r: { digest: string }) => r.digest)).toEqual([sbom]);
+    expect(json.referrers[0].referrers.map((r: { digest: string }) => r.digest)).toEqual([signature]);
+  });
+
+  test("to a layout: the subject that is a referrer gets an untagged entry, so discover finds it", async () => {
+    const layout = join(work, "chain-layout");
+    await ok(["cp", `${registry.localhost}/chain/app@${signature}`, "--to-oci-layout", `${layout}:sig`]);
+    const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
+    const entries = index.manifests.map((m: { digest: string }) => m.digest).sort();
+    expect(entries).toEqual([sbom, signature].sort());
+    const tree = await ok(["discover", "--oci-layout", `${layout}@${image}`]);
+    expect(tree).toContain(sbom);
+    expect(tree).toContain(signature);
+  });
+});
