@@ -161,3 +161,25 @@ describe("cp -r of a referrer whose subject is a referrer too", () => {
     expect(tree).toContain(signature);
   });
 });
+
+describe("--debug", () => {
+  test("cp numbers every request once for both sides: Request #0 appears once", async () => {
+    await ok(["push", `${registry.localhost}/debug/src:v1`, "foobar/bar"]);
+    const result = await skiff([
+      "cp",
+      "-d",
+      `${registry.localhost}/debug/src:v1`,
+      `${other.localhost}/debug/dst:v1`,
+    ]);
+    expect(result.code).toBe(0);
+    const requests = [...result.stderr.matchAll(/\(Request #(\d+)\)/g)].map((m) => Number(m[1]));
+    const responses = [...result.stderr.matchAll(/\(Response #(\d+), \d+ ms\)/g)].map((m) => Number(m[1]));
+    expect(requests.filter((id) => id === 0)).toHaveLength(1);
+    expect(new Set(requests).size).toBe(requests.length);
+    expect(requests.length).toBeGreaterThan(4);
+    // Both registries were asked, under one count.
+    expect(result.stderr).toContain(`> HEAD http://${registry.localhost}/`);
+    expect(result.stderr).toContain(`http://${other.localhost}/`);
+    expect([...responses].sort((a, b) => a - b)).toEqual([...requests].sort((a, b) => a - b));
+  });
+});

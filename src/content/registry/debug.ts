@@ -6,6 +6,16 @@
 
 export const SCRUBBED = "*****";
 
+let requestCount = 0;
+
+/**
+ * The id of the next request `--debug` shows: one count for the whole process, so the requests
+ * of both sides of a copy never share an id (ORAS numbers them the same way, `Request #0` on).
+ */
+export function nextRequestId(): number {
+  return requestCount++;
+}
+
 const SECRET_HEADERS = new Set([
   "authorization",
   "proxy-authorization",
