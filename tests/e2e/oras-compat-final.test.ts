@@ -183,3 +183,26 @@ describe("--debug", () => {
     expect([...responses].sort((a, b) => a - b)).toEqual([...requests].sort((a, b) => a - b));
   });
 });
+
+describe("resolve", () => {
+  test("a missing tag: `failed to resolve digest:` first, with `not found`", async () => {
+    await ok(["push", `${registry.localhost}/resolve/app:v1`, "foobar/bar"]);
+    const result = await skiff(["resolve", `${registry.localhost}/resolve/app:i-dont-think-this-tag-exists`]);
+    expect(result.code).toBe(1);
+    const first = result.stderr.split("\n")[0];
+    expect(first).toStartWith("Error: failed to resolve digest: ");
+    expect(first).toContain("not found");
+    expect(first).toContain("Error response from registry: ");
+  });
+
+  test("in a layout: the phrase first, skiff's hint (the tags there) second", async () => {
+    const layout = join(work, "resolve-layout");
+    await ok(["push", "--oci-layout", `${layout}:v1`, "foobar/bar"]);
+    const result = await skiff(["resolve", "--oci-layout", `${layout}:nope`]);
+    expect(result.code).toBe(1);
+    const [first, hint] = result.stderr.split("\n");
+    expect(first).toStartWith("Error: failed to resolve digest: ");
+    expect(first).toContain("not found");
+    expect(hint).toContain("v1");
+  });
+});
