@@ -206,3 +206,42 @@ describe("resolve", () => {
     expect(hint).toContain("v1");
   });
 });
+
+describe("cp --from-resolve / --to-resolve", () => {
+  test("a side's own rule wins over the shared --resolve for the same host and port", async () => {
+    await ok(["push", `${registry.localhost}/resolve/cp:v1`, "foobar/bar"]);
+    const name = "skiff.e2e.test";
+    const result = await skiff([
+      "cp",
+      `${name}/resolve/cp:v1`,
+      `${name}/resolve/cp:copied`,
+      "--from-resolve",
+      `${name}:80:127.0.0.1:${registry.port}`,
+      "--from-plain-http",
+      "--to-resolve",
+      `${name}:80:127.0.0.1:${other.port}`,
+      "--to-plain-http",
+      // Nothing listens on port 9: only the sided rules can make this work.
+      "--resolve",
+      `${name}:80:127.0.0.1:9`,
+    ]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(await ok(["resolve", `${other.localhost}/resolve/cp:copied`])).toStartWith("sha256:");
+  });
+
+  test("the shared --resolve still serves a side that has no rule of its own", async () => {
+    const name = "skiff-shared.e2e.test";
+    await ok([
+      "cp",
+      `${name}/resolve/cp:v1`,
+      `${other.localhost}/resolve/cp:shared`,
+      "--from-plain-http",
+      "--resolve",
+      `${name}:80:127.0.0.1:${registry.port}`,
+      "--from-resolve",
+      `unrelated.e2e.test:80:127.0.0.1:9`,
+    ]);
+    expect(await ok(["resolve", `${other.localhost}/resolve/cp:shared`])).toStartWith("sha256:");
+  });
+});
