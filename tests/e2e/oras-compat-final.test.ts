@@ -8,11 +8,12 @@
  * the shared `--resolve`; a reader that closes stdout early (`| head`) ends skiff quietly.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RunningRegistry, startRegistry } from "../harness/registry.ts";
-import { runSkiff, tmpDir } from "../harness/skiff.ts";
+import { runSkiff, skiffCommand, tmpDir } from "../harness/skiff.ts";
 
 let registry: RunningRegistry;
 let other: RunningRegistry;
@@ -244,4 +245,37 @@ describe("cp --from-resolve / --to-resolve", () => {
     ]);
     expect(await ok(["resolve", `${other.localhost}/resolve/cp:shared`])).toStartWith("sha256:");
   });
+});
+
+describe("a reader that closes stdout early", () => {
+  // skiff starts after the reader has closed its end, so every write meets a closed pipe.
+  const closedPipe = (args: string[]) => {
+    const { command, args: prefix } = skiffCommand();
+    const words = [command, ...prefix, ...args].map((w) => `'${w.replaceAll("'", "'\\''")}'`).join(" ");
+    const script = `(sleep 0.3; exec ${words}) 2>"$ERR" | { exec 0<&-; sleep 1; }; echo "\${PIPESTATUS[0]}"`;
+    const errFile = join(work, `epipe-${args.join("-").replace(/[^a-z-]/g, "")}.err`);
+    const shell = spawnSync("bash", ["-c", script], {
+      env: { ...process.env, ERR: errFile },
+      encoding: "utf8",
+    });
+    return { status: shell.stdout.trim(), stderr: readFileSync(errFile, "utf8") };
+  };
+
+  for (const args of [
+    ["blob", "push", "--help"],
+    ["attach", "-h"],
+    ["version"],
+    ["manifest", "fetch", "--oci-layout", "PLACEHOLDER"],
+  ]) {
+    test(`skiff ${args.join(" ")}: no error printed, the status of a CLI ended by SIGPIPE (141)`, async () => {
+      if (args.includes("PLACEHOLDER")) {
+        const layout = join(work, "epipe-layout");
+        await ok(["push", "--oci-layout", `${layout}:v1`, "foobar/bar"]);
+        args[args.length - 1] = `${layout}:v1`;
+      }
+      const { status, stderr } = closedPipe(args);
+      expect(stderr).toBe("");
+      expect(status).toBe("141");
+    });
+  }
 });
