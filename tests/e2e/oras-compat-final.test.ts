@@ -3,7 +3,8 @@
  * against real registries (Debian's docker-registry, without the referrers API):
  * `--artifact-platform` writes only the platform as the image config (ORAS's bytes and digest);
  * `cp -r` records a copied subject that is a referrer itself (a signature of an SBOM of an image)
- * in the fallback index and in a layout; `--debug` numbers requests once per process (`Request #0`);
+ * in the fallback index and in a layout; `--debug` numbers requests once per process (`Request #0`)
+ * and lists each one's headers quoted (`"A": " b"`, a `-H` value as given);
  * `resolve` says `failed to resolve digest:` first; `cp`'s `--from-resolve`/`--to-resolve` win over
  * the shared `--resolve`; a reader that closes stdout early (`| head`) ends skiff quietly.
  */
@@ -182,6 +183,35 @@ describe("--debug", () => {
     expect(result.stderr).toContain(`> HEAD http://${registry.localhost}/`);
     expect(result.stderr).toContain(`http://${other.localhost}/`);
     expect([...responses].sort((a, b) => a - b)).toEqual([...requests].sort((a, b) => a - b));
+  });
+});
+
+describe("--debug with -H", () => {
+  test("each request lists its headers quoted, custom ones as given, after `> Request headers:`", async () => {
+    await ok(["push", `${registry.localhost}/debug/hdr:v1`, "foobar/bar"]);
+    const result = await skiff([
+      "resolve",
+      "-d",
+      "-H",
+      "Foo:bar",
+      "-H",
+      "A: b",
+      `${registry.localhost}/debug/hdr:v1`,
+    ]);
+    expect(result.code).toBe(0);
+    // Split the way ORAS's suite reads a debug log: from `Request #` to `Response #`.
+    const requests = result.stderr
+      .split("Request #")
+      .slice(1)
+      .map((part) => part.split("Response #")[0]!);
+    expect(requests.length).toBeGreaterThan(0);
+    for (const request of requests) {
+      const headers = request.split("> Request headers:\n")[1] ?? "";
+      expect(headers).toContain('"Foo": "bar"');
+      expect(headers).toContain('"A": " b"');
+      expect(headers).toContain('"User-Agent": "skiff/');
+    }
+    expect(result.stderr).toContain("< Response headers:\n");
   });
 });
 

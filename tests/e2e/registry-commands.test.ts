@@ -344,7 +344,7 @@ for (const mode of MODES) {
       const paged = await ok(["repo", "ls", "-d", ...f, r().host], { env: { SKIFF_PAGE_SIZE: "1" } });
       expect(paged.stdout.split("\n").filter(Boolean)).toEqual(all);
       expect(paged.stderr.match(/> GET \S+\/v2\/_catalog/g)?.length).toBeGreaterThanOrEqual(all.length);
-      expect(paged.stderr).toContain("link: </v2/_catalog?");
+      expect(paged.stderr).toContain('"link": "</v2/_catalog?');
       const after = (await ok(["repo", "ls", ...f, "--last", repo, r().host])).stdout
         .split("\n")
         .filter(Boolean);

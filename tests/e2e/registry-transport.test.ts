@@ -215,8 +215,8 @@ describe("uploads", () => {
       });
       const patches = result.stderr.match(/> PATCH /g) ?? [];
       expect(patches).toHaveLength(5);
-      expect(result.stderr).toContain("Content-Range: 0-65535");
-      expect(result.stderr).toContain(`Content-Range: 262144-${content.byteLength - 1}`);
+      expect(result.stderr).toContain('"Content-Range": "0-65535"');
+      expect(result.stderr).toContain(`"Content-Range": "262144-${content.byteLength - 1}"`);
       const fetched = await r.fetch(`/v2/chunked/app/blobs/${sha256(content)}`);
       expect(Buffer.from(await fetched.arrayBuffer()).equals(content)).toBe(true);
     }
@@ -229,7 +229,7 @@ describe("uploads", () => {
     writeFileSync(file, content);
     const result = await ok(["blob", "push", "-d", ...flags(r), r.ref("streamed/app"), file]);
     expect(result.stderr.match(/> PUT /g)).toHaveLength(1);
-    expect(result.stderr).toContain(`Content-Length: ${content.byteLength}`);
+    expect(result.stderr).toContain(`"Content-Length": "${content.byteLength}"`);
     const fetched = await r.fetch(`/v2/streamed/app/blobs/${sha256(content)}`);
     expect(sha256(new Uint8Array(await fetched.arrayBuffer()))).toBe(sha256(content));
   });
@@ -393,8 +393,8 @@ describe("secrets stay out of --debug output and error messages", () => {
       const output = runs.map((x) => x.stdout + x.stderr).join("\n");
       // The debug output is really there, with the credentials' places scrubbed.
       expect(output).toContain("> GET http://");
-      expect(output).toMatch(/Authorization: (Basic|Bearer) \*\*\*\*\*/);
-      expect(output).toContain("X-Api-Key: *****");
+      expect(output).toMatch(/"Authorization": "(Basic|Bearer) \*\*\*\*\*"/);
+      expect(output).toContain('"X-Api-Key": "*****"');
       for (const secret of [...secretsOf(r), "api-key-secret-77", `${r.password}-wrong`]) {
         expect(output.includes(secret)).toBe(false);
       }

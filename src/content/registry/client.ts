@@ -213,7 +213,7 @@ export class RegistryClient {
       if (body instanceof ReadableStream) sendBody = watchedUpload(body, watch);
       else if (body !== undefined) sendBody = body as BodyInit;
       const id = nextRequestId();
-      this.debug([`> ${method} ${scrubUrl(url.href)} (Request #${id})`, ...headerLines(headers)]);
+      this.debug([`> ${method} ${scrubUrl(url.href)} (Request #${id})`, ...headerLines(">", headers)]);
       const started = Date.now();
       const response = await fetch(target, {
         method,
@@ -226,7 +226,7 @@ export class RegistryClient {
       } as RequestInit);
       this.debug([
         `< ${response.status} ${response.statusText} ${scrubUrl(url.href)} (Response #${id}, ${Date.now() - started} ms)`,
-        ...headerLines(response.headers),
+        ...headerLines("<", response.headers),
       ]);
       const location = response.headers.get("location");
       const writes = !spec.endpoint && (method === "POST" || method === "PATCH");
