@@ -174,13 +174,13 @@ describe("--debug", () => {
       `${other.localhost}/debug/dst:v1`,
     ]);
     expect(result.code).toBe(0);
-    const requests = [...result.stderr.matchAll(/\(Request #(\d+)\)/g)].map((m) => Number(m[1]));
-    const responses = [...result.stderr.matchAll(/\(Response #(\d+), \d+ ms\)/g)].map((m) => Number(m[1]));
+    const requests = [...result.stderr.matchAll(/^> Request #(\d+): /gm)].map((m) => Number(m[1]));
+    const responses = [...result.stderr.matchAll(/^< Response #(\d+): /gm)].map((m) => Number(m[1]));
     expect(requests.filter((id) => id === 0)).toHaveLength(1);
     expect(new Set(requests).size).toBe(requests.length);
     expect(requests.length).toBeGreaterThan(4);
     // Both registries were asked, under one count.
-    expect(result.stderr).toContain(`> HEAD http://${registry.localhost}/`);
+    expect(result.stderr).toContain(`: HEAD http://${registry.localhost}/`);
     expect(result.stderr).toContain(`http://${other.localhost}/`);
     expect([...responses].sort((a, b) => a - b)).toEqual([...requests].sort((a, b) => a - b));
   });
@@ -212,6 +212,34 @@ describe("--debug with -H", () => {
       expect(headers).toContain('"User-Agent": "skiff/');
     }
     expect(result.stderr).toContain("< Response headers:\n");
+  });
+
+  test("cp --from-header: the source's requests carry it, listed after their URL", async () => {
+    await ok(["push", `${registry.localhost}/debug/from:v1`, "foobar/bar"]);
+    const result = await skiff([
+      "cp",
+      "-d",
+      "--from-header",
+      "Foo:bar",
+      `${registry.localhost}/debug/from:v1`,
+      `${registry.localhost}/debug/from-copy:v1`,
+    ]);
+    expect(result.code).toBe(0);
+    // The part of each request after a source URL, up to its response, as ORAS's suite reads it.
+    const prefix = `://${registry.localhost}/v2/debug/from/`;
+    const afterSourceUrl = result.stderr
+      .split("Request #")
+      .slice(1)
+      .map((part) => part.split("Response #")[0]!)
+      .filter((part) => part.includes(prefix))
+      .map((part) => part.slice(part.indexOf(prefix)));
+    expect(afterSourceUrl.length).toBeGreaterThan(0);
+    for (const request of afterSourceUrl) expect(request).toContain('"Foo": "bar"');
+    const toDestination = result.stderr
+      .split("Request #")
+      .filter((part) => part.includes("/v2/debug/from-copy/"));
+    expect(toDestination.length).toBeGreaterThan(0);
+    for (const request of toDestination) expect(request.split("Response #")[0]).not.toContain('"Foo"');
   });
 });
 

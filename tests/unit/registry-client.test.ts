@@ -286,8 +286,9 @@ describe("authentication", () => {
     });
     await client.send({ method: "GET", url: "/v2/", scopes: [] });
     const text = lines.join("\n");
-    expect(text).toContain(`> GET http://${registry.host}/v2/`);
-    expect(text).toContain("< 401 Unauthorized");
+    expect(text).toContain(`> Request #`);
+    expect(text).toMatch(new RegExp(`> Request #\\d+: GET http://${registry.host}/v2/\n`));
+    expect(text).toMatch(/< Response #\d+: 401 Unauthorized /);
     expect(text).toContain('"Authorization": "Basic *****"');
     for (const secret of [
       "hunter2-pw",

@@ -213,7 +213,7 @@ export class RegistryClient {
       if (body instanceof ReadableStream) sendBody = watchedUpload(body, watch);
       else if (body !== undefined) sendBody = body as BodyInit;
       const id = nextRequestId();
-      this.debug([`> ${method} ${scrubUrl(url.href)} (Request #${id})`, ...headerLines(">", headers)]);
+      this.debug([`> Request #${id}: ${method} ${scrubUrl(url.href)}`, ...headerLines(">", headers)]);
       const started = Date.now();
       const response = await fetch(target, {
         method,
@@ -225,7 +225,7 @@ export class RegistryClient {
         ...init,
       } as RequestInit);
       this.debug([
-        `< ${response.status} ${response.statusText} ${scrubUrl(url.href)} (Response #${id}, ${Date.now() - started} ms)`,
+        `< Response #${id}: ${response.status} ${response.statusText} ${scrubUrl(url.href)} (${Date.now() - started} ms)`,
         ...headerLines("<", response.headers),
       ]);
       const location = response.headers.get("location");
