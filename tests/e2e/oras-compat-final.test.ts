@@ -6,7 +6,8 @@
  * in the fallback index and in a layout; `--debug` numbers requests once per process (`Request #0`)
  * and lists each one's headers quoted (`"A": " b"`, a `-H` value as given);
  * `resolve` says `failed to resolve digest:` first; `cp`'s `--from-resolve`/`--to-resolve` win over
- * the shared `--resolve`; a reader that closes stdout early (`| head`) ends skiff quietly.
+ * the shared `--resolve`; a registry reference without tag or digest is a usage error everywhere; a
+ * reader that closes stdout early (`| head`) ends skiff quietly.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -263,6 +264,28 @@ describe("resolve", () => {
     expect(first).toStartWith("Error: failed to resolve digest: ");
     expect(first).toContain("not found");
     expect(hint).toContain("v1");
+  });
+});
+
+describe("a registry reference without tag or digest", () => {
+  test("is a usage error in every command, its usage line after the hint, as in ORAS", async () => {
+    const repo = `${registry.localhost}/usage/app`;
+    for (const args of [
+      ["cp", repo, `${repo}:dst`],
+      ["discover", repo],
+      ["resolve", repo],
+      ["tag", repo, "v2"],
+      ["pull", repo],
+      ["attach", "--artifact-type", "a/b", repo],
+      ["manifest", "fetch", repo],
+    ]) {
+      const result = await skiff(args);
+      const [first, hint, usage] = result.stderr.split("\n");
+      expect({ args, code: result.code }).toEqual({ args, code: 1 });
+      expect(first).toBe(`Error: "${repo}": no tag or digest specified`);
+      expect(hint).not.toStartWith("Usage:");
+      expect(usage).toStartWith(`Usage: skiff ${args[0]}`);
+    }
   });
 });
 
