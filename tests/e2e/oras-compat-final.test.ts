@@ -289,6 +289,17 @@ describe("a registry reference without tag or digest", () => {
   });
 });
 
+describe("tag list", () => {
+  test("with --oci-layout the hint points at the layout's tags", async () => {
+    const result = await skiff(["tag", "list", "--oci-layout"]);
+    const [first, hint] = result.stderr.split("\n");
+    expect(result.code).toBe(1);
+    expect(first).toBe('Error: there is no "list" sub-command for "skiff tag" command');
+    expect(hint).toContain("OCI image layout");
+    expect(hint).toContain('"skiff repo tags --oci-layout PATH"');
+  });
+});
+
 describe("cp --from-resolve / --to-resolve", () => {
   test("a side's own rule wins over the shared --resolve for the same host and port", async () => {
     await ok(["push", `${registry.localhost}/resolve/cp:v1`, "foobar/bar"]);
