@@ -110,7 +110,7 @@ export const registerCopy: Register = (command, console) => {
       .option("--concurrency <n>", "blobs copied at once", "3")
       .option(
         "--resolve <host:port:address[:port]>",
-        "resolve a host to an address, for both --from-resolve and --to-resolve",
+        "resolve a host to an address on both sides (--from-resolve and --to-resolve win for theirs)",
         collect,
       ),
     platformFlags("copy only this platform's manifest of an index (and tag it)"),
