@@ -5,6 +5,8 @@ export const ExitCode = {
   /** As in ORAS, a usage error exits 1 too; its `Usage:` line on stderr tells it apart. */
   usage: 1,
   interrupted: 130,
+  /** stdout or stderr closed by its reader (`| head`): what a shell reports for a CLI killed by SIGPIPE. */
+  brokenPipe: 141,
 } as const;
 
 /** Stable error codes, so tests and scripts can tell failures apart without parsing prose. */

@@ -1,4 +1,5 @@
 import process from "node:process";
+import { ExitCode } from "../errors.ts";
 import { isTerminal } from "../runtime/index.ts";
 
 /** Where a command writes: data and status to stdout, errors and progress to stderr. */
@@ -22,8 +23,12 @@ function writeAll(fd: number, bytes: Uint8Array): void {
     try {
       offset += writeSync(fd, bytes, offset);
     } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // The reader went away (`skiff ... | head -1`): nobody reads the rest, or an error about it.
+      // Stop quietly, as ORAS and other Go CLIs do when SIGPIPE ends them.
+      if (code === "EPIPE") process.exit(ExitCode.brokenPipe);
       // A non-blocking pipe that is full: wait for the reader instead of dropping output.
-      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+      if (code !== "EAGAIN") throw error;
     }
   }
 }

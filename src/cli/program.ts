@@ -217,6 +217,8 @@ export async function printQuickAnswer(quick: QuickAnswer): Promise<number> {
     await writeStdio(quick.stream, quick.text);
     return quick.exitCode;
   } catch (error) {
+    // The reader went away (`skiff version | head -c1`): quietly, as in io.ts.
+    if ((error as NodeJS.ErrnoException).code === "EPIPE") return ExitCode.brokenPipe;
     return reportError(error);
   }
 }

@@ -27,6 +27,8 @@ interface CopyGraphOptions {
   sourceName?: string;
   /** Shared by the graphs of one operation (a root, then its referrers): each node is copied and reported once. */
   session?: CopySession;
+  /** Called for each manifest with a `subject` that this copy wrote (not one the destination had). */
+  referrerCopied?: (desc: Descriptor) => void;
 }
 
 /** What the graphs of one operation have copied so far; make one with {@link copySession}. */
@@ -180,7 +182,10 @@ export async function copyGraph(
         desc,
         async () => ({ stream: bytesStream(bytes), offset: 0 }),
         false,
-        () => reportDuplicates(children),
+        () => {
+          reportDuplicates(children);
+          if (manifest.subject) options.referrerCopied?.(desc);
+        },
       );
       return;
     }

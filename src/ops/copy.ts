@@ -132,6 +132,7 @@ async function copyOneGraph(
 ): Promise<void> {
   const parents = new Map<string, string>();
   const fetcher = explainingFetcher(source, parents, source.where);
+  const subjectsWithSubjects: Descriptor[] = [];
   await copyGraph(fetcher, destination, root, {
     concurrency: options.concurrency ?? 3,
     listener: options.listener ?? ignoreEvents,
@@ -143,7 +144,16 @@ async function copyOneGraph(
       for (const child of children) if (!parents.has(child.digest)) parents.set(child.digest, parent.digest);
       return children;
     },
+    referrerCopied: (desc) => {
+      if (desc.digest !== root.digest) subjectsWithSubjects.push(desc);
+    },
   });
+  // A subject copied along that is a referrer itself (a signature of an SBOM of an image) is
+  // recorded too, as its own push would be: in a registry's fallback index, a layout's entries.
+  // The root is the caller's to publish.
+  for (const referrer of subjectsWithSubjects) {
+    await publish(destination, entryDescriptor(referrer), { tags: [] });
+  }
 }
 
 /** The manifests and indexes under `root` (itself included), following nested indexes. */

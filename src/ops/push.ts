@@ -273,13 +273,15 @@ export function planArtifact(options: ArtifactOptions): ArtifactPlan {
   return plan;
 }
 
-/** The JSON of an OCI image config that only carries a platform (for `--artifact-platform`). */
+/**
+ * The JSON of an image config that only carries a platform (for `--artifact-platform`): the
+ * platform's fields alone, in ORAS's order, so the config and manifest digests are ORAS's.
+ */
 export function platformConfig(platform: Platform): Uint8Array {
   const config: Record<string, unknown> = { architecture: platform.architecture, os: platform.os };
   if (platform["os.version"]) config["os.version"] = platform["os.version"];
   if (platform["os.features"]?.length) config["os.features"] = platform["os.features"];
   if (platform.variant) config.variant = platform.variant;
-  config.rootfs = { type: "layers", diff_ids: [] };
   return new TextEncoder().encode(JSON.stringify(config));
 }
 

@@ -70,7 +70,8 @@ export async function resolveReference(
     how = "tag";
   } else {
     if (isRegistryReference(ref) || !isEntryLister(target)) {
-      throw noTagOrDigest(where, `add :TAG or @DIGEST, e.g. ${formatReference(ref)}:latest`);
+      // The command line names nothing to resolve: a usage error, its usage line follows (as in ORAS).
+      throw noTagOrDigest(where, `add :TAG or @DIGEST, e.g. ${formatReference(ref)}:latest`, "USAGE");
     }
     const resolved = await resolveTagless(target, ref, options.platform);
     return { ...resolved, pinned: withDigest(ref, resolved.desc.digest), how: "tagless" };

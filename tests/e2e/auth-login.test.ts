@@ -72,7 +72,7 @@ describe("login and logout with the docker config", () => {
         const denied = await runSkiff(["resolve", "--plain-http", r.ref(`${mode}/login`, "v1")], { home: h });
         expect(denied.code).toBe(1);
         expect(denied.stderr).toBe(
-          `Error: authentication required for ${r.host}: Error response from registry: response status code 401: Unauthorized\nrun \`skiff login ${r.host}\`, or pass -u/--username with -p/--password or --password-stdin\n`,
+          `Error: failed to resolve digest: authentication required for ${r.host}: Error response from registry: response status code 401: Unauthorized\nrun \`skiff login ${r.host}\`, or pass -u/--username with -p/--password or --password-stdin\n`,
         );
       }
       const again = await runSkiff(["logout", r.host], { home: h });
@@ -380,7 +380,9 @@ describe("refused tokens", () => {
       r.ref("any/app", "v1"),
     ]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toStartWith(`Error: ${r.host} refused the token (invalid_token`);
+    expect(result.stderr).toStartWith(
+      `Error: failed to resolve digest: ${r.host} refused the token (invalid_token`,
+    );
     expect(result.stderr).toContain(`skiff login ${r.host}`);
     // Bounded: the first 401, then one fresh token per round, not a loop.
     expect(r.token!.requests.filter((q) => q.status === 200).length).toBeLessThanOrEqual(3);

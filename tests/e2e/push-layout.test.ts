@@ -364,7 +364,7 @@ describe("bad input: one-line error naming the culprit, non-zero exit, nothing w
     {
       name: "a file that does not exist",
       args: ["missing.txt"],
-      message: /"missing\.txt": no such file or directory/,
+      message: /"missing\.txt" \(\/.*\/missing\.txt\): no such file or directory/,
     },
     { name: "an absolute path", args: ["/etc/hostname"], message: /absolute file path "\/etc\/hostname"/ },
     {

@@ -343,8 +343,10 @@ for (const mode of MODES) {
       // the catalog; its tag lists come whole).
       const paged = await ok(["repo", "ls", "-d", ...f, r().host], { env: { SKIFF_PAGE_SIZE: "1" } });
       expect(paged.stdout.split("\n").filter(Boolean)).toEqual(all);
-      expect(paged.stderr.match(/> GET \S+\/v2\/_catalog/g)?.length).toBeGreaterThanOrEqual(all.length);
-      expect(paged.stderr).toContain("link: </v2/_catalog?");
+      expect(paged.stderr.match(/> Request #\d+: GET \S+\/v2\/_catalog/g)?.length).toBeGreaterThanOrEqual(
+        all.length,
+      );
+      expect(paged.stderr).toContain('"link": "</v2/_catalog?');
       const after = (await ok(["repo", "ls", ...f, "--last", repo, r().host])).stdout
         .split("\n")
         .filter(Boolean);

@@ -213,10 +213,10 @@ describe("uploads", () => {
       const result = await ok(["blob", "push", "-d", ...flags(r), r.ref("chunked/app"), file], {
         env: { SKIFF_UPLOAD_CHUNK_SIZE: "64k" },
       });
-      const patches = result.stderr.match(/> PATCH /g) ?? [];
+      const patches = result.stderr.match(/> Request #\d+: PATCH /g) ?? [];
       expect(patches).toHaveLength(5);
-      expect(result.stderr).toContain("Content-Range: 0-65535");
-      expect(result.stderr).toContain(`Content-Range: 262144-${content.byteLength - 1}`);
+      expect(result.stderr).toContain('"Content-Range": "0-65535"');
+      expect(result.stderr).toContain(`"Content-Range": "262144-${content.byteLength - 1}"`);
       const fetched = await r.fetch(`/v2/chunked/app/blobs/${sha256(content)}`);
       expect(Buffer.from(await fetched.arrayBuffer()).equals(content)).toBe(true);
     }
@@ -228,8 +228,8 @@ describe("uploads", () => {
     const file = join(work, "streamed.bin");
     writeFileSync(file, content);
     const result = await ok(["blob", "push", "-d", ...flags(r), r.ref("streamed/app"), file]);
-    expect(result.stderr.match(/> PUT /g)).toHaveLength(1);
-    expect(result.stderr).toContain(`Content-Length: ${content.byteLength}`);
+    expect(result.stderr.match(/> Request #\d+: PUT /g)).toHaveLength(1);
+    expect(result.stderr).toContain(`"Content-Length": "${content.byteLength}"`);
     const fetched = await r.fetch(`/v2/streamed/app/blobs/${sha256(content)}`);
     expect(sha256(new Uint8Array(await fetched.arrayBuffer()))).toBe(sha256(content));
   });
@@ -253,10 +253,11 @@ describe("uploads", () => {
       r.ref("mount/target", "v1"),
     ]);
     expect(result.stderr).toMatch(
-      /> POST \S+\/v2\/mount\/target\/blobs\/uploads\/\?mount=sha256%3A[0-9a-f]{64}&from=mount%2Fsource/,
+      /> Request #\d+: POST \S+\/v2\/mount\/target\/blobs\/uploads\/\?mount=sha256%3A[0-9a-f]{64}&from=mount%2Fsource/,
     );
-    expect(result.stderr).toContain("< 201 Created");
-    expect(result.stderr).not.toMatch(/> PUT \S+\/v2\/mount\/target\/blobs\/uploads/);
+    expect(result.stderr).toMatch(/< Response #\d+: 201 Created/);
+    expect(result.stderr).toMatch(/> Request #\d+: PUT \S+\/v2\/mount\/target\/manifests\//);
+    expect(result.stderr).not.toMatch(/> Request #\d+: PUT \S+\/v2\/mount\/target\/blobs\/uploads/);
   });
 });
 
@@ -392,9 +393,9 @@ describe("secrets stay out of --debug output and error messages", () => {
       expect(runs[7]!.code).toBe(1);
       const output = runs.map((x) => x.stdout + x.stderr).join("\n");
       // The debug output is really there, with the credentials' places scrubbed.
-      expect(output).toContain("> GET http://");
-      expect(output).toMatch(/Authorization: (Basic|Bearer) \*\*\*\*\*/);
-      expect(output).toContain("X-Api-Key: *****");
+      expect(output).toMatch(/> Request #\d+: GET http:\/\//);
+      expect(output).toMatch(/"Authorization": "(Basic|Bearer) \*\*\*\*\*"/);
+      expect(output).toContain('"X-Api-Key": "*****"');
       for (const secret of [...secretsOf(r), "api-key-secret-77", `${r.password}-wrong`]) {
         expect(output.includes(secret)).toBe(false);
       }

@@ -46,7 +46,7 @@ describe("TLS per runtime", () => {
     } else {
       // Verification is skipped: the registry answers (the tag does not exist).
       expect(result.stderr).toBe(
-        `Error: ${r.host}/insecure/app:v1: not found: Error response from registry: response status code 404: Not Found\n`,
+        `Error: failed to resolve digest: ${r.host}/insecure/app:v1: not found: Error response from registry: response status code 404: Not Found\n`,
       );
     }
   }, 30_000);
@@ -55,7 +55,7 @@ describe("TLS per runtime", () => {
     const r = registries.plain;
     const result = await runSkiff(["resolve", "--insecure", "--plain-http", r.ref("insecure/app", "v1")]);
     expect(result.stderr).toBe(
-      `Error: ${r.host}/insecure/app:v1: not found: Error response from registry: response status code 404: Not Found\n`,
+      `Error: failed to resolve digest: ${r.host}/insecure/app:v1: not found: Error response from registry: response status code 404: Not Found\n`,
     );
   }, 30_000);
 

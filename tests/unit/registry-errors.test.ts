@@ -216,10 +216,15 @@ describe("--debug scrubbing", () => {
   });
 
   test("header lines are sorted and scrubbed; known secrets are cut from any text", () => {
-    expect(headerLines({ b: "2", Authorization: "Bearer x", a: "1" })).toEqual([
-      "  a: 1",
-      `  Authorization: Bearer ${SCRUBBED}`,
-      "  b: 2",
+    expect(headerLines(">", { b: "2", Authorization: "Bearer x", a: ' "1"' })).toEqual([
+      "> Request headers:",
+      '  "a": " \\"1\\""',
+      `  "Authorization": "Bearer ${SCRUBBED}"`,
+      '  "b": "2"',
+    ]);
+    expect(headerLines("<", new Headers({ "Set-Cookie": "sid=1" }))).toEqual([
+      "< Response headers:",
+      `  "set-cookie": "${SCRUBBED}"`,
     ]);
     expect(scrubSecrets("password hunter22 in hunter22", ["hunter22", undefined, "ab"])).toBe(
       `password ${SCRUBBED} in ${SCRUBBED}`,

@@ -271,10 +271,10 @@ describe("tag and digest with --platform", () => {
 });
 
 describe("references that cannot be resolved", () => {
-  test("a registry reference without tag or digest asks for one", async () => {
+  test("a registry reference without tag or digest asks for one (a usage error, as in ORAS)", async () => {
     const fake = { kind: "registry", name: "localhost:5000/repo" } as unknown as Target;
     const error = await failure(resolveReference(fake, parseReference("localhost:5000/repo")));
-    expect(error.code).toBe("INVALID_REFERENCE");
+    expect(error.code).toBe("USAGE");
     expect(error.message).toContain("localhost:5000/repo");
     expect(error.hint).toContain(":TAG or @DIGEST");
   });

@@ -34,6 +34,7 @@ async function scripted(parts: (string | Uint8Array)[], end: "close" | "reset" =
 }
 
 const request = (port: number): PreparedRequest => ({
+  id: 1,
   method: "GET",
   target: `http://127.0.0.1:${port}/v2/x/blobs/sha256:0`,
   url: `http://127.0.0.1:${port}/v2/x/blobs/sha256:0`,

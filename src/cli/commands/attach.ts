@@ -74,7 +74,7 @@ Examples:
       }
       if (ref.kind === "registry" && !ref.tag && !ref.digest) {
         throw new SkiffError(
-          "INVALID_REFERENCE",
+          "USAGE",
           `"${subjectText}": no tag or digest specified`,
           fileArgs.length === 0
             ? "name the subject to attach to, then the files: SUBJECT:TAG or SUBJECT@DIGEST"

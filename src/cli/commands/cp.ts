@@ -110,7 +110,7 @@ export const registerCopy: Register = (command, console) => {
       .option("--concurrency <n>", "blobs copied at once", "3")
       .option(
         "--resolve <host:port:address[:port]>",
-        "resolve a host to an address, for both --from-resolve and --to-resolve",
+        "resolve a host to an address on both sides (--from-resolve and --to-resolve win for theirs)",
         collect,
       ),
     platformFlags("copy only this platform's manifest of an index (and tag it)"),
@@ -149,10 +149,13 @@ Examples:
     .action(async (fromText, toText, flags) => {
       const { openTarget } = await import("../../content/open.ts");
       const { copyReference } = await import("../../ops/copy.ts");
-      /** One side's flags, `--debug`, and `--resolve` (both sides) before the side's own, like ORAS. */
+      /**
+       * One side's flags, `--debug`, and `--resolve` (both sides): the side's own entries come
+       * first, so for the same host and port `--from-resolve`/`--to-resolve` win, as in ORAS.
+       */
       const side = (name: Side) => {
         const own = sideFlags(flags, name);
-        const resolve = [...(flags.resolve ?? []), ...(own.resolve ?? [])];
+        const resolve = [...(own.resolve ?? []), ...(flags.resolve ?? [])];
         return { ...own, debug: flags.debug, resolve: resolve.length > 0 ? resolve : undefined };
       };
       const from = side("from");

@@ -1,3 +1,4 @@
+import { asSkiffError, SkiffError } from "../../errors.ts";
 import { referenceName } from "../../oci/reference.ts";
 import { type Register, withFlags } from "../command.ts";
 import {
@@ -40,7 +41,25 @@ Examples:
       const ref = referenceArgument(text, flags);
       const target = await openTarget(ref, openOptions(flags, console));
       const platform = platformFlag(flags);
-      const { desc } = await resolveReference(target, ref, platform ? { platform } : {});
+      const { desc } = await resolveReference(target, ref, platform ? { platform } : {}).catch(
+        (error: unknown) => Promise.reject(failedToResolve(error)),
+      );
       console.out(flags.fullReference ? `${referenceName(ref)}@${desc.digest}\n` : `${desc.digest}\n`);
     });
 };
+
+/**
+ * ORAS's phrase first (`failed to resolve digest: ...`, scripts grep for it), skiff's hint kept.
+ * A reference that cannot name anything (no tag or digest, invalid) keeps its own message, as in
+ * ORAS, and so does a setting this runtime cannot apply (UNSUPPORTED: nothing was looked up).
+ */
+function failedToResolve(error: unknown): SkiffError {
+  const failure = asSkiffError(error);
+  if (failure.isUsage || failure.code === "INVALID_REFERENCE" || failure.code === "UNSUPPORTED") {
+    return failure;
+  }
+  return new SkiffError(failure.code, `failed to resolve digest: ${failure.message}`, failure.hint, {
+    cause: error,
+    ...(failure.heading !== undefined ? { heading: failure.heading } : {}),
+  });
+}

@@ -50,7 +50,9 @@ Examples:
         throw new SkiffError(
           "USAGE",
           `there is no "${sourceText}" sub-command for "skiff tag" command`,
-          'to list the tags of a repository, use "skiff repo tags"',
+          flags.ociLayout || flags.ociLayoutPath !== undefined
+            ? 'to list the tags of an OCI image layout, use "skiff repo tags --oci-layout PATH"'
+            : 'to list the tags of a repository, use "skiff repo tags"',
         );
       }
       if (tags.length === 0) throw new SkiffError("USAGE", "missing required argument 'tags'");

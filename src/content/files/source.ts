@@ -29,13 +29,13 @@ export function fileError(error: unknown, path: string, what = "file"): SkiffErr
           : code === "ELOOP"
             ? "too many levels of symbolic links"
             : ((error as Error)?.message ?? String(error));
-  // A relative path missing: say where it was looked for (ORAS names the absolute path).
-  const hint =
-    code === "ENOENT" && !isAbsolute(path) && path !== "-" ? `looked for ${resolve(path)}` : undefined;
+  // A relative path missing: the first line also says where it was looked for, before the
+  // reason, as ORAS's line does (scripts match the absolute path, then the reason).
+  const where = code === "ENOENT" && !isAbsolute(path) && path !== "-" ? ` (${resolve(path)})` : "";
   return new SkiffError(
     code === "ENOENT" ? "NOT_FOUND" : "INVALID_INPUT",
-    `cannot read ${what} "${path}": ${reason}`,
-    hint,
+    `cannot read ${what} "${path}"${where}: ${reason}`,
+    undefined,
     { cause: error },
   );
 }

@@ -15,7 +15,7 @@ import type { PreparedRequest } from "../transfer/protocol.ts";
 import { readAll } from "../verify.ts";
 import { Authorizer } from "./auth.ts";
 import { type Credential, credentialFor, hasSecret } from "./credentials.ts";
-import { headerLines, scrubSecrets, scrubUrl } from "./debug.ts";
+import { headerLines, nextRequestId, scrubSecrets, scrubUrl } from "./debug.ts";
 import {
   type ErrorContext,
   isRetryableNetworkError,
@@ -186,8 +186,10 @@ export class RegistryClient {
     const headers = this.headersFor({ ...spec, method: "GET" }, url, authorization, 0);
     const { target, host, serverName } = this.address(url);
     if (host) headers.Host = host;
-    this.debug([`> GET ${scrubUrl(url.href)}`, ...headerLines(headers)]);
+    const id = nextRequestId();
+    this.debug([`> Request #${id}: GET ${scrubUrl(url.href)}`, ...headerLines(">", headers)]);
     return {
+      id,
       method: "GET",
       target: target.href,
       url: url.href,
@@ -251,7 +253,8 @@ export class RegistryClient {
       let sendBody: BodyInit | undefined;
       if (body instanceof ReadableStream) sendBody = watchedUpload(body, watch);
       else if (body !== undefined) sendBody = body as BodyInit;
-      this.debug([`> ${method} ${scrubUrl(url.href)}`, ...headerLines(headers)]);
+      const id = nextRequestId();
+      this.debug([`> Request #${id}: ${method} ${scrubUrl(url.href)}`, ...headerLines(">", headers)]);
       const started = Date.now();
       const response = await fetch(target, {
         method,
@@ -263,8 +266,8 @@ export class RegistryClient {
         ...init,
       } as RequestInit);
       this.debug([
-        `< ${response.status} ${response.statusText} ${scrubUrl(url.href)} (${Date.now() - started} ms)`,
-        ...headerLines(response.headers),
+        `< Response #${id}: ${response.status} ${response.statusText} ${scrubUrl(url.href)} (${Date.now() - started} ms)`,
+        ...headerLines("<", response.headers),
       ]);
       const location = response.headers.get("location");
       const writes = !spec.endpoint && (method === "POST" || method === "PATCH");

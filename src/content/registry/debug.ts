@@ -6,6 +6,16 @@
 
 export const SCRUBBED = "*****";
 
+let requestCount = 0;
+
+/**
+ * The id of the next request `--debug` shows: one count for the whole process, so the requests
+ * of both sides of a copy never share an id (ORAS numbers them the same way, `Request #0` on).
+ */
+export function nextRequestId(): number {
+  return requestCount++;
+}
+
 const SECRET_HEADERS = new Set([
   "authorization",
   "proxy-authorization",
@@ -48,7 +58,7 @@ export function scrubUrl(url: string): string {
 export function scrubHeader(name: string, value: string): string {
   if (isSecretHeader(name)) {
     // Keep the scheme (`Bearer`, `Basic`) so people can tell which flow ran.
-    const scheme = /^(Basic|Bearer|Digest|Negotiate|Token)\s+/i.exec(value)?.[1];
+    const scheme = /^\s*(Basic|Bearer|Digest|Negotiate|Token)\s+/i.exec(value)?.[1];
     return scheme ? `${scheme} ${SCRUBBED}` : SCRUBBED;
   }
   if (name.toLowerCase() === "location" || name.toLowerCase() === "content-location") return scrubUrl(value);
@@ -57,13 +67,18 @@ export function scrubHeader(name: string, value: string): string {
   return value;
 }
 
-/** Header lines (`  Name: value`) with secrets scrubbed, sorted by name for stable output. */
-export function headerLines(headers: Headers | Record<string, string>): string[] {
+/**
+ * The header block of a request (`>`) or response (`<`): a `Request headers:` line, then one
+ * `  "Name": "value"` line each (quoted, as ORAS prints them, so a value's spaces show), secrets
+ * scrubbed, sorted by name for stable output.
+ */
+export function headerLines(side: ">" | "<", headers: Headers | Record<string, string>): string[] {
   const entries: [string, string][] =
     headers instanceof Headers ? [...headers.entries()] : Object.entries(headers);
-  return entries
+  const lines = entries
     .sort(([a], [b]) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0))
-    .map(([name, value]) => `  ${name}: ${scrubHeader(name, value)}`);
+    .map(([name, value]) => `  ${JSON.stringify(name)}: ${JSON.stringify(scrubHeader(name, value))}`);
+  return [`${side} ${side === ">" ? "Request" : "Response"} headers:`, ...lines];
 }
 
 /**

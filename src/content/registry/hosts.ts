@@ -51,7 +51,8 @@ export function parseHeaderFlag(text: string): [string, string] {
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
     throw new SkiffError("USAGE", `invalid header "${text}": expected 'Name: value'`);
   }
-  return [name, text.slice(colon + 1).trim()];
+  // The value as given, spaces included, as ORAS keeps it (the receiving side drops them).
+  return [name, text.slice(colon + 1)];
 }
 
 /** True when skiff talks plain HTTP to `registry` by itself: `localhost` and `localhost:PORT` (like ORAS). */

@@ -9,6 +9,8 @@ import type { TlsSettings } from "../../runtime/index.ts";
 
 /** One HTTP request, ready to send from any thread. */
 export interface PreparedRequest {
+  /** Its number in `--debug` output (the answer's lines carry it too). */
+  id: number;
   method: "GET" | "PUT";
   /** Where to connect (the address when `--resolve` maps the host). */
   target: string;

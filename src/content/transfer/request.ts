@@ -118,8 +118,8 @@ export async function openBody(
       throw cause;
     }
     channel.debug([
-      `< ${response.status} ${response.statusText} ${scrubUrl(request.url)} (${Date.now() - started} ms)`,
-      ...headerLines(response.headers),
+      `< Response #${request.id}: ${response.status} ${response.statusText} ${scrubUrl(request.url)} (${Date.now() - started} ms)`,
+      ...headerLines("<", response.headers),
     ]);
     // The body is read under the same idle watch, and cancelling the job aborts it.
     if (response.status === 200 || response.status === 206) {
