@@ -1,14 +1,13 @@
 /**
  * The HTTP side of one registry: base URL (HTTPS, or plain HTTP for `localhost` and with
- * `--plain-http`), TLS settings, `--resolve` address overrides, `-H` headers sent only to this
- * registry, authorization from challenges, redirects followed by hand (so `Authorization` never
- * reaches another host and https -> http is refused) and `--debug` lines with secrets scrubbed.
+ * `--plain-http`), `-H` headers sent only to this registry, authorization from challenges,
+ * redirects followed by hand (redirects.ts: `Authorization` never reaches another host, https ->
+ * http is refused) and `--debug` lines with secrets scrubbed; routes.ts says where each request
+ * connects (`--resolve`, TLS settings).
  * Every request, token requests included, goes through {@link RegistryClient.send}: one place
  * builds its headers, one retry loop (retry.ts) and one idle watch (idle.ts) govern it.
  */
-import { readFileSync } from "node:fs";
 import { SkiffError } from "../../errors.ts";
-import { hostHeaderFetchInit, type TlsSettings, tlsFetchInit } from "../../runtime/index.ts";
 import { VERSION } from "../../version.ts";
 import type { RemoteSettings } from "../open.ts";
 import type { PreparedRequest } from "../transfer/protocol.ts";
@@ -24,17 +23,11 @@ import {
   registryAnswer,
   registryError,
 } from "./errors.ts";
-import {
-  apiHost,
-  defaultPort,
-  hostKey,
-  isLocalhost,
-  parseHeaderFlag,
-  parseResolve,
-  type ResolveEntry,
-} from "./hosts.ts";
+import { apiHost, hostKey, isLocalhost, parseHeaderFlag } from "./hosts.ts";
 import { IdleWatch, idleTimeoutMs, watchedBody, watchedUpload } from "./idle.ts";
+import { REDIRECT_STATUSES, redirectTarget } from "./redirects.ts";
 import { isRetryableStatus, MAX_RETRY_AFTER_MS, parseRetryAfter, retrying } from "./retry.ts";
+import { Routes } from "./routes.ts";
 
 type Method = "GET" | "HEAD" | "PUT" | "POST" | "PATCH" | "DELETE";
 
@@ -64,19 +57,12 @@ interface RequestSpec {
   endpoint?: { name: string; authorization?: string };
 }
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 10;
-
 /** Everything about one registry host: shared by all repositories of it opened with the same settings. */
 export class RegistryClient {
   readonly registry: string;
   readonly baseUrl: URL;
   readonly authorizer: Authorizer;
-  private readonly tls: TlsSettings;
-  /** Other hosts (token servers, object storage) get the trust settings but not the client certificate. */
-  private readonly trust: TlsSettings;
-  private readonly tlsInits = new Map<string, Record<string, unknown>>();
-  private readonly resolves: ResolveEntry[];
+  private readonly routes: Routes;
   private readonly extraHeaders: [string, string][];
   private readonly debugLine: ((line: string) => void) | undefined;
   private readonly secrets: string[] = [];
@@ -89,18 +75,7 @@ export class RegistryClient {
     this.registry = registry;
     const plain = settings.plainHttp ?? isLocalhost(registry);
     this.baseUrl = new URL(`${plain ? "http" : "https"}://${apiHost(registry)}`);
-    const tls: TlsSettings = {};
-    if (settings.caFile) tls.ca = readText(settings.caFile, "CA file");
-    if (settings.certFile) tls.cert = readText(settings.certFile, "certificate file");
-    if (settings.keyFile) tls.key = readText(settings.keyFile, "key file");
-    if (Boolean(settings.certFile) !== Boolean(settings.keyFile)) {
-      throw new SkiffError("USAGE", "--cert-file and --key-file go together (mutual TLS needs both)");
-    }
-    if (settings.insecure) tls.insecure = true;
-    this.tls = tls;
-    const { cert: _cert, key: _key, ...trust } = tls;
-    this.trust = trust;
-    this.resolves = (settings.resolve ?? []).map(parseResolve);
+    this.routes = new Routes(settings, this.baseUrl);
     this.extraHeaders = (settings.headers ?? []).map(parseHeaderFlag);
     this.debugLine = settings.debug;
     for (const secret of [settings.password, settings.identityToken]) if (secret) this.secrets.push(secret);
@@ -142,38 +117,6 @@ export class RegistryClient {
     this.debugLine(this.scrub(lines.join("\n")));
   }
 
-  private isRegistryHost(url: URL): boolean {
-    return hostKey(url) === hostKey(this.baseUrl);
-  }
-
-  /** Where to connect for `url` after `--resolve`: the address, the `Host` to send, the TLS server name. */
-  private address(url: URL): { target: URL; host?: string; serverName?: string } {
-    const port = Number(url.port || defaultPort(url.protocol));
-    const entry = this.resolves.find((r) => r.host === url.hostname.toLowerCase() && r.port === port);
-    if (!entry) return { target: url };
-    const target = new URL(url.href);
-    target.hostname = entry.address;
-    target.port = String(entry.addressPort);
-    // With --resolve the URL holds an address, but the certificate must still carry the name.
-    return {
-      target,
-      host: url.port ? `${url.hostname}:${url.port}` : url.hostname,
-      serverName: url.hostname,
-    };
-  }
-
-  /** The fetch URL and extra init for `url` after `--resolve` and TLS settings. */
-  private route(url: URL): { target: URL; init: Record<string, unknown>; host?: string } {
-    const { target, host, serverName } = this.address(url);
-    const init =
-      url.protocol === "https:"
-        ? this.tlsInit(this.isRegistryHost(url), serverName)
-        : host
-          ? hostHeaderFetchInit()
-          : {};
-    return host ? { target, init, host } : { target, init };
-  }
-
   /**
    * A GET for a transfer worker to send (content/transfer): the address to connect to, the headers
    * {@link send} would put on it with the current authorization, and the TLS settings. The caller
@@ -181,10 +124,10 @@ export class RegistryClient {
    */
   async prepare(spec: Pick<RequestSpec, "url" | "headers" | "scopes">): Promise<PreparedRequest> {
     const url = this.url(spec.url);
-    const toRegistry = this.isRegistryHost(url);
+    const toRegistry = this.routes.isRegistryHost(url);
     const authorization = toRegistry ? await this.authorizer.header(spec.scopes) : undefined;
     const headers = this.headersFor({ ...spec, method: "GET" }, url, authorization, 0);
-    const { target, host, serverName } = this.address(url);
+    const { target, host, serverName } = this.routes.address(url);
     if (host) headers.Host = host;
     const id = nextRequestId();
     this.debug([`> Request #${id}: GET ${scrubUrl(url.href)}`, ...headerLines(">", headers)]);
@@ -194,23 +137,12 @@ export class RegistryClient {
       target: target.href,
       url: url.href,
       headers,
-      ...(url.protocol === "https:" ? { tls: toRegistry ? this.tls : this.trust } : {}),
+      ...(url.protocol === "https:" ? { tls: this.routes.tlsFor(url) } : {}),
       ...(serverName ? { serverName } : {}),
       ...(host && url.protocol !== "https:" ? { keepHost: true } : {}),
       toRegistry,
       idleMs: this.timeoutMs,
     };
-  }
-
-  /** TLS `fetch` options, made on first use: a setting the runtime cannot apply fails only the requests that need it. */
-  private tlsInit(registryHost: boolean, serverName?: string): Record<string, unknown> {
-    const key = `${registryHost}:${serverName ?? ""}`;
-    let init = this.tlsInits.get(key);
-    if (!init) {
-      init = tlsFetchInit(registryHost ? this.tls : this.trust, serverName);
-      this.tlsInits.set(key, init);
-    }
-    return init;
   }
 
   /** The headers of one hop of `spec` to `url`: the one place a request gets its authorization. */
@@ -219,7 +151,7 @@ export class RegistryClient {
       "User-Agent": `skiff/${VERSION}`,
       "Accept-Encoding": "identity",
     };
-    const toRegistry = !spec.endpoint && this.isRegistryHost(url);
+    const toRegistry = !spec.endpoint && this.routes.isRegistryHost(url);
     if (toRegistry) for (const [name, value] of this.extraHeaders) headers[name] = value;
     for (const [name, value] of Object.entries(spec.headers ?? {})) {
       if (!toRegistry && /^authorization$/i.test(name)) continue;
@@ -248,7 +180,7 @@ export class RegistryClient {
     let body = spec.body;
     for (let hop = 0; ; hop++) {
       const headers = this.headersFor({ ...spec, body }, url, authorization, hop);
-      const { target, init, host } = this.route(url);
+      const { target, init, host } = this.routes.route(url);
       if (host) headers.Host = host;
       let sendBody: BodyInit | undefined;
       if (body instanceof ReadableStream) sendBody = watchedUpload(body, watch);
@@ -271,21 +203,9 @@ export class RegistryClient {
       ]);
       const location = response.headers.get("location");
       const writes = !spec.endpoint && (method === "POST" || method === "PATCH");
-      if (!REDIRECTS.has(response.status) || !location || writes) return response;
-      if (hop >= MAX_REDIRECTS) {
-        throw new SkiffError("REGISTRY", `${who} redirected more than ${MAX_REDIRECTS} times`);
-      }
+      if (!REDIRECT_STATUSES.has(response.status) || !location || writes) return response;
       await response.body?.cancel().catch(() => {});
-      const next = new URL(location, url);
-      if (url.protocol === "https:" && next.protocol !== "https:") {
-        throw new SkiffError(
-          "REGISTRY",
-          `${who} redirected ${scrubUrl(url.href)} to ${scrubUrl(next.href)}: refusing to leave HTTPS`,
-        );
-      }
-      if (next.protocol !== "https:" && next.protocol !== "http:") {
-        throw new SkiffError("REGISTRY", `${who} redirected to an unsupported URL ${scrubUrl(next.href)}`);
-      }
+      const next = redirectTarget(who, url, location, hop);
       if (
         response.status === 303 ||
         ((response.status === 301 || response.status === 302) && method !== "HEAD")
@@ -312,7 +232,7 @@ export class RegistryClient {
     const retry = spec.retry ?? replayable;
     const url = this.url(spec.url);
     const endpoint = spec.endpoint;
-    const toRegistry = !endpoint && this.isRegistryHost(url);
+    const toRegistry = !endpoint && this.routes.isRegistryHost(url);
     let scopes = spec.scopes;
     let authRounds = 0;
     /** One exchange, with its 401 rounds: the response, or the error to judge. */
@@ -517,14 +437,6 @@ class Final extends Error {
 function describe(error: unknown): string {
   const e = error as { code?: string; message?: string };
   return e?.code ?? e?.message ?? String(error);
-}
-
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (error) {
-    throw new SkiffError("INVALID_INPUT", `cannot read ${what} ${path}: ${(error as Error).message}`);
-  }
 }
 
 /** A Response with the same status and headers and another body. */

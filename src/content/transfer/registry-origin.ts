@@ -3,15 +3,12 @@
  * registry client (token, `--resolve`, TLS, `-H` headers, `--debug`), decides whether a redirect
  * may be followed, and answers 401s the way `RegistryClient.send` does.
  */
-import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import type { RegistryClient } from "../registry/client.ts";
-import { scrubUrl } from "../registry/debug.ts";
 import { networkError, registryAnswer } from "../registry/errors.ts";
+import { redirectTarget } from "../registry/redirects.ts";
 import type { BlobOrigin } from "./offload.ts";
 import type { Ask } from "./protocol.ts";
-
-const MAX_REDIRECTS = 10;
 
 function rangeHeaders(question: Ask): Record<string, string> {
   if (question.to !== undefined) return { Range: `bytes=${question.from}-${question.to - 1}` };
@@ -39,26 +36,12 @@ export function registryOrigin(
         case "open":
           return client.prepare({ url: path, headers, scopes: asked });
         case "redirect": {
-          if (question.hops > MAX_REDIRECTS) {
-            throw new SkiffError(
-              "REGISTRY",
-              `${client.registry} redirected more than ${MAX_REDIRECTS} times`,
-            );
-          }
-          const from = new URL(question.url);
-          const next = new URL(question.location, from);
-          if (from.protocol === "https:" && next.protocol !== "https:") {
-            throw new SkiffError(
-              "REGISTRY",
-              `${client.registry} redirected ${scrubUrl(from.href)} to ${scrubUrl(next.href)}: refusing to leave HTTPS`,
-            );
-          }
-          if (next.protocol !== "https:" && next.protocol !== "http:") {
-            throw new SkiffError(
-              "REGISTRY",
-              `${client.registry} redirected to an unsupported URL ${scrubUrl(next.href)}`,
-            );
-          }
+          const next = redirectTarget(
+            client.registry,
+            new URL(question.url),
+            question.location,
+            question.hops - 1,
+          );
           return client.prepare({ url: next.href, headers, scopes: asked });
         }
         case "unauthorized": {

@@ -1,0 +1,100 @@
+/**
+ * How a request reaches its host: the address after `--resolve` (the URL keeps the name, for the
+ * `Host` header and the certificate), and the TLS settings: the client certificate goes to the
+ * registry only, other hosts (token servers, object storage) get the trust settings alone.
+ */
+import { readFileSync } from "node:fs";
+import { SkiffError } from "../../errors.ts";
+import { hostHeaderFetchInit, type TlsSettings, tlsFetchInit } from "../../runtime/index.ts";
+import type { RemoteSettings } from "../open.ts";
+import { defaultPort, hostKey, parseResolve, type ResolveEntry } from "./hosts.ts";
+
+/** Where to connect for a URL: the address, the `Host` to send, the TLS server name. */
+interface Address {
+  target: URL;
+  host?: string;
+  serverName?: string;
+}
+
+export class Routes {
+  private readonly tls: TlsSettings;
+  private readonly trust: TlsSettings;
+  private readonly tlsInits = new Map<string, Record<string, unknown>>();
+  private readonly resolves: ResolveEntry[];
+
+  /** Reads the TLS files and parses `--resolve` now, so a bad flag fails before any request. */
+  constructor(
+    settings: RemoteSettings,
+    private readonly registryUrl: URL,
+  ) {
+    const tls: TlsSettings = {};
+    if (settings.caFile) tls.ca = readText(settings.caFile, "CA file");
+    if (settings.certFile) tls.cert = readText(settings.certFile, "certificate file");
+    if (settings.keyFile) tls.key = readText(settings.keyFile, "key file");
+    if (Boolean(settings.certFile) !== Boolean(settings.keyFile)) {
+      throw new SkiffError("USAGE", "--cert-file and --key-file go together (mutual TLS needs both)");
+    }
+    if (settings.insecure) tls.insecure = true;
+    this.tls = tls;
+    const { cert: _cert, key: _key, ...trust } = tls;
+    this.trust = trust;
+    this.resolves = (settings.resolve ?? []).map(parseResolve);
+  }
+
+  /** True when `url` is on the registry's host and port. */
+  isRegistryHost(url: URL): boolean {
+    return hostKey(url) === hostKey(this.registryUrl);
+  }
+
+  /** The TLS settings for a request to `url`. */
+  tlsFor(url: URL): TlsSettings {
+    return this.isRegistryHost(url) ? this.tls : this.trust;
+  }
+
+  /** Where to connect for `url` after `--resolve`. */
+  address(url: URL): Address {
+    const port = Number(url.port || defaultPort(url.protocol));
+    const entry = this.resolves.find((r) => r.host === url.hostname.toLowerCase() && r.port === port);
+    if (!entry) return { target: url };
+    const target = new URL(url.href);
+    target.hostname = entry.address;
+    target.port = String(entry.addressPort);
+    // With --resolve the URL holds an address, but the certificate must still carry the name.
+    return {
+      target,
+      host: url.port ? `${url.hostname}:${url.port}` : url.hostname,
+      serverName: url.hostname,
+    };
+  }
+
+  /** The fetch URL and extra init for `url` after `--resolve` and the TLS settings. */
+  route(url: URL): { target: URL; init: Record<string, unknown>; host?: string } {
+    const { target, host, serverName } = this.address(url);
+    const init =
+      url.protocol === "https:"
+        ? this.tlsInit(this.isRegistryHost(url), serverName)
+        : host
+          ? hostHeaderFetchInit()
+          : {};
+    return host ? { target, init, host } : { target, init };
+  }
+
+  /** TLS `fetch` options, made on first use: a setting the runtime cannot apply fails only the requests that need it. */
+  private tlsInit(registryHost: boolean, serverName?: string): Record<string, unknown> {
+    const key = `${registryHost}:${serverName ?? ""}`;
+    let init = this.tlsInits.get(key);
+    if (!init) {
+      init = tlsFetchInit(registryHost ? this.tls : this.trust, serverName);
+      this.tlsInits.set(key, init);
+    }
+    return init;
+  }
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new SkiffError("INVALID_INPUT", `cannot read ${what} ${path}: ${(error as Error).message}`);
+  }
+}
