@@ -1,11 +1,16 @@
 /**
- * A blob download that survives a broken connection: when the body fails (or ends early) before
+ * Blob downloads: the GET of a blob, whole or from a byte ({@link openBlob}), with a body that
+ * survives a broken connection ({@link resumableBody}): when the body fails (or ends early) before
  * `size` bytes, the rest is asked for with `Range: bytes=N-` and, when the server answers 206 from
  * N, the stream carries on; a 200 (no range support) restarts the transfer and the bytes already
  * passed on are skipped. The consumer sees one continuous stream, so a verifying hasher after it
  * keeps going across the break.
  */
 import { SkiffError } from "../../errors.ts";
+import type { Descriptor } from "../../oci/descriptor.ts";
+import type { Opened } from "../target.ts";
+import { bytesStream, verifyingStream } from "../verify.ts";
+import type { RegistryClient } from "./client.ts";
 import { backoffDelay, MAX_RETRIES, sleep } from "./retry.ts";
 import { parseContentRange } from "./served.ts";
 
@@ -27,7 +32,7 @@ interface ResumableOptions {
  * The body of `first` as a stream of the blob's `size` bytes from `options.start` (fewer is retried;
  * more is left for the verifier after it to refuse), reopening through `reopen` when the body breaks.
  */
-export function resumableBody(
+function resumableBody(
   first: Response,
   size: number,
   reopen: Reopen,
@@ -129,4 +134,73 @@ export function resumableBody(
       await reader.cancel(reason).catch(() => {});
     },
   });
+}
+
+/** A repository as {@link openBlob} reads from it: `name` in messages, `scopes` at each request. */
+interface BlobPlace {
+  repository: string;
+  name: string;
+  scopes: () => string[];
+}
+
+/**
+ * GET blob `desc` from byte `from`: the rest, unverified, when the registry answers 206 from
+ * there; else the whole blob, verified, from byte 0. Either body resumes when it breaks.
+ */
+export async function openBlob(
+  client: RegistryClient,
+  place: BlobPlace,
+  desc: Descriptor,
+  from: number,
+): Promise<Opened> {
+  const url = `/v2/${place.repository}/blobs/${desc.digest}`;
+  const what = `blob ${desc.digest}`;
+  const open = (offset: number) =>
+    client.send({
+      method: "GET",
+      url,
+      headers: offset > 0 ? { Range: `bytes=${offset}-` } : {},
+      scopes: place.scopes(),
+    });
+  const response = await open(from);
+  if (from > 0 && response.status === 206) {
+    const range = parseContentRange(response.headers.get("content-range"));
+    if (range?.start !== from || (range.total !== undefined && range.total !== desc.size)) {
+      await response.body?.cancel().catch(() => {});
+      throw new SkiffError(
+        "REGISTRY",
+        `${what} from ${place.name}: asked for bytes ${from}-, the registry sent ${response.headers.get("content-range") ?? "no Content-Range"}`,
+      );
+    }
+    if (!response.body)
+      throw new SkiffError("REGISTRY", `${what} from ${place.name}: a 206 answer with no body`);
+    const rest = resumableBody(response, desc.size, open, {
+      what: `${what} from ${place.name}`,
+      start: from,
+    });
+    return { stream: rest, offset: from };
+  }
+  if (response.status !== 200) {
+    throw await client.fail(response, {
+      repository: place.repository,
+      what,
+      reference: `${place.name}@${desc.digest}`,
+    });
+  }
+  const length = response.headers.get("content-length");
+  if (length !== null && Number(length) !== desc.size) {
+    await response.body?.cancel().catch(() => {});
+    throw new SkiffError(
+      "SIZE_MISMATCH",
+      `${what} from ${place.name}: the registry announces ${length} bytes, the descriptor says ${desc.size}`,
+    );
+  }
+  const whole = response.body
+    ? verifyingStream(
+        resumableBody(response, desc.size, open, { what: `${what} from ${place.name}` }),
+        desc,
+        place.name,
+      )
+    : verifyingStream(bytesStream(new Uint8Array()), desc, place.name);
+  return { stream: whole, offset: 0 };
 }

@@ -21,26 +21,23 @@ import type {
 } from "../target.ts";
 import type { BlobLocator, BlobOrigin, FileUploader } from "../transfer/offload.ts";
 import { registryOrigin } from "../transfer/registry-origin.ts";
-import { bytesStream, digestOf, readAll, verifyBytes, verifyingStream } from "../verify.ts";
+import { bytesStream, digestOf, readAll, verifyBytes } from "../verify.ts";
 import { repositoryScope } from "./challenge.ts";
 import type { RegistryClient } from "./client.ts";
-import { resumableBody } from "./download.ts";
+import { openBlob } from "./download.ts";
+import { ManifestCache } from "./manifest-cache.ts";
 import { jsonPages } from "./pagination.ts";
 import { ReferrerBooks, type ReferrersMode } from "./referrers.ts";
-import { checkDeclaredMediaType, contentMediaType, parseContentRange } from "./served.ts";
+import { checkDeclaredMediaType, contentMediaType, contradicts } from "./served.ts";
 import { configuredChunkSize, mountBlob, uploadBlob } from "./upload.ts";
-
-/** Manifests kept in memory after a push or fetch, so tagging needs no second download. */
-const MANIFEST_CACHE_ENTRIES = 64;
-const MANIFEST_CACHE_BYTES = 16 * 1024 * 1024;
 
 export class RegistryRepository
   implements Store, Mounter, Publisher, BlobDescriber, ManifestPusher, RangeFetcher, BlobLocator, FileUploader
 {
   readonly writable = true;
   readonly name: string;
-  private readonly manifests = new Map<string, Uint8Array>();
-  private manifestBytes = 0;
+  /** Manifests that passed through lately, so tagging needs no second download. */
+  private readonly manifests = new ManifestCache();
   private readonly books: ReferrerBooks;
   private writing: boolean;
   /** `Accept` of manifest requests by tag or digest. */
@@ -94,17 +91,6 @@ export class RegistryRepository
     return [repositoryScope(this.repository, "pull", "push")];
   }
 
-  private remember(digest: string, bytes: Uint8Array): void {
-    if (this.manifests.has(digest) || bytes.byteLength > MANIFEST_CACHE_BYTES / 4) return;
-    this.manifests.set(digest, bytes);
-    this.manifestBytes += bytes.byteLength;
-    while (this.manifests.size > MANIFEST_CACHE_ENTRIES || this.manifestBytes > MANIFEST_CACHE_BYTES) {
-      const [oldest, old] = this.manifests.entries().next().value as [string, Uint8Array];
-      this.manifests.delete(oldest);
-      this.manifestBytes -= old.byteLength;
-    }
-  }
-
   private static kindOf(desc: Descriptor): "manifests" | "blobs" {
     return isManifestMediaType(desc.mediaType) ? "manifests" : "blobs";
   }
@@ -154,13 +140,11 @@ export class RegistryRepository
       throw new SkiffError("REGISTRY", `${this.name} did not say the size of ${what} (no Content-Length)`);
     }
     const headerDigest = response.headers.get("docker-content-digest");
-    if (headerDigest && isDigest(headerDigest) && headerDigest !== digest) {
-      if (parseDigest(headerDigest).algorithm === parseDigest(digest).algorithm) {
-        throw new SkiffError(
-          "DIGEST_MISMATCH",
-          `${what} in ${this.name}: the registry answered for ${headerDigest}`,
-        );
-      }
+    if (contradicts(headerDigest, digest)) {
+      throw new SkiffError(
+        "DIGEST_MISMATCH",
+        `${what} in ${this.name}: the registry answered for ${headerDigest}`,
+      );
     }
     return { mediaType: "application/octet-stream", digest, size };
   }
@@ -169,13 +153,13 @@ export class RegistryRepository
     if (RegistryRepository.kindOf(desc) === "manifests") {
       return bytesStream(await this.fetchManifestBytes(desc));
     }
-    return (await this.fetchBlob(desc, 0)).stream;
+    return (await this.openBlob(desc, 0)).stream;
   }
 
   /** The verified bytes of a manifest (from memory when it passed through lately). */
   async fetchManifestBytes(desc: Descriptor): Promise<Uint8Array> {
-    const cached = this.manifests.get(desc.digest);
-    if (cached && cached.byteLength === desc.size) return cached;
+    const cached = this.manifests.get(desc);
+    if (cached) return cached;
     if (desc.size > MAX_MANIFEST_BYTES) {
       throw new SkiffError(
         "TOO_LARGE",
@@ -221,12 +205,7 @@ export class RegistryRepository
     if (isDigest(reference) && digest !== reference) {
       throw new SkiffError("DIGEST_MISMATCH", `${what} from ${this.name}: content hashes to ${digest}`);
     }
-    if (
-      headerDigest &&
-      isDigest(headerDigest) &&
-      parseDigest(headerDigest).algorithm === algorithm &&
-      headerDigest !== digest
-    ) {
+    if (contradicts(headerDigest, digest)) {
       throw new SkiffError(
         "DIGEST_MISMATCH",
         `${what} from ${this.name}: the registry says Docker-Content-Digest ${headerDigest}, the content hashes to ${digest}`,
@@ -237,7 +216,7 @@ export class RegistryRepository
       contentMediaType(response.headers.get("content-type")),
       `${what} in ${this.name}`,
     );
-    this.remember(digest, bytes);
+    this.manifests.remember(digest, bytes);
     return { desc: { mediaType, digest, size: bytes.byteLength }, bytes };
   }
 
@@ -249,67 +228,18 @@ export class RegistryRepository
     if (offset <= 0 || offset >= desc.size || RegistryRepository.kindOf(desc) === "manifests") {
       return { stream: await this.fetch(desc), offset: 0 };
     }
-    return this.fetchBlob(desc, offset);
+    return this.openBlob(desc, offset);
+  }
+
+  private openBlob(desc: Descriptor, from: number): Promise<Opened> {
+    const place = { repository: this.repository, name: this.name, scopes: () => this.readScopes };
+    return openBlob(this.client, place, desc, from);
   }
 
   /** Where a transfer worker fetches a blob from (content/transfer); manifests stay here. */
   async locateBlob(desc: Descriptor): Promise<BlobOrigin | undefined> {
     if (RegistryRepository.kindOf(desc) === "manifests") return undefined;
     return registryOrigin(this.client, this.repository, desc, () => this.readScopes);
-  }
-
-  /** The blob from byte `from` (a 206 answer), or whole and verified from byte 0. */
-  private async fetchBlob(desc: Descriptor, from: number): Promise<Opened> {
-    const url = `/v2/${this.repository}/blobs/${desc.digest}`;
-    const what = `blob ${desc.digest}`;
-    const open = (offset: number) =>
-      this.client.send({
-        method: "GET",
-        url,
-        headers: offset > 0 ? { Range: `bytes=${offset}-` } : {},
-        scopes: this.readScopes,
-      });
-    const response = await open(from);
-    if (from > 0 && response.status === 206) {
-      const range = parseContentRange(response.headers.get("content-range"));
-      if (range?.start !== from || (range.total !== undefined && range.total !== desc.size)) {
-        await response.body?.cancel().catch(() => {});
-        throw new SkiffError(
-          "REGISTRY",
-          `${what} from ${this.name}: asked for bytes ${from}-, the registry sent ${response.headers.get("content-range") ?? "no Content-Range"}`,
-        );
-      }
-      if (!response.body)
-        throw new SkiffError("REGISTRY", `${what} from ${this.name}: a 206 answer with no body`);
-      const rest = resumableBody(response, desc.size, open, {
-        what: `${what} from ${this.name}`,
-        start: from,
-      });
-      return { stream: rest, offset: from };
-    }
-    if (response.status !== 200) {
-      throw await this.client.fail(response, {
-        repository: this.repository,
-        what,
-        reference: this.at(desc.digest),
-      });
-    }
-    const length = response.headers.get("content-length");
-    if (length !== null && Number(length) !== desc.size) {
-      await response.body?.cancel().catch(() => {});
-      throw new SkiffError(
-        "SIZE_MISMATCH",
-        `${what} from ${this.name}: the registry announces ${length} bytes, the descriptor says ${desc.size}`,
-      );
-    }
-    const whole = response.body
-      ? verifyingStream(
-          resumableBody(response, desc.size, open, { what: `${what} from ${this.name}` }),
-          desc,
-          this.name,
-        )
-      : verifyingStream(bytesStream(new Uint8Array()), desc, this.name);
-    return { stream: whole, offset: 0 };
   }
 
   /**
@@ -341,13 +271,11 @@ export class RegistryRepository
     const headerDigest = response.headers.get("docker-content-digest");
     const mediaType = contentMediaType(response.headers.get("content-type"));
     const length = Number(response.headers.get("content-length") ?? Number.NaN);
-    if (isDigest(reference) && headerDigest && isDigest(headerDigest) && headerDigest !== reference) {
-      if (parseDigest(headerDigest).algorithm === parseDigest(reference).algorithm) {
-        throw new SkiffError(
-          "DIGEST_MISMATCH",
-          `${what} in ${this.name}: the registry answered with Docker-Content-Digest ${headerDigest}`,
-        );
-      }
+    if (isDigest(reference) && contradicts(headerDigest, reference)) {
+      throw new SkiffError(
+        "DIGEST_MISMATCH",
+        `${what} in ${this.name}: the registry answered with Docker-Content-Digest ${headerDigest}`,
+      );
     }
     const digest = isDigest(reference) ? reference : headerDigest;
     if (
@@ -442,15 +370,10 @@ export class RegistryRepository
     }
     await response.body?.cancel().catch(() => {});
     const stored = response.headers.get("docker-content-digest");
-    if (
-      stored &&
-      isDigest(stored) &&
-      parseDigest(stored).algorithm === parseDigest(desc.digest).algorithm &&
-      stored !== desc.digest
-    ) {
+    if (contradicts(stored, desc.digest)) {
       throw new SkiffError("DIGEST_MISMATCH", `${this.name} stored manifest ${desc.digest} as ${stored}`);
     }
-    this.remember(desc.digest, bytes);
+    this.manifests.remember(desc.digest, bytes);
     this.books.stored(desc.digest, response.headers.get("oci-subject") !== null);
   }
 
@@ -490,7 +413,7 @@ export class RegistryRepository
     });
     if (response.status === 202 || response.status === 200 || response.status === 204) {
       await response.body?.cancel().catch(() => {});
-      this.manifests.delete(desc.digest);
+      this.manifests.forget(desc.digest);
       return;
     }
     throw await this.client.fail(response, { repository: this.repository, what });

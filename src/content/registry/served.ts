@@ -1,8 +1,10 @@
 /**
- * Reading what a registry serves: the media type of a `Content-Type`, a `Content-Range`, and the
- * `mediaType` a manifest declares checked against the type it was served as.
+ * Reading what a registry serves: the media type of a `Content-Type`, a `Content-Range`, a
+ * `Docker-Content-Digest` that contradicts the content, and the `mediaType` a manifest declares
+ * checked against the type it was served as.
  */
 import { SkiffError } from "../../errors.ts";
+import { isDigest, parseDigest } from "../../oci/digest.ts";
 import { decodeJson, detectManifestMediaType } from "../../oci/manifest.ts";
 
 /** The media type of a `Content-Type` value, without parameters. */
@@ -25,6 +27,19 @@ export function parseContentRange(
   };
   if (match[3] !== "*") out.total = Number(match[3]);
   return out;
+}
+
+/**
+ * True when a `Docker-Content-Digest` header names another digest than `digest` with the same
+ * algorithm. A header of another algorithm (or none, or an unreadable one) says nothing about it.
+ */
+export function contradicts(header: string | null | undefined, digest: string): boolean {
+  return (
+    !!header &&
+    isDigest(header) &&
+    header !== digest &&
+    parseDigest(header).algorithm === parseDigest(digest).algorithm
+  );
 }
 
 /** Content types that say nothing about which manifest this is. */
