@@ -111,6 +111,14 @@ export interface ManifestPusher {
   pushManifest(desc: Descriptor, bytes: Uint8Array): Promise<void>;
 }
 
+/**
+ * A store that can be asked for manifests of some media types only (registries: the `Accept` of
+ * manifest requests by tag or digest), so it answers "not found" for others.
+ */
+export interface ManifestTypeNarrower {
+  acceptManifestTypes(mediaTypes: readonly string[]): void;
+}
+
 /** How a stored root gets its names (see {@link Publisher}). */
 export interface PublishPlan {
   /** Tags to point at the root. */
@@ -149,6 +157,8 @@ export const isBlobDescriber = (target: unknown): target is BlobDescriber =>
   has<BlobDescriber>(target, "describeBlob");
 export const isManifestPusher = (target: unknown): target is ManifestPusher =>
   has<ManifestPusher>(target, "pushManifest");
+export const isManifestTypeNarrower = (target: unknown): target is ManifestTypeNarrower =>
+  has<ManifestTypeNarrower>(target, "acceptManifestTypes");
 const isPublisher = (target: unknown): target is Publisher => has<Publisher>(target, "publish");
 
 /**

@@ -12,6 +12,7 @@ import { fileBody } from "../../runtime/transfer.ts";
 import type {
   BlobDescriber,
   ManifestPusher,
+  ManifestTypeNarrower,
   Mounter,
   Opened,
   Publisher,
@@ -32,7 +33,16 @@ import { checkDeclaredMediaType, contentMediaType, contradicts } from "./served.
 import { configuredChunkSize, mountBlob, uploadBlob } from "./upload.ts";
 
 export class RegistryRepository
-  implements Store, Mounter, Publisher, BlobDescriber, ManifestPusher, RangeFetcher, BlobLocator, FileUploader
+  implements
+    Store,
+    Mounter,
+    Publisher,
+    BlobDescriber,
+    ManifestPusher,
+    ManifestTypeNarrower,
+    RangeFetcher,
+    BlobLocator,
+    FileUploader
 {
   readonly writable = true;
   readonly name: string;

@@ -1,24 +1,7 @@
-import { rename, rm } from "node:fs/promises";
-import process from "node:process";
-import type { Target } from "../../../content/target.ts";
 import { SkiffError } from "../../../errors.ts";
-import type { Descriptor } from "../../../oci/descriptor.ts";
 import { type RegisterSubcommand, withFlags } from "../../command.ts";
 import { openOptions, referenceArgument, TARGET_FLAGS, verboseFlags } from "../../flags.ts";
 import { descriptorText, plainDescriptor } from "../../output/descriptors.ts";
-
-/** Stores that can say how large a blob is without reading it (layouts; registries via HEAD). */
-interface BlobDescriber {
-  describeBlob(digest: string): Promise<Descriptor>;
-}
-
-async function describeBlob(target: Target, digest: string): Promise<Descriptor> {
-  const describer = target as Partial<BlobDescriber>;
-  if (typeof describer.describeBlob !== "function") {
-    throw new SkiffError("UNSUPPORTED", `cannot look up blob ${digest} in ${target.name}`);
-  }
-  return describer.describeBlob(digest);
-}
 
 export const registerBlobFetch: RegisterSubcommand = (group, console) => {
   withFlags(
@@ -49,7 +32,7 @@ Examples:
     )
     .action(async (text, flags) => {
       const { openTarget } = await import("../../../content/open.ts");
-      const { writeStreamToFile } = await import("../../../content/files/disk.ts");
+      const { fetchBlob } = await import("../../../ops/blob-fetch.ts");
       const ref = referenceArgument(text, flags);
       if (!ref.digest) {
         throw new SkiffError("USAGE", `"${text}": no digest specified`, "blob fetch needs NAME@sha256:...");
@@ -70,19 +53,13 @@ Examples:
         );
       }
       const target = await openTarget(ref, openOptions(flags, console));
-      const desc = await describeBlob(target, ref.digest);
-      if (output === "-") {
-        for await (const chunk of await target.fetch(desc)) console.outBytes(chunk);
-      } else if (output !== undefined) {
-        const temp = `${output}.skiff-${process.pid}.partial`;
-        try {
-          await writeStreamToFile(await target.fetch(desc), temp);
-          await rename(temp, output);
-        } catch (error) {
-          await rm(temp, { force: true });
-          throw error;
-        }
-      }
+      const to =
+        output === "-"
+          ? { write: (chunk: Uint8Array) => console.outBytes(chunk) }
+          : output !== undefined
+            ? { file: output }
+            : undefined;
+      const desc = await fetchBlob(target, ref.digest, to);
       if (flags.descriptor && output !== "-")
         console.out(descriptorText(plainDescriptor(desc), Boolean(flags.pretty)));
     });

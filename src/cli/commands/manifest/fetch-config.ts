@@ -1,6 +1,3 @@
-import { SkiffError } from "../../../errors.ts";
-import { isIndex } from "../../../oci/manifest.ts";
-import { referenceName } from "../../../oci/reference.ts";
 import { type RegisterSubcommand, withFlags } from "../../command.ts";
 import {
   formatFlags,
@@ -46,37 +43,19 @@ Examples:
     )
     .action(async (text, flags) => {
       const { openTarget } = await import("../../../content/open.ts");
-      const { fetchManifest } = await import("../../../content/manifests.ts");
-      const { fetchBytes } = await import("../../../content/verify.ts");
-      const { resolveReference } = await import("../../../ops/resolve.ts");
+      const { configToFetch } = await import("../../../ops/manifest-fetch.ts");
       const format = parseFormat(flags);
       checkFetchFlags(flags, format);
       const ref = referenceArgument(text, flags);
       requireTagOrDigest(ref, text, flags);
-      const where = `${ref.kind} ${referenceName(ref)}`;
       const target = await openTarget(ref, openOptions(flags, console));
       const platform = platformFlag(flags);
-      const { desc } = await resolveReference(target, ref, platform ? { platform } : {});
-      const { manifest } = await fetchManifest(target, desc, where);
-      if (isIndex(manifest)) {
-        throw new SkiffError(
-          "USAGE",
-          `${desc.digest} in ${where} is not an image manifest and does not have a config: it is an index`,
-          "select one platform's manifest with --platform os/arch[/variant][:os.version]",
-        );
-      }
-      if ("blobs" in manifest) {
-        throw new SkiffError(
-          "USAGE",
-          `${desc.digest} in ${where} is an OCI artifact manifest, which has no config`,
-        );
-      }
-      const config = manifest.config;
+      const { desc, fetch } = await configToFetch(target, ref, platform ? { platform } : {});
       await printFetched(console, format, flags, {
         ref,
-        desc: config,
+        desc,
         what: "config",
-        fetch: () => fetchBytes(target, config, where),
+        fetch,
       });
     });
 };

@@ -1,7 +1,4 @@
-import type { Target } from "../../../content/target.ts";
 import { SkiffError } from "../../../errors.ts";
-import type { Descriptor } from "../../../oci/descriptor.ts";
-import { referenceName } from "../../../oci/reference.ts";
 import { type RegisterSubcommand, withFlags } from "../../command.ts";
 import {
   collect,
@@ -16,30 +13,6 @@ import {
 } from "../../flags.ts";
 import { checkFetchFlags, printFetched } from "../../output/descriptors.ts";
 import { parseFormat } from "../../output/format.ts";
-
-/** A registry repository whose manifest requests can ask for some media types only. */
-interface ManifestTypeNarrower {
-  acceptManifestTypes(mediaTypes: readonly string[]): void;
-}
-
-/**
- * `--media-type`: the registry is asked for these types only (so it answers "not found" for
- * others, as with ORAS), and what it sends is checked too, for registries that ignore `Accept`.
- */
-function narrowMediaTypes(target: Target, mediaTypes: readonly string[]): void {
-  const narrower = target as Partial<ManifestTypeNarrower>;
-  narrower.acceptManifestTypes?.(mediaTypes);
-}
-
-function checkMediaType(root: Descriptor, mediaTypes: readonly string[], text: string): void {
-  if (!mediaTypes.includes(root.mediaType)) {
-    throw new SkiffError(
-      "NOT_FOUND",
-      `${text}: not found as ${mediaTypes.join(" or ")}: the manifest is ${root.mediaType}`,
-      "leave out --media-type, or name the media type the manifest has",
-    );
-  }
-}
 
 export const registerManifestFetch: RegisterSubcommand = (group, console) => {
   withFlags(
@@ -79,8 +52,7 @@ Examples:
     )
     .action(async (text, flags) => {
       const { openTarget } = await import("../../../content/open.ts");
-      const { fetchManifest } = await import("../../../content/manifests.ts");
-      const { layoutEntry, resolveReference } = await import("../../../ops/resolve.ts");
+      const { manifestToFetch } = await import("../../../ops/manifest-fetch.ts");
       const format = parseFormat(flags);
       checkFetchFlags(flags, format);
       const mediaTypes = (flags.mediaType ?? []).flatMap((value) => value.split(",")).filter(Boolean);
@@ -95,16 +67,16 @@ Examples:
       requireTagOrDigest(ref, text, flags);
       const target = await openTarget(ref, openOptions(flags, console));
       const platform = platformFlag(flags);
-      if (mediaTypes.length > 0) narrowMediaTypes(target, mediaTypes);
-      const resolved = await resolveReference(target, ref, platform ? { platform } : {});
-      if (mediaTypes.length > 0) checkMediaType(resolved.root, mediaTypes, text);
-      // As ORAS shows it: a layout tag's index.json entry (ref name included), a layout digest bare.
-      const desc = platform ? resolved.desc : await layoutEntry(target, ref, resolved.desc);
+      const { desc, fetch } = await manifestToFetch(target, ref, {
+        ...(platform ? { platform } : {}),
+        mediaTypes,
+        text,
+      });
       await printFetched(console, format, flags, {
         ref,
         desc,
         what: "manifest",
-        fetch: async () => (await fetchManifest(target, desc, `${ref.kind} ${referenceName(ref)}`)).bytes,
+        fetch,
       });
     });
 };
