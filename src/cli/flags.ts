@@ -148,7 +148,7 @@ export const packingFlags = flagGroup((command) =>
 );
 
 /** `--include-referrers` / `--exclude-referrers` / `--dry-run` of backup and restore. */
-export const referrerFlags = flagGroup((command) =>
+const referrerFlags = flagGroup((command) =>
   command
     .option("--include-referrers", "copy the referrers of each artifact too (the default)")
     .option("--exclude-referrers", "copy the tagged artifacts only, without their referrers")
@@ -303,11 +303,34 @@ export function parseConcurrency(value: string | undefined, fallback: number): n
 }
 
 /** Whether referrers are copied, from `--include-referrers`/`--exclude-referrers` (not both). */
-export function referrersFlag(flags: FlagValues<typeof referrerFlags>): boolean {
+function referrersFlag(flags: FlagValues<typeof referrerFlags>): boolean {
   if (flags.includeReferrers && flags.excludeReferrers) {
     throw new SkiffError("USAGE", "--include-referrers and --exclude-referrers cannot be used together");
   }
   return !flags.excludeReferrers;
+}
+
+/** The flags backup and restore share, after their own. */
+export const TAG_COPY_FLAGS = [
+  referrerFlags,
+  distributionSpecFlags,
+  formatFlags(["text", "json"]),
+  remoteFlags,
+  commonFlags,
+] as const;
+
+/** The options of backup's and restore's tag copy: the tags the argument names, and the flags. */
+export function tagCopyOptions(
+  ref: ParsedReference,
+  flags: FlagValues<typeof referrerFlags> & { concurrency: string },
+  defaultConcurrency: number,
+): { tags?: string[]; referrers: boolean; dryRun: boolean; concurrency: number } {
+  return {
+    ...(ref.tags.length > 0 ? { tags: ref.tags } : {}),
+    referrers: referrersFlag(flags),
+    dryRun: Boolean(flags.dryRun),
+    concurrency: parseConcurrency(flags.concurrency, defaultConcurrency),
+  };
 }
 
 /** Refuses stdin for content (`what`, given as `-`) when the password or token comes from stdin too. */

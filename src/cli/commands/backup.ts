@@ -6,18 +6,7 @@ import { SkiffError } from "../../errors.ts";
 import { referenceName } from "../../oci/reference.ts";
 import type { TagEvent } from "../../ops/backup.ts";
 import { type Register, withFlags, withProgress } from "../command.ts";
-import {
-  commonFlags,
-  distributionSpecFlags,
-  formatFlags,
-  openOptions,
-  parseConcurrency,
-  referrerFlags,
-  referrersFlag,
-  remoteFlags,
-  repositoryArgument,
-  requiredFlag,
-} from "../flags.ts";
+import { openOptions, repositoryArgument, requiredFlag, TAG_COPY_FLAGS, tagCopyOptions } from "../flags.ts";
 import { parseFormat, renderJson } from "../output/format.ts";
 import {
   backupSummary,
@@ -38,11 +27,7 @@ export const registerBackup: Register = (command, console) => {
       .argument("<repository>", "host/repo[:tag1,tag2] (no tags: every tag), or oci-layout://PATH[:tags]")
       .option("-o, --output <path>", "the layout directory, or a FILE.tar archive to write (required)")
       .option("--concurrency <n>", "blobs copied at once", "3"),
-    referrerFlags,
-    distributionSpecFlags,
-    formatFlags(["text", "json"]),
-    remoteFlags,
-    commonFlags,
+    ...TAG_COPY_FLAGS,
   )
     .addHelpText(
       "after",
@@ -75,9 +60,8 @@ Examples:
       );
       const ref = repositoryArgument(text);
       if (!output) throw new SkiffError("USAGE", "the output path cannot be empty");
-      const referrers = referrersFlag(flags);
-      const concurrency = parseConcurrency(flags.concurrency, 3);
-      const dryRun = Boolean(flags.dryRun);
+      const options = tagCopyOptions(ref, flags, 3);
+      const { dryRun } = options;
       const source = await openTarget(ref, openOptions(flags, console));
       const name = referenceName(ref);
       const started = performance.now();
@@ -100,10 +84,7 @@ Examples:
           }
         };
         return backup(source, output, {
-          ...(ref.tags.length > 0 ? { tags: ref.tags } : {}),
-          referrers,
-          dryRun,
-          concurrency,
+          ...options,
           listener,
           onEvent,
         });

@@ -8,18 +8,7 @@ import { SkiffError } from "../../errors.ts";
 import { referenceName } from "../../oci/reference.ts";
 import type { TagEvent } from "../../ops/backup.ts";
 import { type Register, withFlags, withProgress } from "../command.ts";
-import {
-  commonFlags,
-  distributionSpecFlags,
-  formatFlags,
-  openOptions,
-  parseConcurrency,
-  referrerFlags,
-  referrersFlag,
-  remoteFlags,
-  repositoryArgument,
-  requiredFlag,
-} from "../flags.ts";
+import { openOptions, repositoryArgument, requiredFlag, TAG_COPY_FLAGS, tagCopyOptions } from "../flags.ts";
 import { parseFormat, renderJson } from "../output/format.ts";
 import {
   foundTagsLine,
@@ -50,11 +39,7 @@ export const registerRestore: Register = (command, console) => {
       .argument("<repository>", "host/repo[:tag1,tag2] (no tags: every tag of the layout)")
       .option("--input <path>", "the layout directory or layout tar archive to restore from (required)")
       .option("--concurrency <n>", "blobs copied at once", "5"),
-    referrerFlags,
-    distributionSpecFlags,
-    formatFlags(["text", "json"]),
-    remoteFlags,
-    commonFlags,
+    ...TAG_COPY_FLAGS,
   )
     .addHelpText(
       "after",
@@ -82,9 +67,8 @@ Examples:
       );
       const ref = repositoryArgument(text);
       if (!input) throw new SkiffError("USAGE", "the input path cannot be empty");
-      const referrers = referrersFlag(flags);
-      const concurrency = parseConcurrency(flags.concurrency, 5);
-      const dryRun = Boolean(flags.dryRun);
+      const options = tagCopyOptions(ref, flags, 5);
+      const { dryRun } = options;
       await refuseNonLayoutDirectory(input);
       const source = await openTarget({ kind: "layout", path: input });
       const destination = await openTarget(ref, openOptions(flags, console, !dryRun));
@@ -107,10 +91,7 @@ Examples:
             }
           };
           return restore(source, destination, {
-            ...(ref.tags.length > 0 ? { tags: ref.tags } : {}),
-            referrers,
-            dryRun,
-            concurrency,
+            ...options,
             listener,
             onEvent,
           });
