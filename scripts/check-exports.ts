@@ -22,7 +22,6 @@ const KNOWN = new Set([
   "src/cli/commands/repo/ls.ts: parseRegistryPath",
   "src/cli/io.ts: exit",
   "src/cli/output/format.ts: DescriptorJson",
-  "src/cli/output/format.ts: FormatFlags",
   "src/cli/output/progress.ts: ChooseListenerOptions",
   "src/cli/output/progress.ts: ProgressRenderer",
   "src/cli/output/progress.ts: TerminalSize",

@@ -13,7 +13,7 @@ import { type Reference, referenceName } from "../oci/reference.ts";
 import { layoutEntry, resolveReference } from "./resolve.ts";
 
 /** A document to show: its descriptor, and its bytes on demand. */
-interface Fetchable {
+export interface Fetchable {
   desc: Descriptor;
   fetch: () => Promise<Uint8Array>;
 }

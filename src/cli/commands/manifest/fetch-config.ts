@@ -1,16 +1,6 @@
 import { type RegisterSubcommand, withFlags } from "../../command.ts";
-import {
-  formatFlags,
-  openOptions,
-  platformFlag,
-  platformFlags,
-  referenceArgument,
-  requireTagOrDigest,
-  TARGET_FLAGS,
-  verboseFlags,
-} from "../../flags.ts";
-import { checkFetchFlags, printFetched } from "../../output/descriptors.ts";
-import { parseFormat } from "../../output/format.ts";
+import { runFetch } from "../../fetch-command.ts";
+import { formatFlags, platformFlags, TARGET_FLAGS, verboseFlags } from "../../flags.ts";
 
 export const registerManifestFetchConfig: RegisterSubcommand = (group, console) => {
   withFlags(
@@ -42,20 +32,12 @@ Examples:
   skiff manifest fetch-config --descriptor oci-layout://./out`,
     )
     .action(async (text, flags) => {
-      const { openTarget } = await import("../../../content/open.ts");
-      const { configToFetch } = await import("../../../ops/manifest-fetch.ts");
-      const format = parseFormat(flags);
-      checkFetchFlags(flags, format);
-      const ref = referenceArgument(text, flags);
-      requireTagOrDigest(ref, text, flags);
-      const target = await openTarget(ref, openOptions(flags, console));
-      const platform = platformFlag(flags);
-      const { desc, fetch } = await configToFetch(target, ref, platform ? { platform } : {});
-      await printFetched(console, format, flags, {
-        ref,
-        desc,
+      await runFetch(console, text, flags, {
         what: "config",
-        fetch,
+        async find(target, ref, platform) {
+          const { configToFetch } = await import("../../../ops/manifest-fetch.ts");
+          return configToFetch(target, ref, platform ? { platform } : {});
+        },
       });
     });
 };

@@ -1,18 +1,7 @@
 import { SkiffError } from "../../../errors.ts";
 import { type RegisterSubcommand, withFlags } from "../../command.ts";
-import {
-  collect,
-  formatFlags,
-  openOptions,
-  platformFlag,
-  platformFlags,
-  referenceArgument,
-  requireTagOrDigest,
-  TARGET_FLAGS,
-  verboseFlags,
-} from "../../flags.ts";
-import { checkFetchFlags, printFetched } from "../../output/descriptors.ts";
-import { parseFormat } from "../../output/format.ts";
+import { runFetch } from "../../fetch-command.ts";
+import { collect, formatFlags, platformFlags, TARGET_FLAGS, verboseFlags } from "../../flags.ts";
 
 export const registerManifestFetch: RegisterSubcommand = (group, console) => {
   withFlags(
@@ -51,32 +40,22 @@ Examples:
   skiff manifest fetch --format go-template='{{json .content.annotations}}' oci-layout://./out:v1`,
     )
     .action(async (text, flags) => {
-      const { openTarget } = await import("../../../content/open.ts");
-      const { manifestToFetch } = await import("../../../ops/manifest-fetch.ts");
-      const format = parseFormat(flags);
-      checkFetchFlags(flags, format);
       const mediaTypes = (flags.mediaType ?? []).flatMap((value) => value.split(",")).filter(Boolean);
-      if (mediaTypes.length > 0 && flags.ociLayout) {
-        throw new SkiffError(
-          "USAGE",
-          "`--media-type` cannot be used with `--oci-layout` at the same time",
-          "a layout serves each manifest as what it is",
-        );
-      }
-      const ref = referenceArgument(text, flags);
-      requireTagOrDigest(ref, text, flags);
-      const target = await openTarget(ref, openOptions(flags, console));
-      const platform = platformFlag(flags);
-      const { desc, fetch } = await manifestToFetch(target, ref, {
-        ...(platform ? { platform } : {}),
-        mediaTypes,
-        text,
-      });
-      await printFetched(console, format, flags, {
-        ref,
-        desc,
+      await runFetch(console, text, flags, {
         what: "manifest",
-        fetch,
+        check() {
+          if (mediaTypes.length > 0 && flags.ociLayout) {
+            throw new SkiffError(
+              "USAGE",
+              "`--media-type` cannot be used with `--oci-layout` at the same time",
+              "a layout serves each manifest as what it is",
+            );
+          }
+        },
+        async find(target, ref, platform) {
+          const { manifestToFetch } = await import("../../../ops/manifest-fetch.ts");
+          return manifestToFetch(target, ref, { ...(platform ? { platform } : {}), mediaTypes, text });
+        },
       });
     });
 };
