@@ -13,23 +13,6 @@ import { dirname, join, relative, resolve } from "node:path";
 
 const root = resolve(process.argv[2] ?? join(import.meta.dir, ".."));
 
-/**
- * Unused exports of the CLI layer that were there when this check came, left to the rework of
- * src/cli (issue 14): each one is removed from this list with the export. Nothing may be added.
- */
-const KNOWN = new Set([
-  "src/cli/command-table.ts: CommandEntry",
-  "src/cli/commands/repo/ls.ts: parseRegistryPath",
-  "src/cli/io.ts: exit",
-  "src/cli/output/format.ts: DescriptorJson",
-  "src/cli/output/progress.ts: ChooseListenerOptions",
-  "src/cli/output/progress.ts: ProgressRenderer",
-  "src/cli/output/progress.ts: TerminalSize",
-  "src/cli/output/status.ts: Prompts",
-  "src/cli/output/status.ts: eventPrompt",
-  "src/cli/program.ts: QuickAnswer",
-]);
-
 function filesUnder(dir: string): string[] {
   let names: string[];
   try {
@@ -120,25 +103,17 @@ for (const file of importers) {
 }
 
 const unused: string[] = [];
-const stale = new Set(KNOWN);
 for (const [file, names] of exported) {
   const taken = used.get(file) ?? new Set();
   if (taken.has("*")) continue;
   for (const name of names) {
     const line = `${relative(root, file)}: ${name}`;
-    if (taken.has(name)) continue;
-    if (KNOWN.has(line)) stale.delete(line);
-    else unused.push(line);
+    if (!taken.has(name)) unused.push(line);
   }
-}
-if (stale.size > 0) {
-  console.log(`exports: ${[...stale].join(", ")} can leave the KNOWN list of scripts/check-exports.ts`);
 }
 if (unused.length > 0) {
   console.error(`unused exports (no other file imports them; drop \`export\` or the code):`);
   for (const line of unused.sort()) console.error(`  ${line}`);
   process.exit(1);
 }
-console.log(
-  `exports: every export under src/ is imported somewhere (${checked.length} files; ${KNOWN.size - stale.size} known in src/cli)`,
-);
+console.log(`exports: every export under src/ is imported somewhere (${checked.length} files)`);

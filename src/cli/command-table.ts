@@ -7,7 +7,7 @@
  */
 import type { Register } from "./command.ts";
 
-export interface CommandEntry {
+interface CommandEntry {
   name: string;
   aliases?: string[];
   /** What follows the name in the top-level help: `[options] <reference>`. */

@@ -48,7 +48,3 @@ export const processConsole: Console = {
     return isTerminal("stderr");
   },
 };
-
-export function exit(code: number): never {
-  process.exit(code);
-}

@@ -182,7 +182,7 @@ function commandPath(command: Command): string {
   return command.parent ? `${commandPath(command.parent)} ${command.name()}` : command.name();
 }
 
-export interface QuickAnswer {
+interface QuickAnswer {
   stream: "stdout" | "stderr";
   text: string;
   exitCode: number;

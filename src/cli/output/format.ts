@@ -128,7 +128,7 @@ export function writeResult(console: Console, format: OutputFormat, value: unkno
 }
 
 /** A descriptor as skiff prints it in JSON and templates. */
-export interface DescriptorJson {
+interface DescriptorJson {
   reference: string;
   mediaType: string;
   digest: string;

@@ -25,7 +25,7 @@ import {
 export { colorEnabled, fit, formatBytes, formatDuration, width } from "./terminal-text.ts";
 
 /** Terminal size in character cells. */
-export interface TerminalSize {
+interface TerminalSize {
   columns: number;
   rows: number;
 }
@@ -52,7 +52,7 @@ export interface ProgressOptions {
 }
 
 /** A live progress display. */
-export interface ProgressRenderer {
+interface ProgressRenderer {
   readonly listener: Listener;
   /** Draws the final frame and stops redrawing; later calls do nothing. */
   finish(): void;
@@ -412,7 +412,7 @@ export interface ChosenListener {
   warn(text: string): void;
 }
 
-export interface ChooseListenerOptions {
+interface ChooseListenerOptions {
   console: Console;
   verb: Verb;
   /** The parsed `--format` (or its name); json and go-template keep status lines off stdout. */

@@ -15,7 +15,7 @@ import { printable } from "./printable.ts";
 export type Verb = "push" | "pull" | "copy" | "backup" | "restore";
 
 /** The words each verb uses for each kind of event. */
-export interface Prompts {
+interface Prompts {
   start: string;
   done: string;
   exists: string;
@@ -69,7 +69,7 @@ export function displayName(desc: Descriptor): string {
 }
 
 /** The prompt for an event, or undefined for events that print no status line (progress, fail). */
-export function eventPrompt(verb: Verb, event: TransferEvent): string | undefined {
+function eventPrompt(verb: Verb, event: TransferEvent): string | undefined {
   const p = PROMPTS[verb];
   switch (event.type) {
     case "start":

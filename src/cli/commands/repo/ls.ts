@@ -4,7 +4,7 @@ import { commonFlags, formatFlags, remoteFlags, remoteSettings, verboseFlags } f
 import { parseFormat, writeResult } from "../../output/format.ts";
 
 /** Splits `host[:port][/namespace]`. */
-export function parseRegistryPath(text: string): { registry: string; namespace: string } {
+function parseRegistryPath(text: string): { registry: string; namespace: string } {
   const slash = text.indexOf("/");
   const registry = slash === -1 ? text : text.slice(0, slash);
   const namespace = slash === -1 ? "" : text.slice(slash + 1).replace(/\/+$/, "");
