@@ -195,7 +195,7 @@ export function parseReference(text: string, options: ParseReferenceOptions = {}
 
 /** The reference as text: `host/repo[:tag][@digest]` or `PATH[:tag]`/`PATH@digest`. */
 export function formatReference(ref: Reference): string {
-  const name = ref.kind === "registry" ? `${ref.registry}/${ref.repository}` : ref.path;
+  const name = referenceName(ref);
   if (ref.digest)
     return ref.kind === "layout"
       ? `${name}@${ref.digest}`

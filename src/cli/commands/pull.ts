@@ -1,5 +1,5 @@
 import { SkiffError } from "../../errors.ts";
-import { formatReference, referenceName } from "../../oci/reference.ts";
+import { displayReference, formatReference, referenceName } from "../../oci/reference.ts";
 import { type Register, withFlags, withProgress } from "../command.ts";
 import {
   formatFlags,
@@ -109,8 +109,7 @@ Examples:
         }),
       );
       if (result.skipped.length > 0 && format.kind === "text") {
-        const typed = ref.kind === "layout" ? `oci-layout://${formatReference(ref)}` : formatReference(ref);
-        console.out(skippedLayersHint(typed));
+        console.out(skippedLayersHint(displayReference(ref)));
       }
       const name = referenceName(ref);
       const json = {

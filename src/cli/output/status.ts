@@ -7,7 +7,7 @@ import type { Listener, TransferEvent } from "../../content/events.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { shortDigest } from "../../oci/digest.ts";
 import { Annotation } from "../../oci/media-types.ts";
-import { formatReference, type Reference } from "../../oci/reference.ts";
+import { formatReference, type Reference, referenceName } from "../../oci/reference.ts";
 import type { Console } from "../io.ts";
 import { printable } from "./printable.ts";
 
@@ -173,7 +173,7 @@ export function pushedLines(
 
 /** The destination as ORAS shows it in `Pushed`: as typed, with only the first of its `tags`. */
 export function pushedTarget(ref: Reference, tags: readonly string[]): Shown {
-  const name = ref.kind === "registry" ? `${ref.registry}/${ref.repository}` : ref.path;
+  const name = referenceName(ref);
   const first = tags[0];
   return { ref, text: first ? `${name}:${first}` : ref.digest ? `${name}@${ref.digest}` : name };
 }

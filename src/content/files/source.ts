@@ -8,7 +8,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { SkiffError } from "../../errors.ts";
-import type { Descriptor } from "../../oci/descriptor.ts";
+import { type Descriptor, sortedMap } from "../../oci/descriptor.ts";
 import { Annotation, MediaType } from "../../oci/media-types.ts";
 import type { Fetcher } from "../target.ts";
 import { type BlobLocator, type BlobOrigin, hashOnWorker, OFFLOAD_MIN_BYTES } from "../transfer/offload.ts";
@@ -129,7 +129,8 @@ export class FileSource implements Fetcher, BlobLocator {
       throw new SkiffError("INVALID_INPUT", `"${path}" is neither a regular file nor a directory`);
     }
     Object.assign(annotations, options.annotations ?? {});
-    if (Object.keys(annotations).length > 0) desc.annotations = sortedRecord(annotations);
+    const sorted = sortedMap(annotations);
+    if (sorted) desc.annotations = sorted;
     return desc;
   }
 
@@ -209,11 +210,4 @@ async function unchanged(path: string, look: Look): Promise<boolean> {
     now.ctimeNs === was.ctimeNs &&
     was.ctimeNs < look.atNs - CLOCK_SLACK_NS
   );
-}
-
-/** A copy of `record` with keys in sorted order (so JSON is the same whatever the input order). */
-function sortedRecord(record: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of Object.keys(record).sort()) out[key] = record[key]!;
-  return out;
 }
