@@ -101,7 +101,7 @@ export interface EntryLister {
   entries(): Promise<Descriptor[]>;
 }
 
-/** A store that can look a blob up by digest alone (registries: `HEAD blobs/DIGEST`). */
+/** A store that can look a blob up by digest alone (a layout: its file; a registry: `HEAD blobs/DIGEST`). */
 export interface BlobDescriber {
   describeBlob(digest: string): Promise<Descriptor>;
 }

@@ -160,7 +160,9 @@ export abstract class LayoutBase implements Store, TagLister, ReferrerLister, De
   async referrers(subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
     const found = new Map<string, Descriptor>();
     const seen = new Set<string>();
-    const present = async (desc: Descriptor) => isManifestMediaType(desc.mediaType) && this.exists(desc);
+    // Worth walking into: a manifest this layout holds, not seen yet (checked first: no stat then).
+    const present = async (desc: Descriptor) =>
+      !seen.has(desc.digest) && isManifestMediaType(desc.mediaType) && this.exists(desc);
     const visit = async (node: ManifestNode, descend: Descend): Promise<void> => {
       const { desc, manifest } = node;
       if (manifest.subject?.digest === subject.digest) {

@@ -1,8 +1,9 @@
 /**
- * The registry store: a repository on an OCI distribution registry as a Target (and Mounter),
- * over `fetch()`. See the modules beside this one: client (transport, retries, redirects, TLS,
- * debug), auth (challenges, tokens), credentials (docker config and helpers), upload, download
- * (resume), referrers (API and tag fallback), errors.
+ * The registry store: a repository on an OCI distribution registry as a Target (repository.ts),
+ * over `fetch()`. Beside it: client (the one request path: headers, authorization, idle watch),
+ * routes (`--resolve`, TLS), redirects, retry, auth and challenge (tokens), credentials (docker
+ * config and helpers), upload, download (whole or ranged, resuming), referrers (API and tag
+ * fallback), pagination, served (what response headers say), manifest-cache, errors, debug.
  */
 import { SkiffError } from "../../errors.ts";
 import type { RegistryReference } from "../../oci/reference.ts";
