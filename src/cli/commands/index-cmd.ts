@@ -5,7 +5,6 @@
 import { writeFile } from "node:fs/promises";
 import type { Listener } from "../../content/events.ts";
 import { SkiffError } from "../../errors.ts";
-import type { Descriptor } from "../../oci/descriptor.ts";
 import { type Reference, referenceName } from "../../oci/reference.ts";
 import type { IndexResult } from "../../ops/image-index/create.ts";
 import type { OpenPlace } from "../../ops/image-index/sources.ts";
@@ -350,7 +349,7 @@ function report(
   output: string | undefined,
   console: Console,
 ) {
-  if (writeResult(console, format, pushResultJson(ref, result.desc as Descriptor, result.tags))) return;
+  if (writeResult(console, format, pushResultJson(ref, result.desc, result.tags))) return;
   if (output === "-") return;
   if (output !== undefined) {
     console.out(`Digest: ${result.desc.digest}\n`);
