@@ -46,6 +46,15 @@ async function openTarget(path: string, keep: boolean): Promise<FileHandle> {
   return open(path, flags, 0o644);
 }
 
+/**
+ * Cuts the file to `size` bytes when it is longer. Never truncates a file that is not: on ext4 a
+ * truncate to 0 makes close() start writing the whole file back in this thread (auto_da_alloc),
+ * which cost a 1 GiB pull ~0.2 s for nothing.
+ */
+async function cutTo(handle: FileHandle, size: number): Promise<void> {
+  if ((await handle.stat()).size > size) await handle.truncate(size);
+}
+
 /** The hash state and size of the bytes already in `handle`, when fewer than the blob's size. */
 async function hashPrefix(handle: FileHandle, digest: string, size: number): Promise<Prefix> {
   const hash = freshHash(digest);
@@ -79,7 +88,7 @@ export async function download(channel: JobChannel, job: DownloadJob): Promise<J
       ? await hashPrefix(handle, job.blob.digest, job.blob.size)
       : { hash: freshHash(job.blob.digest), size: 0 };
     for (;;) {
-      await handle.truncate(prefix.size);
+      await cutTo(handle, prefix.size);
       try {
         await fill(channel, job, handle, prefix);
         checkDigest(job, prefix.hash);
@@ -153,7 +162,7 @@ async function fill(
     // Keep the partial a prefix of the blob: stop the writers, wait for them, cut after what is hashed.
     frontiers.stop();
     while (!frontiers.settled(ranges)) await frontiers.changed(frontiers.generation, 100);
-    await handle.truncate(hashed);
+    await cutTo(handle, hashed);
     throw error;
   }
 }
