@@ -44,13 +44,13 @@ export const verboseFlags = flagGroup((command) => {
     .addOption(command.createOption("--no-verbose", "deprecated; --verbose=false").hideHelp());
 });
 
-/** The warning ORAS (and docker) print when a password is given on the command line (login prints it). */
-export const PASSWORD_ON_COMMAND_LINE =
-  "WARNING! Using --password via the CLI is insecure. Use --password-stdin.";
+/** The warning ORAS (and docker) print on every command given `-p/--password`. */
+const PASSWORD_ON_COMMAND_LINE = "WARNING! Using --password via the CLI is insecure. Use --password-stdin.";
 
 /** Registry flags with ORAS's names: credentials, TLS, transport, headers. */
-export const remoteFlags = flagGroup((command) =>
-  command
+export const remoteFlags = flagGroup((command) => {
+  warnOnFlag(command, "password", PASSWORD_ON_COMMAND_LINE);
+  return command
     .option("-u, --username <name>", "registry username")
     .option("-p, --password <password>", "registry password or token")
     .option("--password-stdin", "read the password from stdin")
@@ -63,8 +63,8 @@ export const remoteFlags = flagGroup((command) =>
     .option("--key-file <file>", "client key for mutual TLS")
     .option("--resolve <host:port:address[:port]>", "resolve a host to an address", collect)
     .option("--registry-config <path>", "registry credentials file", collect)
-    .option("-H, --header <header>", "add an HTTP header", collect),
-);
+    .option("-H, --header <header>", "add an HTTP header", collect);
+});
 
 /** `--oci-layout` and `--oci-layout-path`, for commands that accept a layout. */
 export const layoutFlags = flagGroup((command) =>

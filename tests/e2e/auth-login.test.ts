@@ -9,7 +9,14 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { type RegistryHandle, useRegistries } from "../harness/registry.ts";
-import { removeTmpDir, runSkiff, skiffCommand, tmpDir, UNDER_DENO } from "../harness/skiff.ts";
+import {
+  PASSWORD_WARNING,
+  removeTmpDir,
+  runSkiff,
+  skiffCommand,
+  tmpDir,
+  UNDER_DENO,
+} from "../harness/skiff.ts";
 
 const registries = useRegistries(["plain", "basic", "token"]);
 const secure = useRegistries(["basic"], { tls: true });
@@ -28,7 +35,6 @@ function home(): string {
   return dir;
 }
 
-const PASSWORD_WARNING = "WARNING! Using --password via the CLI is insecure. Use --password-stdin.";
 const configOf = (dir: string) => JSON.parse(readFileSync(join(dir, ".docker", "config.json"), "utf8"));
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 
@@ -41,7 +47,7 @@ async function seedArtifact(r: RegistryHandle, repo: string, extra: string[] = [
     ["push", "--format", "json", ...extra, "-u", r.username!, "-p", r.password!, r.ref(repo, "v1"), "a.txt"],
     { cwd: dir },
   );
-  expect(result.stderr).toBe("");
+  expect(result.stderr).toBe(PASSWORD_WARNING); // as ORAS, on every command given -p
   return JSON.parse(result.stdout).digest;
 }
 
@@ -58,7 +64,7 @@ describe("login and logout with the docker config", () => {
       expect({ code: login.code, stdout: login.stdout, stderr: login.stderr }).toEqual({
         code: 0,
         stdout: "Login Succeeded\n",
-        stderr: `${PASSWORD_WARNING}\n`,
+        stderr: PASSWORD_WARNING,
       });
       const config = configOf(h);
       expect(config.auths[r.host]).toEqual({ auth: b64(`${r.username}:${r.password}`) });
@@ -88,7 +94,7 @@ describe("login and logout with the docker config", () => {
       { home: h },
     );
     expect(result.code).toBe(1);
-    expect(result.stderr).toStartWith(`${PASSWORD_WARNING}\nError: ${r.host} refused the credentials`);
+    expect(result.stderr).toStartWith(`${PASSWORD_WARNING}Error: ${r.host} refused the credentials`);
     expect(result.stdout + result.stderr).not.toContain("wrong-pass-123");
     expect(existsSync(join(h, ".docker", "config.json"))).toBe(false);
   });
@@ -100,7 +106,7 @@ describe("login and logout with the docker config", () => {
       home: h,
     });
     expect(result.code).toBe(1);
-    expect(result.stderr).toStartWith(`${PASSWORD_WARNING}\nError: ${r.host} refused the credentials`);
+    expect(result.stderr).toStartWith(`${PASSWORD_WARNING}Error: ${r.host} refused the credentials`);
     expect(existsSync(join(h, ".docker", "config.json"))).toBe(false);
   });
 
@@ -381,7 +387,7 @@ describe("refused tokens", () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toStartWith(
-      `Error: failed to resolve digest: ${r.host} refused the token (invalid_token`,
+      `${PASSWORD_WARNING}Error: failed to resolve digest: ${r.host} refused the token (invalid_token`,
     );
     expect(result.stderr).toContain(`skiff login ${r.host}`);
     // Bounded: the first 401, then one fresh token per round, not a loop.

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { checkLayout } from "../fixtures/hostile/checks.ts";
 import { type Fault, type FaultProxy, startFaultProxy, startOtherHost } from "../harness/fault-proxy.ts";
 import { useRegistries } from "../harness/registry.ts";
-import { type RunResult, runSkiff, tmpDir } from "../harness/skiff.ts";
+import { PASSWORD_WARNING, type RunResult, runSkiff, tmpDir } from "../harness/skiff.ts";
 
 const registries = useRegistries(["plain", "basic"]);
 let files: string;
@@ -274,7 +274,7 @@ describe("redirects", () => {
       ],
       { cwd: files },
     );
-    expect({ code: pushed.code, stderr: pushed.stderr }).toEqual({ code: 0, stderr: "" });
+    expect({ code: pushed.code, stderr: pushed.stderr }).toEqual({ code: 0, stderr: PASSWORD_WARNING });
     const front = await startFaultProxy({ upstream: basic.url });
     const other = await startOtherHost({ upstream: basic.url, upstreamAuthorization: authorization });
     try {

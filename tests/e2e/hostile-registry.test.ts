@@ -13,7 +13,7 @@ import { CONTENT_DIGEST, EMPTY_JSON, gzip, MT, TITLE, tar, UNPACK, utf8 } from "
 import { makeTlsFiles } from "../harness/certs.ts";
 import { type FaultProxy, startFaultProxy, startOtherHost } from "../harness/fault-proxy.ts";
 import { type RegistryHandle, useRegistries } from "../harness/registry.ts";
-import { type RunResult, runSkiff, tmpDir } from "../harness/skiff.ts";
+import { PASSWORD_WARNING, type RunResult, runSkiff, tmpDir } from "../harness/skiff.ts";
 
 const registries = useRegistries(["plain", "tls", "token"]);
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
@@ -293,7 +293,7 @@ describe("hostile answers injected between skiff and the registry", () => {
         cwd: files,
       },
     );
-    expect({ code: pushed.code, stderr: pushed.stderr }).toEqual({ code: 0, stderr: "" });
+    expect({ code: pushed.code, stderr: pushed.stderr }).toEqual({ code: 0, stderr: PASSWORD_WARNING });
     const front = await startFaultProxy({ upstream: token.url });
     const other = await startOtherHost({
       upstream: token.url,
@@ -315,7 +315,7 @@ describe("hostile answers injected between skiff and the registry", () => {
         "-o",
         out,
       ]);
-      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: PASSWORD_WARNING });
       expect(front.requests.some((r) => r.headers.authorization?.startsWith("Bearer "))).toBe(true);
       expect(other.requests.length).toBeGreaterThan(0);
       for (const request of other.requests) expect(request.headers.authorization).toBeUndefined();

@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type FaultProxy, startFaultProxy } from "../harness/fault-proxy.ts";
 import { type RegistryHandle, useRegistries } from "../harness/registry.ts";
-import { type RunOptions, removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
+import { PASSWORD_WARNING, type RunOptions, removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
 
 setDefaultTimeout(60_000);
 
@@ -145,7 +145,8 @@ describe("usage errors and error phrases", () => {
       ["resolve", "--plain-http", `${r.host}/compat/auth:v1`],
     ]) {
       const result = await skiff(args);
-      const [first, hint] = result.stderr.split("\n");
+      // After the -p warning, when there is one, as in ORAS.
+      const [first, hint] = result.stderr.replace(/^WARNING! .*\n/, "").split("\n");
       expect({ args, code: result.code }).toEqual({ args, code: 1 });
       expect(first).toMatch(/^Error: .*: Error response from registry: /);
       expect(first).toMatch(/401|UNAUTHORIZED/);
@@ -420,7 +421,7 @@ describe("login from a script", () => {
   test("--password on the command line gets ORAS's warning; refused credentials carry the registry's words", async () => {
     const r = registries.basic;
     const home = tmpDir("skiff-e2e-login-");
-    const warning = "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n";
+    const warning = PASSWORD_WARNING;
     const ok = await skiff(["login", "--plain-http", "-u", r.username!, "-p", r.password!, r.host], { home });
     expect([ok.code, ok.stderr]).toEqual([0, warning]);
     const wrong = await skiff(["login", "--plain-http", "-u", r.username!, "--password", "wrong", r.host], {
@@ -431,6 +432,32 @@ describe("login from a script", () => {
     expect(wrong.stderr).toMatch(
       /Error: .* refused the credentials: Error response from registry: UNAUTHORIZED/,
     );
+  });
+
+  test("every command given -p/--password warns as ORAS does; cp's --from-password and --to-password do not", async () => {
+    const r = registries.basic;
+    const home = tmpDir("skiff-e2e-login-");
+    const warning = PASSWORD_WARNING;
+    const user = ["--plain-http", "-u", r.username!];
+    const pushed = await skiff(["push", ...user, "-p", r.password!, `${r.host}/warn/app:v1`, "a.txt"], {
+      home,
+    });
+    expect([pushed.code, pushed.stderr]).toEqual([0, warning]);
+    const tags = await skiff(["repo", "tags", ...user, "--password", r.password!, `${r.host}/warn/app`], {
+      home,
+    });
+    expect([tags.code, tags.stdout, tags.stderr]).toEqual([0, "v1\n", warning]);
+    const copied = await skiff(
+      [
+        "cp",
+        ...["--from-plain-http", "--from-username", r.username!, "--from-password", r.password!],
+        ...["--to-plain-http", "--to-username", r.username!, "--to-password", r.password!],
+        `${r.host}/warn/app:v1`,
+        `${r.host}/warn/app:v2`,
+      ],
+      { home },
+    );
+    expect([copied.code, copied.stderr]).toEqual([0, ""]);
   });
 });
 

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from "node:path";
 import { type FaultProxy, startFaultProxy } from "../harness/fault-proxy.ts";
 import { type RegistryHandle, useRegistries } from "../harness/registry.ts";
-import { type RunResult, runSkiff, startSkiff, tmpDir } from "../harness/skiff.ts";
+import { PASSWORD_WARNING, type RunResult, runSkiff, startSkiff, tmpDir } from "../harness/skiff.ts";
 
 const registries = useRegistries(["plain", "basic", "token"]);
 let files: string;
@@ -339,7 +339,7 @@ describe("credentials go only to the host that challenged", () => {
         ],
         { cwd: files },
       );
-      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: PASSWORD_WARNING });
       expect(proxy.requests.length).toBeGreaterThan(3);
       for (const request of proxy.requests) expect(request.headers.authorization).toBeUndefined();
     } finally {
@@ -377,7 +377,7 @@ describe("credentials go only to the host that challenged", () => {
         ["push", "--plain-http", ...login(registry), `${proxy.host}/secrets/bearer:v1`, "a.txt"],
         { cwd: files },
       );
-      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: PASSWORD_WARNING });
       const authorizations = proxy.requests
         .map((r) => r.headers.authorization)
         .filter((a) => a !== undefined);

@@ -21,6 +21,8 @@ export const ROOT = resolve(import.meta.dir, "../..");
 export const SKIFF_BINARY = process.env.SKIFF_BIN ?? join(ROOT, "dist", "skiff-linux-x64");
 /** True when this test run drives `deno run -A main.ts` instead of the compiled binary. */
 export const UNDER_DENO = process.env.SKIFF_UNDER_DENO === "1";
+/** What skiff (as ORAS) prints on stderr for any command given `-p/--password`. */
+export const PASSWORD_WARNING = "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n";
 
 /**
  * The first retry backoff step (ms) every run gets (`SKIFF_RETRY_BACKOFF_MS`, see
@@ -84,6 +86,10 @@ function baseEnv(home: string): Record<string, string> {
   env.DOCKER_CONFIG = join(home, ".docker");
   env.XDG_CONFIG_HOME = join(home, ".config");
   env.XDG_RUNTIME_DIR = join(home, ".run");
+  // skiff's own temporary files (push's packed directories) go with the run's HOME, even when
+  // a test kills it before it can remove them.
+  env.TMPDIR = join(home, ".tmp");
+  mkdirSync(env.TMPDIR, { recursive: true });
   env.SKIFF_RETRY_BACKOFF_MS = TEST_RETRY_BACKOFF_MS;
   if (UNDER_DENO && process.env.DENO_DIR === undefined) {
     // Share Deno's module cache between runs instead of starting cold in every fresh HOME.

@@ -1,17 +1,9 @@
 import { SkiffError } from "../../errors.ts";
-import { type Register, warnOnFlag, withFlags } from "../command.ts";
-import {
-  collect,
-  commonFlags,
-  PASSWORD_ON_COMMAND_LINE,
-  remoteFlags,
-  remoteSettings,
-  verboseFlags,
-} from "../flags.ts";
+import { type Register, withFlags } from "../command.ts";
+import { collect, commonFlags, remoteFlags, remoteSettings, verboseFlags } from "../flags.ts";
 import { readLine } from "../prompt.ts";
 
 export const registerLogin: Register = (command, console) => {
-  warnOnFlag(command, "password", PASSWORD_ON_COMMAND_LINE);
   withFlags(
     command
       .description(

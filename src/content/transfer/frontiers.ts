@@ -1,6 +1,6 @@
 /**
  * Shared progress of the range writers of one segmented download, read by the hasher behind
- * them (segmented.ts). A SharedArrayBuffer of Int32 slots, so no message is needed per write:
+ * them (download.ts). A SharedArrayBuffer of Int32 slots, so no message is needed per write:
  *
  *   [0] generation: bumped on every change, waited on by the hasher
  *   [1] stop: set to 1 when the download is given up (writers stop at their next chunk)
