@@ -74,16 +74,20 @@ function cpuTicks(): { idle: number; total: number } | undefined {
 }
 
 let cpuMark = cpuTicks();
+/** Whether {@link spareCores} can ever answer here (Linux). */
+export const cpuCountable = cpuMark !== undefined;
 
 /**
- * How many cores the machine left idle since the previous call (the first: since skiff started
- * transferring), from /proc/stat; undefined where that cannot be told (no /proc/stat, or too short
- * a time to count in ticks).
+ * How many cores the machine left idle since the previous answer (the first: since skiff
+ * started), from /proc/stat; undefined where that cannot be told (no /proc/stat, or too short a
+ * time to count in ticks: ask again a little later).
  */
 export function spareCores(): number | undefined {
   const now = cpuTicks();
   const was = cpuMark;
+  if (!now || !was) return undefined;
+  // Too short a window to count: keep measuring from the same mark.
+  if (now.total - was.total < 4) return undefined;
   cpuMark = now;
-  if (!now || !was || now.total - was.total < 4) return undefined;
   return ((now.idle - was.idle) / (now.total - was.total)) * availableParallelism();
 }

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { checkLayout } from "../fixtures/hostile/checks.ts";
 import { type FaultProxy, startFaultProxy } from "../harness/fault-proxy.ts";
 import { useRegistries } from "../harness/registry.ts";
-import { type RunOptions, runSkiff, skiffCommand, tmpDir, UNDER_DENO } from "../harness/skiff.ts";
+import { PASSWORD_WARNING, type RunOptions, runSkiff, skiffCommand, tmpDir, UNDER_DENO } from "../harness/skiff.ts";
 
 const registries = useRegistries(["plain", "tls"]);
 // Tokens that the registry accepts for about 4 s (born 56 s old; it allows 60 s of clock skew).
@@ -239,7 +239,7 @@ describe("settings and tokens on the worker's requests", () => {
         cwd: files,
       },
     );
-    expect({ code: pushed.code, stderr: pushed.stderr }).toEqual({ code: 0, stderr: "" });
+    expect({ code: pushed.code, stderr: pushed.stderr }).toEqual({ code: 0, stderr: PASSWORD_WARNING });
     const tokenProxy = await startFaultProxy({ upstream: r.url });
     try {
       // The first blob GET stalls after 1 MiB; the idle timeout (6 s) outlives the token (~4 s).

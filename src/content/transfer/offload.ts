@@ -10,7 +10,7 @@ import { rm } from "node:fs/promises";
 import process from "node:process";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
-import { spareCores } from "../../runtime/transfer.ts";
+import { cpuCountable, spareCores } from "../../runtime/transfer.ts";
 import { FAILED, Frontiers, MAX_RANGES, splitRanges } from "./frontiers.ts";
 import { RefusedRequest, type RunningJob, type TransferPool, transferPool, WorkerCrashed } from "./pool.ts";
 import type { Ask, Job, PreparedRequest, Refusal } from "./protocol.ts";
@@ -21,6 +21,8 @@ export const OFFLOAD_MIN_BYTES = 1024 * 1024;
 const RANGE_MIN_BYTES = 32 * 1024 * 1024;
 /** A download is split only when the machine left at least this much of a core idle lately. */
 const MIN_SPARE_CORES = 0.5;
+/** How long to look at the idle CPU when asked too soon after start to tell. */
+const LOOK_MS = 40;
 
 /** Where a source keeps a blob, in terms a worker can use. */
 export type BlobOrigin =
@@ -257,7 +259,7 @@ class Transfer {
   /** Starts range jobs for bytes `from`-`to` on workers without a blob of their own; returns how many. */
   async #fork(from: number, to: number, shared: SharedArrayBuffer): Promise<number> {
     if (this.#cancelled || !this.#lead) return 0;
-    const { split, why } = mayFork();
+    const { split, why } = await mayFork();
     const count = split
       ? Math.min(this.pool.idle(this.#lead.slot), MAX_RANGES, Math.floor((to - from) / RANGE_MIN_BYTES))
       : 0;
@@ -318,14 +320,21 @@ class Transfer {
  * so it pays only when the machine has a core to spare: `SKIFF_TRANSFER_SPLIT=always` splits
  * whenever a worker is free (tests), `never` never, anything else decides by the idle CPU time.
  */
-function mayFork(env: Record<string, string | undefined> = process.env): { split: boolean; why: string } {
+async function mayFork(
+  env: Record<string, string | undefined> = process.env,
+): Promise<{ split: boolean; why: string }> {
   if (env.SKIFF_TRANSFER_SPLIT === "always" || env.SKIFF_TRANSFER_SPLIT === "never") {
     return {
       split: env.SKIFF_TRANSFER_SPLIT === "always",
       why: `SKIFF_TRANSFER_SPLIT=${env.SKIFF_TRANSFER_SPLIT}`,
     };
   }
-  const spare = spareCores();
+  let spare = spareCores();
+  if (spare === undefined && cpuCountable) {
+    // Asked too soon after start: look a little longer rather than guess (the blob is >= 64 MiB).
+    await new Promise((done) => setTimeout(done, LOOK_MS));
+    spare = spareCores();
+  }
   if (spare === undefined) return { split: true, why: "idle CPU unknown" };
   return { split: spare >= MIN_SPARE_CORES, why: `${spare.toFixed(1)} cores idle lately` };
 }
