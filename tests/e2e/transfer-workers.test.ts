@@ -13,7 +13,14 @@ import { join } from "node:path";
 import { checkLayout } from "../fixtures/hostile/checks.ts";
 import { type FaultProxy, startFaultProxy } from "../harness/fault-proxy.ts";
 import { useRegistries } from "../harness/registry.ts";
-import { PASSWORD_WARNING, type RunOptions, runSkiff, skiffCommand, tmpDir, UNDER_DENO } from "../harness/skiff.ts";
+import {
+  PASSWORD_WARNING,
+  type RunOptions,
+  runSkiff,
+  skiffCommand,
+  tmpDir,
+  UNDER_DENO,
+} from "../harness/skiff.ts";
 
 const registries = useRegistries(["plain", "tls"]);
 // Tokens that the registry accepts for about 4 s (born 56 s old; it allows 60 s of clock skew).
