@@ -22,14 +22,11 @@ interface DiscoverOptions {
   onReferrer?: (referrer: Descriptor, subject: Descriptor) => void;
 }
 
-function byDigest(a: Descriptor, b: Descriptor): number {
-  return a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0;
-}
-
 /**
  * The referrers of `subject` in `target`, recursively. Each manifest is listed once along a path
- * (a referrer that refers back to an ancestor is not followed again). Order is by digest, so the
- * output is stable.
+ * (a referrer that refers back to an ancestor is not followed again). Order is the target's: a
+ * registry's (referrers API or fallback index, oldest first there), as ORAS keeps it; a layout's
+ * by digest.
  */
 export async function discoverReferrers(
   target: ReferrerLister,
@@ -39,7 +36,7 @@ export async function discoverReferrers(
   const limit =
     options.depth && options.depth > 0 ? Math.min(options.depth, MAX_REFERRER_DEPTH) : MAX_REFERRER_DEPTH;
   const walk = async (desc: Descriptor, level: number, path: Set<string>): Promise<ReferrerNode[]> => {
-    const found = (await target.referrers(desc, options.artifactType)).sort(byDigest);
+    const found = await target.referrers(desc, options.artifactType);
     const nodes: ReferrerNode[] = [];
     for (const referrer of found) {
       if (path.has(referrer.digest)) continue;

@@ -118,12 +118,12 @@ describe("attach and discover on a registry (tag-schema fallback)", () => {
     expect(withoutAnnotations(tree)).toBe(
       [
         `${repo}@${app.digest}`,
-        "├── application/vnd.example.note.v1",
-        `│   └── ${note.digest}`,
-        "└── application/vnd.example.sbom.v1",
-        `    └── ${sbom.digest}`,
-        "        └── application/vnd.example.sig.v1",
-        `            └── ${sig.digest}`,
+        "├── application/vnd.example.sbom.v1",
+        `│   └── ${sbom.digest}`,
+        "│       └── application/vnd.example.sig.v1",
+        `│           └── ${sig.digest}`,
+        "└── application/vnd.example.note.v1",
+        `    └── ${note.digest}`,
         "",
       ].join("\n"),
     );

@@ -60,6 +60,44 @@ describe("discover", () => {
     expect(stdout).toContain("├── by: release team\n");
   });
 
+  test("referrers keep the registry's order (fallback index: oldest first); tree types in the order first met", async () => {
+    writeFileSync(join(work, "order"), "order");
+    await ok(["push", `${host}/order:v1`, "order"]);
+    const attached: string[] = [];
+    for (const [type, note] of [
+      ["t/b", "1"],
+      ["t/a", "2"],
+      ["t/c", "3"],
+      ["t/a", "4"],
+    ] as const) {
+      const out = await ok([
+        "attach",
+        "--format",
+        "json",
+        "--artifact-type",
+        type,
+        "-a",
+        `n=${note}`,
+        `${host}/order:v1`,
+        "app",
+      ]);
+      attached.push(JSON.parse(out.stdout).digest);
+    }
+    const json = JSON.parse((await ok(["discover", "--format", "json", `${host}/order:v1`])).stdout);
+    expect(json.referrers.map((r: { digest: string }) => r.digest)).toEqual(attached);
+    const tree = await ok(["discover", "--verbose=false", `${host}/order:v1`]);
+    expect(tree.stdout.split("\n").slice(1)).toEqual([
+      "├── t/b",
+      `│   └── ${attached[0]}`,
+      "├── t/a",
+      `│   ├── ${attached[1]}`,
+      `│   └── ${attached[3]}`,
+      "└── t/c",
+      `    └── ${attached[2]}`,
+      "",
+    ]);
+  });
+
   test("--format table: direct referrers only, each with its descriptor; ORAS's warning on stderr", async () => {
     const { stdout, stderr } = await ok(["discover", "--format", "table", `${host}/app:v1`]);
     expect(stderr).toBe('Format "table" is deprecated and will be removed in a future release.\n');

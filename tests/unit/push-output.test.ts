@@ -78,17 +78,17 @@ describe("discover output", () => {
     { desc: manifest("4"), referrers: [] },
   ];
 
-  test("the tree groups referrers by artifact type (sorted), as ORAS draws it", () => {
+  test("the tree groups referrers by artifact type (in the order first met), as ORAS draws it", () => {
     expect(renderTree(`lay@${hex("0")}`, tree, false)).toBe(
       [
         `lay@${hex("0")}`,
-        "├── <unknown>",
-        `│   └── ${hex("4")}`,
-        "└── application/vnd.sbom",
-        `    ├── ${hex("1")}`,
-        "    │   └── application/vnd.sig",
-        `    │       └── ${hex("3")}`,
-        `    └── ${hex("2")}`,
+        "├── application/vnd.sbom",
+        `│   ├── ${hex("1")}`,
+        "│   │   └── application/vnd.sig",
+        `│   │       └── ${hex("3")}`,
+        `│   └── ${hex("2")}`,
+        "└── <unknown>",
+        `    └── ${hex("4")}`,
         "",
       ].join("\n"),
     );

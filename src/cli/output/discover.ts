@@ -17,11 +17,7 @@ interface TreeNode {
   children: TreeNode[];
 }
 
-function byLabel(a: TreeNode, b: TreeNode): number {
-  return a.label < b.label ? -1 : a.label > b.label ? 1 : 0;
-}
-
-/** Referrers grouped under their artifact type (`<unknown>` when empty), types in lexical order. */
+/** Referrers grouped under their artifact type (`<unknown>` when empty), types in the order first met (ORAS). */
 function toTree(nodes: ReferrerNode[], annotations: boolean): TreeNode[] {
   const groups = new Map<string, TreeNode>();
   for (const node of nodes) {
@@ -44,7 +40,7 @@ function toTree(nodes: ReferrerNode[], annotations: boolean): TreeNode[] {
     }
     group.children.push({ label: node.desc.digest, children });
   }
-  return [...groups.values()].sort(byLabel);
+  return [...groups.values()];
 }
 
 /** The tree with box-drawing characters (`├── `, `└── `, `│   `); annotations unless `annotations` is false. */
