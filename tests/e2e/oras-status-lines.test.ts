@@ -151,6 +151,20 @@ describe("status lines as ORAS's suite counts them", () => {
     expect(fetched.code).toBe(0);
   });
 
+  test("cp to DST:a,b,c: the first tag in the Copied line, a Tagged line for each other, then Digest", async () => {
+    const toRegistry = await ok(["cp", "--no-tty", `${host}/src:v1`, `${host}/tags:a,b,c`]);
+    expect(toRegistry).toEndWith(
+      `Copied [registry] ${host}/src:v1 => [registry] ${host}/tags:a\nTagged b\nTagged c\nDigest: ${manifest}\n`,
+    );
+    const layout = join(work, "tagged-layout");
+    const toLayout = await ok(["cp", "--no-tty", `${host}/src:v1`, "--to-oci-layout", `${layout}:x,y`]);
+    expect(toLayout).toEndWith(
+      `Copied [registry] ${host}/src:v1 => [oci-layout] ${layout}:x\nTagged y\nDigest: ${manifest}\n`,
+    );
+    const one = await ok(["cp", "--no-tty", `${host}/src:v1`, `${host}/tags:d`]);
+    expect(one).toEndWith(`=> [registry] ${host}/tags:d\nDigest: ${manifest}\n`);
+  });
+
   test("pull: manifests are Downloading, Processing, Downloaded; the twin layer Restored; `{}` config unreported", async () => {
     const stdout = await ok(["pull", "--no-tty", "-o", join(work, "pulled"), `${host}/src:v1`]);
     expect(endedNodes(stdout, "pull")).toEqual(

@@ -191,11 +191,14 @@ Examples:
       const result = await copy().catch((error: unknown) => Promise.reject(blamed.blame(error)));
       const { desc } = result;
       if (writeResult(console, format, descriptorJson(pinnedName(destinationRef, desc.digest), desc))) return;
+      // ORAS: the first tag in the Copied line, a Tagged line for each other one.
+      const [firstTag, ...moreTags] = result.tags;
       console.out(
         copiedLines(
           { ref: sourceRef, text: formatReference(sourceRef) },
-          { ref: destinationRef, text: taggedName(destinationRef, result.tags, desc.digest) },
+          { ref: destinationRef, text: taggedName(destinationRef, firstTag ? [firstTag] : [], desc.digest) },
           desc.digest,
+          moreTags,
         ),
       );
     });

@@ -194,10 +194,17 @@ export function skippedLayersHint(reference: string): string {
   );
 }
 
-/** `Copied [a] x => [b] y` and `Digest: sha256:...`, each with a newline. */
-export function copiedLines(source: Shown, destination: Shown, digest: string): string {
-  return (
-    `Copied ${describeTarget(source.ref, source.text)} => ${describeTarget(destination.ref, destination.text)}\n` +
-    `Digest: ${digest}\n`
-  );
+/**
+ * `Copied [a] x => [b] y`, a `Tagged TAG` line for each of `moreTags` (the destination's tags after
+ * the one in `y`, as ORAS prints them), and `Digest: sha256:...`, each with a newline.
+ */
+export function copiedLines(
+  source: Shown,
+  destination: Shown,
+  digest: string,
+  moreTags: readonly string[] = [],
+): string {
+  let out = `Copied ${describeTarget(source.ref, source.text)} => ${describeTarget(destination.ref, destination.text)}\n`;
+  for (const tag of moreTags) out += `Tagged ${printable(tag)}\n`;
+  return `${out}Digest: ${digest}\n`;
 }
