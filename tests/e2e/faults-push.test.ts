@@ -81,7 +81,7 @@ function expectPushed(run: { result: RunResult }): void {
 function expectCleanFailure(run: { result: RunResult }, why: RegExp): void {
   expect(run.result.code).not.toBe(0);
   expect(run.result.timedOut).toBe(false);
-  expect(run.result.stderr).toMatch(/^Error: /m);
+  expect(run.result.stderr).toMatch(/^Error( from destination oci-layout for "[^"\n]*")?: /m);
   expect(run.result.stderr).toMatch(why);
   expect(run.result.stderr).not.toMatch(/\n\s+at .*:\d+:\d+|TypeError|ReferenceError/);
 }

@@ -341,12 +341,55 @@ describe("cp", () => {
     ]);
   });
 
-  test("errors of the source are not blamed on the destination", async () => {
-    const result = await skiff(["cp", `${plain.localhost}/app:nope`, `${plain.localhost}/c2:v1`]);
+  test('errors of the source: `Error from source registry|oci-layout for "REF"`, never the destination\'s', async () => {
+    const missing = `${plain.localhost}/app:nope`;
+    const result = await skiff(["cp", missing, `${plain.localhost}/c2:v1`]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toStartWith("Error: ");
-    expect(result.stderr).toContain(`${plain.localhost}/app:nope: not found`);
-    const source = await skiff(["cp", `${basic.localhost}/dest:v1`, `${plain.localhost}/c3:v1`]);
-    expect(source.stderr).toStartWith("Error: ");
+    expect(result.stderr.split("\n")[0]).toStartWith(`Error from source registry for "${missing}": `);
+    expect(result.stderr.split("\n")[0]).toContain(`${missing}: not found`);
+    const locked = `${basic.localhost}/dest:v1`;
+    const source = await skiff(["cp", locked, `${plain.localhost}/c3:v1`]);
+    expect(source.code).toBe(1);
+    expect(source.stderr).toStartWith(`Error from source registry for "${locked}": `);
+    const unreachable = await skiff(["cp", "localhost:1/app:v1", `${plain.localhost}/c4:v1`]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toStartWith('Error from source registry for "localhost:1/app:v1": ');
+    const platform = await skiff([
+      "cp",
+      "--platform",
+      "linux/s390x",
+      `${plain.localhost}/app:v1`,
+      `${plain.localhost}/c5:v1`,
+    ]);
+    expect(platform.code).toBe(1);
+    expect(platform.stderr).toStartWith(`Error from source registry for "${plain.localhost}/app:v1": `);
+
+    const layout = join(work, "source-layout");
+    await ok(["cp", `${plain.localhost}/app:v1`, "--to-oci-layout", `${layout}:v1`]);
+    const fromLayout = await skiff(["cp", "--from-oci-layout", `${layout}:nope`, `${plain.localhost}/c6:v1`]);
+    expect(fromLayout.code).toBe(1);
+    expect(fromLayout.stderr.split("\n")[0]).toStartWith(
+      `Error from source oci-layout for "${layout}:nope": `,
+    );
+    expect(fromLayout.stderr.split("\n")[0]).toContain("not found");
+    // A layout path that is not there is the command line's error, as in ORAS.
+    const noLayout = await skiff([
+      "cp",
+      "--from-oci-layout",
+      `${join(work, "none")}:v1`,
+      `${plain.localhost}/c7:v1`,
+    ]);
+    expect(noLayout.stderr).toStartWith("Error: ");
+  });
+
+  test('a layout destination that cannot be written: `Error from destination oci-layout for "REF"`', async () => {
+    const broken = join(work, "broken-layout");
+    mkdirSync(join(broken, "blobs"), { recursive: true });
+    writeFileSync(join(broken, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+    writeFileSync(join(broken, "index.json"), '{"schemaVersion":2,"manifests":[]}');
+    writeFileSync(join(broken, "blobs", "sha256"), "not a directory");
+    const result = await skiff(["cp", `${plain.localhost}/app:v1`, "--to-oci-layout", `${broken}:v1`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toStartWith(`Error from destination oci-layout for "${broken}:v1": `);
   });
 });

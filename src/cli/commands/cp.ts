@@ -3,7 +3,7 @@
  * directories and layout tars (as sources), with ORAS's `--from-*`/`--to-*` flags.
  */
 import { stat } from "node:fs/promises";
-import { SkiffError } from "../../errors.ts";
+import { asSkiffError, SkiffError } from "../../errors.ts";
 import { formatReference, type Reference } from "../../oci/reference.ts";
 import { type Register, type Side, sided, sideFlags, withFlags, withProgress } from "../command.ts";
 import {
@@ -49,24 +49,31 @@ async function refuseTarDestination(ref: Reference): Promise<void> {
 }
 
 /**
- * Tells a destination registry's errors apart, as ORAS does (`Error from destination registry for
- * "REF": ...`). The target is watched, not changed: the copy sees every error as it is, and only
- * the one that ends the command is relabelled.
+ * Tells the two sides' errors apart, as ORAS does (`Error from source registry for "REF": ...`,
+ * `Error from destination oci-layout for "REF": ...`). The target is watched, not changed: the
+ * copy sees every error as it is, and only the one that ends the command is relabelled.
  */
-function destinationErrors(ref: Reference, text: string) {
+/**
+ * Destination calls that run both sides at once (a worker downloads the source's blob into the
+ * destination's file, or uploads the source's file): what fails there is neither side's alone.
+ */
+const BOTH_SIDES = new Set<PropertyKey>(["fillBlob", "uploadFile"]);
+
+function sideErrors(side: "source" | "destination", ref: Reference, text: string) {
   const seen = new WeakSet<object>();
   const note = (error: unknown): unknown => {
-    if (error instanceof SkiffError) seen.add(error);
+    if (error instanceof Error) seen.add(error);
     return error;
   };
+  const kind = ref.kind === "registry" ? "registry" : "oci-layout";
   return {
     note,
     watch<T extends object>(target: T): T {
-      if (ref.kind !== "registry") return target;
       return new Proxy(target, {
         get(object, key) {
           const value: unknown = Reflect.get(object, key, object);
           if (typeof value !== "function") return value;
+          if (BOTH_SIDES.has(key)) return value.bind(object);
           return (...args: unknown[]) => {
             try {
               const result: unknown = value.apply(object, args);
@@ -82,12 +89,20 @@ function destinationErrors(ref: Reference, text: string) {
         },
       });
     },
-    blame(error: unknown): unknown {
-      if (ref.kind !== "registry" || !(error instanceof SkiffError) || !seen.has(error)) return error;
-      return new SkiffError(error.code, error.message, error.hint, {
-        cause: error,
-        heading: `Error from destination registry for ${JSON.stringify(text)}`,
-      });
+    /**
+     * `error` with this side's heading when this side threw it, or an error it caused (a source's
+     * read that failed while the destination wrote); undefined otherwise.
+     */
+    blame(error: unknown): SkiffError | undefined {
+      for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+        if (!seen.has(cause)) continue;
+        const { code, message, hint } = asSkiffError(error);
+        return new SkiffError(code, message, hint, {
+          cause: error,
+          heading: `Error from ${side} ${kind} for ${JSON.stringify(text)}`,
+        });
+      }
+      return undefined;
     },
   };
 }
@@ -171,12 +186,24 @@ Examples:
       const concurrency = parseConcurrency(flags.concurrency, 3);
       await refuseTarDestination(destinationRef);
 
-      const source = await openTarget(sourceRef, openOptions(from, console));
-      const blamed = destinationErrors(destinationRef, toText);
+      const fromSource = sideErrors("source", sourceRef, fromText);
+      const fromDestination = sideErrors("destination", destinationRef, toText);
+      // A registry is reached when opened (its side's error); a layout's path errors are the command line's.
+      const open = <T extends object>(
+        ref: Reference,
+        opened: Promise<T>,
+        side: ReturnType<typeof sideErrors>,
+      ) =>
+        opened.then(
+          (target) => side.watch(target),
+          (error: unknown) => Promise.reject(ref.kind === "registry" ? side.note(error) : error),
+        );
       const copy = async () => {
-        const opened = openTarget(destinationRef, openOptions(to, console, true));
-        const destination = blamed.watch(
-          await opened.catch((error: unknown) => Promise.reject(blamed.note(error))),
+        const source = await open(sourceRef, openTarget(sourceRef, openOptions(from, console)), fromSource);
+        const destination = await open(
+          destinationRef,
+          openTarget(destinationRef, openOptions(to, console, true)),
+          fromDestination,
         );
         return withProgress(console, { verb: "copy", format, flags }, (listener) =>
           copyReference(source, sourceRef, destination, destinationRef, {
@@ -188,7 +215,16 @@ Examples:
           }),
         );
       };
-      const result = await copy().catch((error: unknown) => Promise.reject(blamed.blame(error)));
+      // Selecting a platform of the source fails in the op, not in a target call: the source's too.
+      const platformMiss = (error: unknown) =>
+        error instanceof SkiffError && (error.code === "NO_MATCH" || error.code === "AMBIGUOUS");
+      const result = await copy().catch((error: unknown) => {
+        const blamed =
+          fromSource.blame(error) ??
+          fromDestination.blame(error) ??
+          (platformMiss(error) ? fromSource.blame(fromSource.note(error)) : undefined);
+        return Promise.reject(blamed ?? error);
+      });
       const { desc } = result;
       if (writeResult(console, format, descriptorJson(pinnedName(destinationRef, desc.digest), desc))) return;
       // ORAS: the first tag in the Copied line, a Tagged line for each other one.
