@@ -81,7 +81,10 @@ describe("login and logout with the docker config", () => {
           `Error: failed to resolve digest: authentication required for ${r.host}: Error response from registry: response status code 401: Unauthorized\nrun \`skiff login ${r.host}\`, or pass -u/--username with -p/--password or --password-stdin\n`,
         );
       }
+      expect(logout.stdout).toBe("");
       const again = await runSkiff(["logout", r.host], { home: h });
+      expect(again.code).toBe(0);
+      expect(again.stdout).toBe("");
       expect(again.stderr).toBe(`Not logged in to ${r.host}\n`);
     });
   }
@@ -281,7 +284,10 @@ describe("credential helpers", () => {
     expect(resolved.stdout).toBe(`${digest}\n`);
     expect(readFileSync(join(store, "calls.log"), "utf8")).toContain(`get ${r.host}`);
     const logout = await runSkiff(["logout", r.host], { home: h, env });
-    expect(logout.stdout).toBe(`Removing login credentials for ${r.host}\n`);
+    // stdout stays empty, as in ORAS; the note goes to stderr.
+    expect(logout.code).toBe(0);
+    expect(logout.stdout).toBe("");
+    expect(logout.stderr).toBe(`Removing login credentials for ${r.host}\n`);
     expect(readFileSync(join(store, "calls.log"), "utf8")).toContain(`erase ${r.host}`);
   });
 

@@ -73,7 +73,9 @@ Examples:
       const { logout } = await import("../../ops/login.ts");
       const configs = flags.registryConfig;
       const removed = logout(registry, configs ? { registryConfigs: configs } : {});
-      if (removed) console.out(`Removing login credentials for ${registry}\n`);
-      else console.err(`Not logged in to ${registry}\n`);
+      // ORAS prints nothing on stdout; what happened is said on stderr.
+      console.err(
+        removed ? `Removing login credentials for ${registry}\n` : `Not logged in to ${registry}\n`,
+      );
     });
 };
