@@ -295,5 +295,34 @@ describe("status lines as ORAS's suite counts them", () => {
     const digest = /^Digest: (sha256:[0-9a-f]{64})$/m.exec(updated)![1]!;
     expect(lines).toContain(`Updated   ${digest}`);
     expect(updated).toEndWith(`Pushed    [registry] ${host}/multi:v1\nTagged v3\nDigest: ${digest}\n`);
+
+    // One Removed line per --remove, in the order given, even for a manifest the index lists twice.
+    const descriptorOf = async (digest: string) =>
+      JSON.parse(await ok(["manifest", "fetch", "--descriptor", `${host}/multi@${digest}`]));
+    const [amdDesc, armDesc] = [await descriptorOf(amd), await descriptorOf(arm)];
+    writeFileSync(
+      join(work, "twice.json"),
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.index.v1+json",
+        manifests: [amdDesc, armDesc, amdDesc],
+      }),
+    );
+    await ok(["manifest", "push", `${host}/multi:twice`, join(work, "twice.json")]);
+    const removed = await ok([
+      "manifest",
+      "index",
+      "update",
+      "--no-tty",
+      `${host}/multi:twice`,
+      "--remove",
+      arm,
+      "--remove",
+      amd,
+    ]);
+    expect(removed.split("\n").filter((line) => line.startsWith("Removed"))).toEqual([
+      `Removed   ${arm}`,
+      `Removed   ${amd}`,
+    ]);
   });
 });

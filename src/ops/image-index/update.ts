@@ -180,8 +180,12 @@ export async function updateIndex(options: UpdateIndexOptions): Promise<UpdateRe
   const kept: { entry: Descriptor; raw: unknown }[] = [];
   index.manifests.forEach((entry, i) => {
     if (!removed.has(entry.digest)) kept.push({ entry, raw: rawEntries[i] });
-    else listener({ type: "status", prompt: "Removed", desc: entry });
   });
+  // One Removed line per --remove, in the order given (ORAS), however often the index lists it.
+  for (const digest of removed) {
+    const entry = index.manifests.find((candidate) => candidate.digest === digest)!;
+    listener({ type: "status", prompt: "Removed", desc: entry });
+  }
   const checks: CheckedEntry[] = kept.map(({ entry }) => ({
     label: `entry ${entry.digest} of ${where}`,
     entry,
