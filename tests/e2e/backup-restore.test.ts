@@ -230,6 +230,28 @@ describe("restore", () => {
   });
 });
 
+describe("the Found line", () => {
+  test("over five tags: ORAS's `Found N tag(s) in REPO:` then one tag a line, in backup and restore", async () => {
+    const tags = ["t1", "t2", "t3", "t4", "t5", "t6"];
+    for (const tag of tags) await ok(["cp", `${host}/app:v2`, `${host}/many:${tag}`]);
+    const out = join(work, "many-backup");
+    const backedUp = await ok(["backup", "--no-tty", "--output", out, `${host}/many`]);
+    expect(backedUp).toStartWith(`Found 6 tag(s) in ${host}/many:\n${tags.join("\n")}\n`);
+    const restored = await ok(["restore", "--no-tty", "--input", out, `${host}/many-again`]);
+    expect(restored).toContain(`Found 6 tag(s) in the backup:\n${tags.join("\n")}\n`);
+    // Five or fewer stay on one line.
+    const five = await ok([
+      "backup",
+      "--no-tty",
+      "--dry-run",
+      "--output",
+      join(work, "five"),
+      `${host}/many:t1,t2,t3,t4,t5`,
+    ]);
+    expect(five).toContain(`Found 5 tag(s) in ${host}/many: t1, t2, t3, t4, t5\n`);
+  });
+});
+
 describe("bad input", () => {
   const refused = (result: { code: number | null; stderr: string }, text: string): void => {
     expect(result.code).not.toBe(0);

@@ -65,6 +65,9 @@ describe("backup and restore lines", () => {
       "Found 2 tag(s) in localhost:5000/app: v1, v2",
     );
     expect(foundTagsLine(["v1"], "the backup")).toBe("Found 1 tag(s) in the backup: v1");
+    expect(foundTagsLine(["a", "b", "c", "d", "e", "f"], "the backup")).toBe(
+      "Found 6 tag(s) in the backup:\na\nb\nc\nd\ne\nf",
+    );
     expect(tagDoneLine("pull", "v1", 0, false)).toBe("Pulled tag v1 with 0 referrer(s)");
     expect(tagDoneLine("push", "v1", 2, false)).toBe("Pushed tag v1 with 2 referrer(s)");
     expect(tagDoneLine("push", "v1", 2, true)).toBe("Dry run: would push tag v1 with 2 referrer(s)");

@@ -67,9 +67,14 @@ export function goDuration(ms: number): string {
   return `${trim(seconds)}s`;
 }
 
-/** `Found 2 tag(s) in localhost:5000/app: v1, v2` (`place`: a repository, or `the backup`). */
+/**
+ * `Found 2 tag(s) in localhost:5000/app: v1, v2` (`place`: a repository, or `the backup`); over
+ * five tags, ORAS ends the line with the colon and lists one tag a line.
+ */
 export function foundTagsLine(tags: readonly string[], place: string): string {
-  return `Found ${tags.length} tag(s) in ${printable(place)}: ${tags.map(printable).join(", ")}`;
+  const head = `Found ${tags.length} tag(s) in ${printable(place)}:`;
+  const shown = tags.map(printable);
+  return tags.length <= 5 ? `${head} ${shown.join(", ")}` : [head, ...shown].join("\n");
 }
 
 /** What backup (pull) or restore (push) says when one tag is done, or would be in a dry run. */
