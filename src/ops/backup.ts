@@ -65,15 +65,19 @@ export function isReferrersTag(tag: string): boolean {
 /** What a source without tags is called, and what to do about it (where to list its tags, as ORAS says). */
 interface Side {
   what: string;
+  /** ORAS's verb when a tag fails to copy (`failed to back up tag`, `failed to restore tag`). */
+  verb: string;
   hint(name: string): string;
 }
 
 const BACKUP_SOURCE: Side = {
   what: "repository",
+  verb: "back up",
   hint: (name) => `name the tags to back up as REPO:tag1,tag2; skiff repo tags ${name} lists them`,
 };
 const RESTORE_SOURCE: Side = {
   what: "OCI layout",
+  verb: "restore",
   hint: (name) =>
     `only tagged artifacts are restored: tag them first (skiff repo tags --oci-layout ${name} lists the tags), or copy by digest with skiff cp`,
 };
@@ -144,7 +148,7 @@ async function copyTags(
         const e = asSkiffError(error);
         throw new SkiffError(
           e.code,
-          `failed to copy tag "${tag}" from ${source.name} to ${destination.name}: ${e.message}`,
+          `failed to ${side.verb} tag "${tag}" from "${source.name}" to "${destination.name}": ${e.message}`,
           e.hint,
           { cause: error },
         );

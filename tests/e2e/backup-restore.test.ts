@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Descriptor } from "../../src/oci/descriptor.ts";
@@ -288,5 +288,25 @@ describe("bad input", () => {
     refused(await runSkiff(["restore", "--input", untagged.dir, `${host}/r`]), "no tags found");
     refused(await runSkiff(["restore", "--input", untagged.dir, `${host}/r:-bad`]), "-bad");
     expect(await tagsOf("r")).toEqual([]);
+  });
+
+  test("a tag that fails to copy: ORAS's `failed to back up tag` / `failed to restore tag` first", async () => {
+    const holey = new LayoutBuilder();
+    const layer = holey.file("gone.txt", "soon gone\n");
+    holey.writeIndex([{ ...holey.manifest({ layers: [layer] }), tag: "v1" }]);
+    await ok(["cp", `oci-layout://${holey.dir}:v1`, `${host}/holey:v1`]);
+    const deleted = await registry.fetch(`/v2/holey/blobs/${layer.digest}`, { method: "DELETE" });
+    expect(deleted.status).toBe(202);
+    const out = join(work, "holey-backup");
+    const backup = await runSkiff(["backup", "-o", out, `${host}/holey:v1`]);
+    expect(backup.code).toBe(1);
+    expect(backup.stderr).toStartWith(`Error: failed to back up tag "v1" from "${host}/holey" to "${out}": `);
+
+    rmSync(join(holey.dir, "blobs", "sha256", layer.digest.slice(7)));
+    const restore = await runSkiff(["restore", "--input", holey.dir, `${host}/holey-again`]);
+    expect(restore.code).toBe(1);
+    expect(restore.stderr).toStartWith(
+      `Error: failed to restore tag "v1" from "${holey.dir}" to "${host}/holey-again": `,
+    );
   });
 });
