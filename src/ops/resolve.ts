@@ -91,9 +91,10 @@ async function resolveTagless(
   if (known.length === 0) {
     throw new SkiffError(
       "NOT_FOUND",
+      // ORAS's phrase for a layout reference without tag or digest comes first: scripts grep it.
       entries.length === 0
-        ? `${where} is empty: its index.json lists no manifests`
-        : `${where} lists no manifest or index skiff can read (${entries.length} entries of other media types)`,
+        ? `${where}: no tag or digest specified, and the layout is empty: its index.json lists no manifests`
+        : `${where}: no tag or digest specified, and the layout lists no manifest or index skiff can read (${entries.length} entries of other media types)`,
     );
   }
   const digests = new Set(known.map((e) => e.digest));
@@ -103,7 +104,7 @@ async function resolveTagless(
     if (subject) return { desc: withoutRefName(subject), root: withoutRefName(subject) };
     const candidates = known.map((entry) => candidateOf(entry));
     throw await ambiguous(
-      `${where} has ${known.length} manifests in index.json and no tag was given`,
+      `${where}: no tag or digest specified, and index.json lists ${known.length} manifests`,
       target,
       ref,
       candidates,

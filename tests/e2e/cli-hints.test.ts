@@ -45,13 +45,29 @@ describe("ambiguous tagless reference", () => {
     const two = b.manifest({ layers: [b.file("two.txt", "two\n")] });
     b.writeIndex([one, two]);
     const { error, hint } = failed(await runSkiff(["pull", `oci-layout://${b.dir}`, "-o", tmpDir()]));
-    expect(error).toBe(`Error: oci-layout://${b.dir} has 2 manifests in index.json and no tag was given`);
+    // ORAS's phrase first (scripts grep it), then why skiff could not pick one.
+    expect(error).toBe(
+      `Error: oci-layout://${b.dir}: no tag or digest specified, and index.json lists 2 manifests`,
+    );
     expect(hint[0]).toBe("pass one of them by digest, or add --platform os/arch[/variant][:os.version]:");
     const pasteable = hint
       .filter((line) => line.includes("select it with: "))
       .map((line) => line.split(": ")[1]!);
     expect(pasteable.sort()).toEqual(
       [`oci-layout://${b.dir}@${one.digest}`, `oci-layout://${b.dir}@${two.digest}`].sort(),
+    );
+
+    // ORAS's own form, --oci-layout PATH, and an empty layout: the phrase first as well.
+    const resolved = failed(await runSkiff(["resolve", "--oci-layout", b.dir]));
+    expect(resolved.error).toContain(
+      `${b.dir}: no tag or digest specified, and index.json lists 2 manifests`,
+    );
+    const empty = new LayoutBuilder();
+    empty.writeIndex([]);
+    const none = await runSkiff(["resolve", "--oci-layout", empty.dir]);
+    expect(none.code).toBe(1);
+    expect(none.stderr.split("\n")[0]).toContain(
+      `${empty.dir}: no tag or digest specified, and the layout is empty`,
     );
 
     const out = tmpDir();

@@ -255,7 +255,10 @@ describe("index create refuses bad input and changes nothing", () => {
       [[`${host}/blobs@${layerDigest}`], `is a blob in ${host}/blobs`],
       [[`oci-layout://${noPlatform}`], "has no platform"],
       [[`oci-layout://${blobs.dir}@${layer.digest}`], "is not a manifest or index"],
-      [[`oci-layout://${two}`], /2 manifests in index\.json[\s\S]*select it with/],
+      [
+        [`oci-layout://${two}`],
+        /no tag or digest specified, and index\.json lists 2 manifests[\s\S]*select it with/,
+      ],
       [["--annotation-file", badFile, `oci-layout://${noPlatform}`], "invalid annotation file"],
     ];
     for (const [args, message] of cases) {
