@@ -248,7 +248,7 @@ export async function selectPlatform(
       );
       throw new SkiffError(
         "NO_MATCH",
-        `no manifest for platform ${wanted} in ${where} (index ${desc.digest})`,
+        `manifest for platform ${wanted} not found in ${where} (index ${desc.digest})`,
         platforms.length > 0
           ? `platforms in this index (pass one to --platform):\n${platforms.join("\n")}`
           : "the index is empty",
@@ -278,7 +278,7 @@ export async function selectPlatform(
   if (!platformMatches(platform, found)) {
     throw new SkiffError(
       "NO_MATCH",
-      `manifest ${desc.digest} in ${where} is for platform ${formatPlatform(found)}, not ${wanted}`,
+      `platform ${wanted} not found: manifest ${desc.digest} in ${where} is for platform ${formatPlatform(found)}`,
     );
   }
   return desc;

@@ -93,13 +93,23 @@ describe("unknown platform", () => {
       await runSkiff(["pull", "--plain-http", "--platform", "linux/s390x", ref, "-o", tmpDir()]),
     );
     expect(error).toBe(
-      `Error: no manifest for platform linux/s390x in ${ref} (index ${seeded.index.digest})`,
+      `Error: manifest for platform linux/s390x not found in ${ref} (index ${seeded.index.digest})`,
     );
     expect(hint).toEqual([
       "platforms in this index (pass one to --platform):",
       `  ${seeded.amd.digest} linux/amd64`,
       `  ${seeded.arm.digest} linux/arm64/v8:el8`,
     ]);
+  });
+
+  test("a manifest of another platform: ORAS's `not found` in the first line, exit 1", async () => {
+    const single = `${registries.plain.host}/hints/multi@${seeded.amd.digest}`;
+    const result = await runSkiff(["resolve", "--plain-http", "--platform", "linux/s390x", single]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.split("\n")[0]).toBe(
+      `Error: failed to resolve digest: platform linux/s390x not found: manifest ${seeded.amd.digest} in ${single} is for platform linux/amd64`,
+    );
   });
 
   test("tagless layout: what there is, with its platforms", async () => {
