@@ -40,8 +40,9 @@ interface CopyOptions extends GraphCopyOptions {
   /** `--platform`: copy (and tag) only the matching manifest of an index. */
   platform?: Platform;
   /**
-   * Destination tags (`DST:t1,t2`). None: the source tag when the source was named by tag,
-   * else the copy is by digest (a layout gets an untagged `index.json` entry).
+   * Destination tags (`DST:t1,t2`; default: the destination reference's tag). None: the copy is
+   * by digest (a layout gets an untagged `index.json` entry), as in ORAS, however the source was
+   * named.
    */
   tags?: string[];
 }
@@ -257,7 +258,7 @@ export async function copyReference(
   destinationRef: Reference,
   options: CopyOptions = {},
 ): Promise<CopyResult> {
-  const requested = options.tags ?? [];
+  const requested = options.tags ?? (destinationRef.tag ? [destinationRef.tag] : []);
   for (const tag of requested) checkTag(tag, formatReference(destinationRef));
   const resolved = await resolveReference(
     source,
@@ -271,8 +272,8 @@ export async function copyReference(
       "give the destination a tag, or no tag at all",
     );
   }
-  const tags =
-    requested.length > 0 ? requested : resolved.how === "tag" && sourceRef.tag ? [sourceRef.tag] : [];
+  // As ORAS: no destination tag means a copy by digest; the source's tag is not carried over.
+  const tags = requested;
   const { manifest } = await fetchManifest(source, resolved.desc, source.where);
   const mount = options.mount ?? mountFrom(sourceRef, destinationRef, destination);
   const referrers = await copyArtifact(source, destination, resolved.desc, {

@@ -199,31 +199,27 @@ describe("layout -> registry -> registry -> layout, the user story's release pat
         .map(([, d]) => d)
         .sort(),
     ).toEqual(manifests.map((d) => d.digest.slice(7, 19)).sort());
-    // The source tag is kept when the destination has none.
-    expect(result.stdout).toContain(`=> [registry] ${host}/team-b/app:1.2\n`);
+    // Without a destination tag the copy is by digest, as in ORAS: nothing is tagged.
+    expect(result.stdout).toContain(`=> [registry] ${host}/team-b/app@${index.digest}\n`);
     for (const desc of graph) expect(await registryHas("team-b/app", desc)).toBe(true);
+    expect((await manifestFromRegistry("team-b/app", "1.2")).status).toBe(404);
   });
 
-  test("registry -> layout: the graph lands verified, the source tag kept", async () => {
+  test("registry -> layout: the graph lands verified, untagged without a destination tag (ORAS)", async () => {
     const { b, index } = storyLayout();
     await cp([`oci-layout://${b.dir}`, `${host}/fetch:1.2`]);
     const out = join(tempDir(), "layout");
     const result = await cp([`${host}/fetch:1.2`, `oci-layout://${out}`]);
-    expect(result.stdout).toContain(`Copied [registry] ${host}/fetch:1.2 => [oci-layout] ${out}:1.2\n`);
+    expect(result.stdout).toContain(
+      `Copied [registry] ${host}/fetch:1.2 => [oci-layout] ${out}@${index.digest}\n`,
+    );
     for (const desc of graphOf(b.dir, index)) expect(layoutHas(out, desc)).toBe(true);
-    expect(indexEntries(out)).toEqual([
-      {
-        mediaType: MT.index,
-        digest: index.digest,
-        size: index.size,
-        annotations: { [REF_NAME]: "1.2" },
-      },
-    ]);
+    expect(indexEntries(out)).toEqual([{ mediaType: MT.index, digest: index.digest, size: index.size }]);
   });
 
   test("skopeo inspects and copies (digests preserved) what skiff copied into the registry and a layout", async () => {
     const { b, index, arm } = imageLayout("1.2");
-    await cp([`oci-layout://${b.dir}:1.2`, `${host}/skopeo-reads`]);
+    await cp([`oci-layout://${b.dir}:1.2`, `${host}/skopeo-reads:1.2`]);
     const raw = skopeo(["inspect", "--raw", "--tls-verify=false", `docker://${host}/skopeo-reads:1.2`]);
     expect(raw.status, raw.stderr).toBe(0);
     expect(sha256(new TextEncoder().encode(raw.stdout))).toBe(index.digest);
@@ -261,7 +257,7 @@ describe("layout -> registry -> registry -> layout, the user story's release pat
 
     // registry -> layout by skiff, then skopeo reads and copies that layout on.
     const layout = join(tempDir(), "by-skiff");
-    await cp([`${host}/skopeo-reads:1.2`, `oci-layout://${layout}`]);
+    await cp([`${host}/skopeo-reads:1.2`, `oci-layout://${layout}:1.2`]);
     const fromLayout = skopeo(["inspect", "--raw", `oci:${layout}:1.2`]);
     expect(fromLayout.status, fromLayout.stderr).toBe(0);
     expect(sha256(new TextEncoder().encode(fromLayout.stdout))).toBe(index.digest);
@@ -273,7 +269,7 @@ describe("layout -> registry -> registry -> layout, the user story's release pat
 });
 
 describe("--platform", () => {
-  test("registry -> layout copies and tags only the matching manifest; --format json describes it", async () => {
+  test("registry -> layout copies only the matching manifest, untagged (ORAS); --format json describes it", async () => {
     const { b, arm, amd } = storyLayout();
     await cp([`oci-layout://${b.dir}`, `${host}/platforms:1.2`]);
     const out = join(tempDir(), "arm");
@@ -299,7 +295,7 @@ describe("--platform", () => {
     const entries = indexEntries(out);
     expect(entries.length).toBe(1);
     expect(entries[0]!.digest).toBe(arm.digest);
-    expect(entries[0]!.annotations?.[REF_NAME]).toBe("1.2");
+    expect(entries[0]!.annotations?.[REF_NAME]).toBeUndefined();
   });
 
   test("layout -> registry with --platform and a go-template", async () => {
@@ -358,7 +354,7 @@ describe("layouts and tars", () => {
     for (const gzip of [false, true]) {
       const tar = b.tar(gzip);
       const out = join(tempDir(), "from-tar");
-      const toLayout = await cp([`oci-layout://${tar}:1.2`, `oci-layout://${out}`]);
+      const toLayout = await cp([`oci-layout://${tar}:1.2`, `oci-layout://${out}:1.2`]);
       expect(toLayout.stdout).toContain(`Copied [oci-layout] ${tar}:1.2 => [oci-layout] ${out}:1.2\n`);
       for (const desc of graphOf(b.dir, index)) expect(layoutHas(out, desc)).toBe(true);
       const repo = gzip ? "from-tgz" : "from-tar";

@@ -102,7 +102,7 @@ describe("cp -r", () => {
   });
 
   test("registry -> registry: referrers of the index, of a child and of a referrer, with fallback indexes", async () => {
-    const out = await ok(["cp", "-r", "--no-tty", `${host}/signed:v1`, `${host}/signed-copy`]);
+    const out = await ok(["cp", "-r", "--no-tty", `${host}/signed:v1`, `${host}/signed-copy:v1`]);
     expect(out).toContain(`Copied [registry] ${host}/signed:v1 => [registry] ${host}/signed-copy:v1\n`);
     for (const digest of Object.values(referrers))
       expect(await registryHasManifest("signed-copy", digest)).toBe(true);
@@ -127,7 +127,7 @@ describe("cp -r", () => {
 
   test("registry -> layout -> registry: referrers survive the round trip and discover finds them in the layout", async () => {
     const layout = join(tempDir(), "with-referrers");
-    await ok(["cp", "-r", `${host}/signed:v1`, `oci-layout://${layout}`]);
+    await ok(["cp", "-r", `${host}/signed:v1`, `oci-layout://${layout}:v1`]);
     const entries = JSON.parse(readFileSync(join(layout, "index.json"), "utf8")).manifests as Descriptor[];
     const digests = entries.map((e) => e.digest);
     for (const digest of Object.values(referrers)) expect(digests).toContain(digest);
@@ -166,7 +166,7 @@ describe("cp -r", () => {
   });
 
   test("a second cp -r reports Exists and keeps the fallback indexes as they are", async () => {
-    const out = await ok(["cp", "-r", "--no-tty", `${host}/signed:v1`, `${host}/signed-copy`]);
+    const out = await ok(["cp", "-r", "--no-tty", `${host}/signed:v1`, `${host}/signed-copy:v1`]);
     expect(out).not.toMatch(/^Copying /m);
     expect(out).toMatch(/^Exists /m);
     expect(await fallbackReferrers("signed-copy", index.digest)).toEqual([referrers.sig]);

@@ -111,7 +111,7 @@ describe("cp --from-* / --to-*", () => {
         "--to-username",
         token.username!,
         "--to-password-stdin",
-        `${token.localhost}/from-stdin`,
+        `${token.localhost}/from-stdin:v1`,
       ],
       { stdin: `${token.password}\n` },
     );

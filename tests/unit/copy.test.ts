@@ -175,20 +175,22 @@ describe("copyReference between layouts", () => {
     expect(done[done.length - 1]).toBe(index.digest);
   });
 
-  test("keeps the source tag when the destination has none; DST:t1,t2 sets both", async () => {
+  test("no destination tag: by digest, the source tag not carried over (ORAS); DST:t1,t2 sets both", async () => {
     const { b, index } = multiPlatform("1.2");
     const dst = tempDir();
     const source = await openLayout(b.dir);
     const destination = await openLayout(dst, { create: true });
-    const kept = await copyReference(source, layoutRef(`${b.dir}:1.2`), destination, layoutRef(dst));
-    expect(kept.tags).toEqual(["1.2"]);
-    expect((await destination.resolve("1.2")).digest).toBe(index.digest);
+    const untagged = await copyReference(source, layoutRef(`${b.dir}:1.2`), destination, layoutRef(dst));
+    expect(untagged.tags).toEqual([]);
+    expect(indexEntries(dst)).toEqual([
+      { mediaType: index.mediaType, digest: index.digest, size: index.size },
+    ]);
     const two = await copyReference(source, layoutRef(`${b.dir}:1.2`), destination, layoutRef(`${dst}:a,b`), {
       tags: ["a", "b"],
     });
     expect(two.tags).toEqual(["a", "b"]);
     const tags = indexEntries(dst).map((e) => (e.annotations as Record<string, string>)[REF_NAME]);
-    expect(tags.sort()).toEqual(["1.2", "a", "b"]);
+    expect(tags.sort()).toEqual(["a", "b"]);
   });
 
   test("a source named by digest is copied by digest (untagged entry)", async () => {
@@ -204,7 +206,7 @@ describe("copyReference between layouts", () => {
     expect(indexEntries(dst)).toEqual([{ mediaType: MT.index, digest: index.digest, size: index.size }]);
   });
 
-  test("--platform copies and tags only the matching manifest", async () => {
+  test("--platform copies and tags only the matching manifest, with the destination's tag", async () => {
     const { b, arm, amd } = multiPlatform("1.2");
     const dst = tempDir();
     const destination = await openLayout(dst, { create: true });
@@ -212,11 +214,11 @@ describe("copyReference between layouts", () => {
       await openLayout(b.dir),
       layoutRef(`${b.dir}:1.2`),
       destination,
-      layoutRef(dst),
+      layoutRef(`${dst}:arm`),
       { platform: { os: "linux", architecture: "arm64", variant: "v8", "os.version": "el8" } },
     );
     expect(result.desc.digest).toBe(arm.digest);
-    expect((await destination.resolve("1.2")).digest).toBe(arm.digest);
+    expect((await destination.resolve("arm")).digest).toBe(arm.digest);
     expect(await destination.exists(arm)).toBe(true);
     expect(await destination.exists(amd)).toBe(false);
     // Only the arm manifest, its config and its one layer.
@@ -452,7 +454,7 @@ describe("registry -> registry", () => {
       src,
       registryRef("localhost:5000/src:v1"),
       dst,
-      registryRef("localhost:5000/dst"),
+      registryRef("localhost:5000/dst:v1"),
       {
         listener,
       },

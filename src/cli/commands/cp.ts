@@ -144,9 +144,8 @@ export const registerCopy: Register = (command, console) => {
       `
 The whole graph is copied (nested indexes, every platform) unless --platform selects one manifest.
 Blobs the destination has are skipped (Exists); between two repositories of one registry they are
-mounted (Mounted), not uploaded again. Without a destination tag, the source tag is kept when the
-source was named by tag; otherwise the copy is by digest (a layout gets an untagged index.json
-entry). A layout source without tag or digest is resolved like pull does (its only manifest, or the
+mounted (Mounted), not uploaded again. Without a destination tag the copy is by digest: nothing
+is tagged (a layout gets an untagged index.json entry), however the source was named. A layout source without tag or digest is resolved like pull does (its only manifest, or the
 only --platform match). Layout tars can be read but not written: use skiff backup --output X.tar.
 
 Examples:
