@@ -165,6 +165,30 @@ describe("manifest index create makes ORAS's index", () => {
     expect(json.annotations["org.opencontainers.image.created"]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 
+  test("a source as TAG@DIGEST: the digest decides, as in ORAS (the tag is only its name)", async () => {
+    const repo = await repository();
+    // linux-amd64@<arm64 digest> names the arm64 image, the way ORAS reads it.
+    const pinned = `linux-amd64@${arm64.digest}`;
+    const result = await skiff("manifest", "index", "create", "--no-tty", `${repo}:pinned`, pinned);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toStartWith(`Fetching  ${pinned}\nFetched   ${arm64.digest} ${pinned}\n`);
+    const expected = orasIndex([entry(arm64, "arm64")]);
+    expect(digestLine(result.stdout)).toBe(digestOf(expected));
+    expect(await fetchManifest(`${repo}:pinned`)).toBe(expected);
+    const updated = await skiff(
+      "manifest",
+      "index",
+      "update",
+      `${repo}:pinned`,
+      "--add",
+      `x@${amd64.digest}`,
+    );
+    expect(updated.exitCode, updated.stderr).toBe(0);
+    expect(await fetchManifest(`${repo}:pinned`)).toBe(
+      orasIndex([entry(arm64, "arm64"), entry(amd64, "amd64")]),
+    );
+  });
+
   test('a non-JSON config and an artifact need no platform; --artifact-type "" is none', async () => {
     const dir = layout();
     const result = await skiff(

@@ -50,6 +50,9 @@ export function parseSourceReference(text: string, target: Reference): Reference
   const place: Reference = isRegistryReference(target)
     ? { kind: "registry", registry: target.registry, repository: target.repository }
     : { kind: "layout", path: target.path };
+  // TAG@DIGEST, as ORAS takes it: the digest decides, the tag is what it was called.
+  const pinned = /^([a-zA-Z0-9_][a-zA-Z0-9._-]{0,127})@([a-z0-9]+:.+)$/.exec(text);
+  if (pinned && isDigest(pinned[2]!)) return { ...place, tag: pinned[1]!, digest: pinned[2]! };
   if (/^[a-z0-9]+:/.test(text)) {
     if (!isDigest(text)) {
       throw new SkiffError("INVALID_REFERENCE", `source "${text}" is not a valid digest`);
