@@ -1,0 +1,97 @@
+/**
+ * Differences from ORAS 1.3.2 that its own e2e suite does not check, found by running both side by
+ * side on the content commands (push, pull, attach, blob, manifest): files written (modes),
+ * layout `index.json`, packed directories, status lines and short error phrases. The compiled
+ * binary against a real registry.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { useRegistries } from "../harness/registry.ts";
+import { removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
+
+setDefaultTimeout(60_000);
+
+const registries = useRegistries(["plain"]);
+const work = tmpDir("skiff-e2e-oras-diff-");
+afterAll(() => removeTmpDir(work));
+
+async function skiff(args: string[]) {
+  return runSkiff(args, { cwd: work });
+}
+
+async function ok(args: string[]): Promise<string> {
+  const result = await skiff(args);
+  if (result.code !== 0) throw new Error(`skiff ${args.join(" ")} exited ${result.code}:\n${result.stderr}`);
+  return result.stdout;
+}
+
+/** Runs `body` with the process umask set to `mask` (skiff inherits it), then restores it. */
+async function withUmask<T>(mask: number, body: () => Promise<T>): Promise<T> {
+  const before = process.umask(mask);
+  try {
+    return await body();
+  } finally {
+    process.umask(before);
+  }
+}
+
+const mode = (path: string): number => statSync(path).mode & 0o777;
+
+let repo: string;
+let blob: string;
+beforeAll(async () => {
+  writeFileSync(join(work, "a.txt"), "hello\n");
+  repo = `${registries.plain.localhost}/diff/app`;
+  await ok(["push", `${repo}:v1`, "a.txt"]);
+  blob = "sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+});
+
+describe("files written over existing ones keep their mode; new ones get 0666 less the umask", () => {
+  test("blob fetch -o, manifest fetch -o and pull", async () => {
+    await withUmask(0o002, async () => {
+      const out = join(work, "modes");
+      mkdirSync(out);
+      // New files: 0666 & ~umask, as a plain create (and ORAS) gives them.
+      await ok(["blob", "fetch", `${repo}@${blob}`, "-o", join(out, "new.bin")]);
+      await ok(["manifest", "fetch", `${repo}:v1`, "-o", join(out, "new.json")]);
+      await ok(["pull", `${repo}:v1`, "-o", join(out, "pulled")]);
+      expect([
+        mode(join(out, "new.bin")),
+        mode(join(out, "new.json")),
+        mode(join(out, "pulled", "a.txt")),
+      ]).toEqual([0o664, 0o664, 0o664]);
+      // A private file stays private when it is written again.
+      for (const name of ["secret.bin", "secret.json"]) {
+        writeFileSync(join(out, name), "old");
+        chmodSync(join(out, name), 0o600);
+      }
+      chmodSync(join(out, "pulled", "a.txt"), 0o600);
+      await ok(["blob", "fetch", `${repo}@${blob}`, "-o", join(out, "secret.bin")]);
+      await ok(["manifest", "fetch", `${repo}:v1`, "-o", join(out, "secret.json")]);
+      await ok(["pull", `${repo}:v1`, "-o", join(out, "pulled")]);
+      expect(readFileSync(join(out, "secret.bin"), "utf8")).toBe("hello\n");
+      expect(readFileSync(join(out, "pulled", "a.txt"), "utf8")).toBe("hello\n");
+      expect([
+        mode(join(out, "secret.bin")),
+        mode(join(out, "secret.json")),
+        mode(join(out, "pulled", "a.txt")),
+      ]).toEqual([0o600, 0o600, 0o600]);
+    });
+  });
+
+  test("-o naming a directory: one line saying so, exit 1, the directory untouched", async () => {
+    const dir = join(work, "a-dir");
+    mkdirSync(dir);
+    for (const args of [
+      ["blob", "fetch", `${repo}@${blob}`, "-o", dir],
+      ["manifest", "fetch", `${repo}:v1`, "-o", dir],
+    ]) {
+      const result = await skiff(args);
+      expect(result.code).toBe(1);
+      expect(result.stderr.split("\n")[0]).toBe(`Error: cannot write ${dir}: it is a directory`);
+      expect(statSync(dir).isDirectory()).toBe(true);
+    }
+  });
+});
