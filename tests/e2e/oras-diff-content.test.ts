@@ -95,3 +95,47 @@ describe("files written over existing ones keep their mode; new ones get 0666 le
     }
   });
 });
+
+describe("layout index.json after push and attach", () => {
+  test("the tagged entry comes first and keeps the manifest's annotations; the referrer follows", async () => {
+    const layout = join(work, "layout");
+    const created = "2020-01-01T00:00:00Z";
+    const pushed = JSON.parse(
+      await ok([
+        "push",
+        "--oci-layout",
+        `${layout}:v1`,
+        "a.txt",
+        "-a",
+        `org.opencontainers.image.created=${created}`,
+        "-a",
+        "team=blue",
+        "--format",
+        "json",
+      ]),
+    );
+    const attached = JSON.parse(
+      await ok([
+        "attach",
+        "--oci-layout",
+        `${layout}:v1`,
+        "--artifact-type",
+        "sig/x",
+        "a.txt",
+        "--format",
+        "json",
+      ]),
+    );
+    const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
+    expect(index.manifests.map((entry: { digest: string }) => entry.digest)).toEqual([
+      pushed.digest,
+      attached.digest,
+    ]);
+    expect(index.manifests[0].annotations).toEqual({
+      "org.opencontainers.image.created": created,
+      "org.opencontainers.image.ref.name": "v1",
+      team: "blue",
+    });
+    expect(index.manifests[1].annotations["org.opencontainers.image.ref.name"]).toBeUndefined();
+  });
+});
