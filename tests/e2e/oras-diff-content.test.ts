@@ -5,7 +5,7 @@
  * binary against a real registry.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { useRegistries } from "../harness/registry.ts";
@@ -137,5 +137,42 @@ describe("layout index.json after push and attach", () => {
       team: "blue",
     });
     expect(index.manifests[1].annotations["org.opencontainers.image.ref.name"]).toBeUndefined();
+  });
+});
+
+describe("push of a directory", () => {
+  test("packs the tar ORAS packs: the same io.deis.oras.content.digest, and it pulls back", async () => {
+    const root = join(work, "packed");
+    const tree = join(root, "tree");
+    mkdirSync(join(tree, "sub"), { recursive: true });
+    writeFileSync(join(tree, "sub", "x.txt"), "x\n");
+    writeFileSync(join(tree, "y.txt"), "y\n");
+    for (const [path, mode] of [
+      ["tree", 0o755],
+      ["tree/sub", 0o755],
+      ["tree/y.txt", 0o644],
+      ["tree/sub/x.txt", 0o644],
+    ] as const) {
+      chmodSync(join(root, path), mode);
+    }
+    // Times between seconds: Go's tar writer rounds them to the nearest second.
+    utimesSync(join(tree, "sub", "x.txt"), 1_600_000_000.6, 1_600_000_000.6);
+    utimesSync(join(tree, "y.txt"), 1_600_000_001.2, 1_600_000_001.2);
+    utimesSync(join(tree, "sub"), 1_600_000_002.5, 1_600_000_002.5);
+    utimesSync(tree, 1_600_000_003.9, 1_600_000_003.9);
+    const result = await runSkiff(
+      ["push", "--oci-layout", `${join(root, "layout")}:v1`, "tree", "--export-manifest", "manifest.json"],
+      { cwd: root },
+    );
+    expect(result.code).toBe(0);
+    const layer = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8")).layers[0];
+    // What ORAS 1.3.2 writes for this tree (tar members without a trailing "/", rounded times).
+    expect(layer.annotations["io.deis.oras.content.digest"]).toBe(
+      "sha256:17f25023053eecd52d624398ca0ac66f26d875c26f3afc2a51eef89db01e85da",
+    );
+    const out = join(root, "out");
+    await ok(["pull", "--oci-layout", `${join(root, "layout")}:v1`, "-o", out]);
+    expect(readFileSync(join(out, "tree", "sub", "x.txt"), "utf8")).toBe("x\n");
+    expect(Math.round(statSync(join(out, "tree", "sub", "x.txt")).mtimeMs / 1000)).toBe(1_600_000_001);
   });
 });

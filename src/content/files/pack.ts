@@ -29,7 +29,7 @@ export interface TarOptions {
 
 /** One member of a directory tar, before its bytes are written. */
 interface Member {
-  /** Name inside the archive (`title/rel/path`, directories end in `/`). */
+  /** Name inside the archive (`title/rel/path`; directories too have no trailing `/`, as in ORAS). */
   name: string;
   type: "file" | "directory" | "symlink";
   /** Path on disk (files are read from here). */
@@ -137,6 +137,12 @@ export function memberHeader(member: Omit<Member, "path">): Uint8Array[] {
   return blocks;
 }
 
+/**
+ * A file time in whole seconds, rounded to the nearest as Go's tar writer (and so ORAS) does, so
+ * a directory packed by either tool gives the same tar (the `io.deis.oras.content.digest`).
+ */
+const wholeSeconds = (mtimeMs: number): number => Math.round(mtimeMs / 1000);
+
 const compareNames = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Members of the tree at `dir` under `prefix`, depth first, each directory's entries sorted by name. */
@@ -152,10 +158,10 @@ async function* walk(dir: string, prefix: string, options: TarOptions): AsyncGen
     const info = await lstat(path).catch((error) => {
       throw asSkiffError(error, `cannot read ${path}`);
     });
-    const mtime = options.mtime ?? Math.floor(info.mtimeMs / 1000);
+    const mtime = options.mtime ?? wholeSeconds(info.mtimeMs);
     const entryName = `${prefix}/${name}`;
     if (info.isDirectory()) {
-      yield { name: `${entryName}/`, type: "directory", path, mode: info.mode, size: 0, mtime, linkname: "" };
+      yield { name: entryName, type: "directory", path, mode: info.mode, size: 0, mtime, linkname: "" };
       yield* walk(path, entryName, options);
     } else if (info.isFile()) {
       yield { name: entryName, type: "file", path, mode: info.mode, size: info.size, mtime, linkname: "" };
@@ -213,12 +219,12 @@ export async function* tarDirectory(
   });
   if (!info.isDirectory()) throw new SkiffError("INVALID_INPUT", `${dir} is not a directory`);
   const root: Member = {
-    name: `${title}/`,
+    name: title,
     type: "directory",
     path: dir,
     mode: info.mode,
     size: 0,
-    mtime: options.mtime ?? Math.floor(info.mtimeMs / 1000),
+    mtime: options.mtime ?? wholeSeconds(info.mtimeMs),
     linkname: "",
   };
   for await (const member of (async function* () {
