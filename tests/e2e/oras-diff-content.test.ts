@@ -176,3 +176,33 @@ describe("push of a directory", () => {
     expect(Math.round(statSync(join(out, "tree", "sub", "x.txt")).mtimeMs / 1000)).toBe(1_600_000_001);
   });
 });
+
+describe("status lines of a manifest the target already has", () => {
+  const manifestLine = /^Exists +[0-9a-f]{12} application\/vnd\.oci\.image\.manifest\.v1\+json$/m;
+
+  test("push again under a tag at a registry: no Exists line for the manifest (it is stored under the tag)", async () => {
+    const ref = `${registries.plain.localhost}/diff/again`;
+    const fixed = ["-a", "org.opencontainers.image.created=2020-01-01T00:00:00Z"];
+    await ok(["push", `${ref}:v1`, "a.txt", ...fixed]);
+    const again = await ok(["push", `${ref}:v2`, "a.txt", ...fixed]);
+    expect(again).not.toMatch(manifestLine);
+    expect(again).toContain(`Pushed [registry] ${ref}:v2\n`);
+    // Without a tag it is skipped, and says so.
+    expect(await ok(["push", ref, "a.txt", ...fixed])).toMatch(manifestLine);
+  });
+
+  test("manifest push: Exists only when the tag already names it; a new tag is an upload", async () => {
+    const ref = `${registries.plain.localhost}/diff/mpush`;
+    await ok(["push", `${ref}:base`, "a.txt"]);
+    const file = join(work, "mpush.json");
+    writeFileSync(file, await ok(["manifest", "fetch", `${ref}:base`]));
+    const upload = await ok(["manifest", "push", `${ref}:t1`, file]);
+    expect(
+      upload
+        .split("\n")
+        .slice(0, 2)
+        .map((line) => line.split(" ")[0]),
+    ).toEqual(["Uploading", "Uploaded"]);
+    expect(await ok(["manifest", "push", `${ref}:t1`, file])).toMatch(manifestLine);
+  });
+});
