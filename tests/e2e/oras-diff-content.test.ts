@@ -205,4 +205,9 @@ describe("status lines of a manifest the target already has", () => {
     ).toEqual(["Uploading", "Uploaded"]);
     expect(await ok(["manifest", "push", `${ref}:t1`, file])).toMatch(manifestLine);
   });
+
+  test("blob push NAME@DIGEST: the Pushed line names the reference as given", async () => {
+    const ref = `${registries.plain.localhost}/diff/blob@${blob}`;
+    expect(await ok(["blob", "push", ref, "a.txt"])).toContain(`Pushed: [registry] ${ref}\n`);
+  });
 });
