@@ -211,3 +211,24 @@ describe("status lines of a manifest the target already has", () => {
     expect(await ok(["blob", "push", ref, "a.txt"])).toContain(`Pushed: [registry] ${ref}\n`);
   });
 });
+
+describe("a registry's error entries read as ORAS words them", () => {
+  test("manifest push of a manifest whose blobs are missing: `manifest blob unknown: blob unknown to registry`", async () => {
+    const file = join(work, "orphan.json");
+    const config = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+    writeFileSync(
+      file,
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: { mediaType: "application/vnd.oci.empty.v1+json", digest: config, size: 2 },
+        layers: [],
+      }),
+    );
+    const result = await skiff(["manifest", "push", `${registries.plain.localhost}/diff/orphan:v1`, file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.split("\n")[0]).toContain(
+      "Error response from registry: manifest blob unknown: blob unknown to registry",
+    );
+  });
+});
