@@ -96,6 +96,15 @@ describe("files written over existing ones keep their mode; new ones get 0666 le
   });
 });
 
+test("pull -o naming a file: `not a directory`, as ORAS says, and the file untouched", async () => {
+  const file = join(work, "in-the-way.txt");
+  writeFileSync(file, "keep me");
+  const result = await skiff(["pull", `${repo}:v1`, "-o", file]);
+  expect(result.code).toBe(1);
+  expect(result.stderr.split("\n")[0]).toBe(`Error: cannot create output directory ${file}: not a directory`);
+  expect(readFileSync(file, "utf8")).toBe("keep me");
+});
+
 describe("layout index.json after push and attach", () => {
   test("the tagged entry comes first and keeps the manifest's annotations; the referrer follows", async () => {
     const layout = join(work, "layout");

@@ -76,7 +76,10 @@ export class FileOutput implements Storage, FileFiller {
     try {
       root = await realRoot(directory);
     } catch (error) {
-      throw new SkiffError("IO", `cannot create output directory ${directory}: ${(error as Error).message}`);
+      const code = (error as NodeJS.ErrnoException).code;
+      // ORAS's words for a file in the way: "not a directory".
+      const why = code === "EEXIST" || code === "ENOTDIR" ? "not a directory" : (error as Error).message;
+      throw new SkiffError("IO", `cannot create output directory ${directory}: ${why}`);
     }
     return new FileOutput(root, options);
   }
