@@ -5,7 +5,16 @@
  * binary against a real registry.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { useRegistries } from "../harness/registry.ts";
@@ -239,5 +248,38 @@ describe("a registry's error entries read as ORAS words them", () => {
     expect(result.stderr.split("\n")[0]).toContain(
       "Error response from registry: manifest blob unknown: blob unknown to registry",
     );
+  });
+});
+
+describe("manifest delete in a layout", () => {
+  test("takes the manifest's referrers and what only they reached with it, as ORAS does", async () => {
+    const layout = join(work, "gc-layout");
+    writeFileSync(join(work, "only-v1.txt"), "only in v1\n");
+    writeFileSync(join(work, "sig.txt"), "a signature\n");
+    const digestOf = async (args: string[]) =>
+      JSON.parse(await ok([...args, "--format", "json"])).digest as string;
+    const v1 = await digestOf(["push", "--oci-layout", `${layout}:v1`, "a.txt", "only-v1.txt"]);
+    const v2 = await digestOf(["push", "--oci-layout", `${layout}:v2`, "a.txt"]);
+    const sig = await digestOf([
+      "attach",
+      "--oci-layout",
+      `${layout}:v1`,
+      "--artifact-type",
+      "sig/x",
+      "sig.txt",
+    ]);
+    const blobs = () => new Set(readdirSync(join(layout, "blobs", "sha256")).map((hex) => `sha256:${hex}`));
+    const before = blobs();
+    expect(await ok(["manifest", "delete", "--oci-layout", `${layout}:v1`, "--force"])).toBe(
+      `Deleted [oci-layout] ${layout}:v1\n`,
+    );
+    const after = blobs();
+    const gone = [...before].filter((digest) => !after.has(digest));
+    const sha = (text: string) => `sha256:${createHash("sha256").update(text).digest("hex")}`;
+    // v1, its referrer and the two files only they had; a.txt and the empty config stay for v2.
+    expect(gone.sort()).toEqual([v1, sig, sha("only in v1\n"), sha("a signature\n")].sort());
+    expect(after.has(sha("hello\n"))).toBe(true);
+    const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
+    expect(index.manifests.map((entry: { digest: string }) => entry.digest)).toEqual([v2]);
   });
 });
