@@ -283,3 +283,13 @@ describe("manifest delete in a layout", () => {
     expect(index.manifests.map((entry: { digest: string }) => entry.digest)).toEqual([v2]);
   });
 });
+
+test("manifest push --descriptor prints media type, digest and size only, as ORAS does", async () => {
+  const ref = `${registries.plain.localhost}/diff/descriptor`;
+  await ok(["push", `${ref}:base`, "a.txt"]);
+  const file = join(work, "descriptor.json");
+  writeFileSync(file, await ok(["manifest", "fetch", `${ref}:base`]));
+  const printed = await ok(["manifest", "push", `${ref}:again`, file, "--descriptor"]);
+  expect(Object.keys(JSON.parse(printed))).toEqual(["mediaType", "digest", "size"]);
+  expect(printed.endsWith("}")).toBe(true);
+});
