@@ -189,7 +189,11 @@ describe("push of a directory", () => {
       "sha256:17f25023053eecd52d624398ca0ac66f26d875c26f3afc2a51eef89db01e85da",
     );
     const out = join(root, "out");
-    await ok(["pull", "--oci-layout", `${join(root, "layout")}:v1`, "-o", out]);
+    const pulled = JSON.parse(
+      await ok(["pull", "--oci-layout", `${join(root, "layout")}:v1`, "-o", out, "--format", "json"]),
+    );
+    // As ORAS names it: the directory with a trailing separator.
+    expect(pulled.files.map((file: { path: string }) => file.path)).toEqual([`${join(out, "tree")}/`]);
     expect(readFileSync(join(out, "tree", "sub", "x.txt"), "utf8")).toBe("x\n");
     expect(Math.round(statSync(join(out, "tree", "sub", "x.txt")).mtimeMs / 1000)).toBe(1_600_000_001);
   });
