@@ -297,3 +297,16 @@ test("manifest push --descriptor prints media type, digest and size only, as ORA
   expect(Object.keys(JSON.parse(printed))).toEqual(["mediaType", "digest", "size"]);
   expect(printed.endsWith("}")).toBe(true);
 });
+
+test("push and attach without files: `Uploading empty artifact`, then no upload lines, as ORAS prints", async () => {
+  const ref = `${registries.plain.localhost}/diff/empty`;
+  const pushed = await ok(["push", `${ref}:v1`]);
+  expect(pushed.split("\n")[0]).toBe("Uploading empty artifact");
+  expect(pushed).not.toMatch(/^Upload(ing|ed) +[0-9a-f]{12} /m);
+  expect(pushed).toContain(`Pushed [registry] ${ref}:v1\n`);
+  const attached = await ok(["attach", `${ref}:v1`, "--artifact-type", "note/x", "-a", "k=v"]);
+  expect(attached.split("\n")[0]).toBe("Uploading empty artifact");
+  expect(attached).not.toMatch(/^Upload(ing|ed) +[0-9a-f]{12} /m);
+  // With files, the lines are as before.
+  expect(await ok(["push", `${ref}:v2`, "a.txt"])).not.toContain("empty artifact");
+});

@@ -128,6 +128,18 @@ export function transfersOnly(listener: Listener): Listener {
   };
 }
 
+/**
+ * ORAS's status lines for a push or attach without files: `Uploading empty artifact` first, then
+ * only what the target already had (`Exists`); the empty config and the manifest get no
+ * Uploading/Uploaded lines.
+ */
+export function emptyArtifactListener(console: Console, listener: Listener): Listener {
+  console.out("Uploading empty artifact\n");
+  return (event) => {
+    if (event.type !== "start" && event.type !== "progress" && event.type !== "done") listener(event);
+  };
+}
+
 /** Status lines on the console's stdout. */
 export function consoleStatusListener(console: Console, verb: Verb): Listener {
   return statusListener((text) => console.out(text), verb);
