@@ -1,7 +1,7 @@
 /** Files and stdin as commands read and write them: never half a file under the name asked for. */
 import { readFile, rm, writeFile } from "node:fs/promises";
 import process from "node:process";
-import { replaceWithFile } from "../content/files/disk.ts";
+import { errnoReason, replaceWithFile, writeError } from "../content/files/disk.ts";
 import { readAll } from "../content/verify.ts";
 import { SkiffError } from "../errors.ts";
 import { MAX_MANIFEST_BYTES } from "../oci/manifest.ts";
@@ -23,8 +23,7 @@ export async function writeOutputFile(path: string, bytes: Uint8Array): Promise<
     await replaceWithFile(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
-    if (error instanceof SkiffError) throw error;
-    throw new SkiffError("IO", `cannot write ${path}: ${(error as Error).message}`);
+    throw writeError(error, path);
   }
 }
 
@@ -34,7 +33,7 @@ export async function exportManifest(path: string | undefined, bytes: Uint8Array
   try {
     await writeFile(path, bytes);
   } catch (error) {
-    throw new SkiffError("IO", `cannot write the manifest to ${path}: ${(error as Error).message}`);
+    throw new SkiffError("IO", `cannot write the manifest to ${path}: ${errnoReason(error)}`);
   }
 }
 

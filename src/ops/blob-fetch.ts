@@ -4,7 +4,7 @@
  */
 import { rm } from "node:fs/promises";
 import process from "node:process";
-import { replaceWithFile, writeStreamToFile } from "../content/files/disk.ts";
+import { replaceWithFile, writeError, writeStreamToFile } from "../content/files/disk.ts";
 import { isBlobDescriber, type Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
@@ -27,7 +27,7 @@ export async function fetchBlob(target: Target, digest: string, to?: BlobDestina
       await replaceWithFile(temp, to.file);
     } catch (error) {
       await rm(temp, { force: true });
-      throw error;
+      throw writeError(error, to.file);
     }
   }
   return desc;

@@ -114,6 +114,18 @@ test("pull -o naming a file: `not a directory`, as ORAS says, and the file untou
   expect(readFileSync(file, "utf8")).toBe("keep me");
 });
 
+test("-o into a missing directory: the file asked for and `no such file or directory`, no temporary name", async () => {
+  const missing = join(work, "no-such-dir");
+  for (const [args, file] of [
+    [["blob", "fetch", `${repo}@${blob}`, "-o", join(missing, "x.bin")], join(missing, "x.bin")],
+    [["manifest", "fetch", `${repo}:v1`, "-o", join(missing, "m.json")], join(missing, "m.json")],
+  ] as const) {
+    const result = await skiff([...args]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.split("\n")[0]).toBe(`Error: cannot write ${file}: no such file or directory`);
+  }
+});
+
 describe("layout index.json after push and attach", () => {
   test("the tagged entry comes first and keeps the manifest's annotations; the referrer follows", async () => {
     const layout = join(work, "layout");

@@ -177,3 +177,30 @@ export async function replaceWithFile(temp: string, path: string, exclusive = fa
   await link(temp, path);
   await unlink(temp);
 }
+
+/** Why a file operation failed, in words (the system's words for the common errors, as ORAS shows them). */
+export function errnoReason(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
+    case "ENOENT":
+      return "no such file or directory";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "ENOTDIR":
+      return "a part of the path is not a directory";
+    case "EISDIR":
+      return "it is a directory";
+    case "ELOOP":
+      return "too many levels of symbolic links";
+    case "ENOSPC":
+      return "no space left on device";
+    default:
+      return (error as Error)?.message ?? String(error);
+  }
+}
+
+/** A failed write of `path` (an output file asked for), naming it and not the temporary file. */
+export function writeError(error: unknown, path: string): SkiffError {
+  if (error instanceof SkiffError) return error;
+  return new SkiffError("IO", `cannot write ${path}: ${errnoReason(error)}`, undefined, { cause: error });
+}
