@@ -44,7 +44,7 @@ export async function readManifestInput(path: string): Promise<Uint8Array> {
   try {
     bytes = new Uint8Array(await readFile(path));
   } catch (error) {
-    throw new SkiffError("IO", `cannot read ${path}: ${(error as Error).message}`);
+    throw new SkiffError("IO", `cannot read ${path}: ${errnoReason(error)}`);
   }
   if (bytes.byteLength > MAX_MANIFEST_BYTES) {
     throw new SkiffError(

@@ -322,3 +322,11 @@ test("push and attach without files: `Uploading empty artifact`, then no upload 
   // With files, the lines are as before.
   expect(await ok(["push", `${ref}:v2`, "a.txt"])).not.toContain("empty artifact");
 });
+
+test("manifest push of a missing file: its name and `no such file or directory`", async () => {
+  const result = await skiff(["manifest", "push", `${repo}:missing`, "no-such-manifest.json"]);
+  expect(result.code).toBe(1);
+  expect(result.stderr.split("\n")[0]).toBe(
+    "Error: cannot read no-such-manifest.json: no such file or directory",
+  );
+});
