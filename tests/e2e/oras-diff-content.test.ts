@@ -100,6 +100,7 @@ describe("files written over existing ones keep their mode; new ones get 0666 le
       const result = await skiff(args);
       expect(result.code).toBe(1);
       expect(result.stderr.split("\n")[0]).toBe(`Error: cannot write ${dir}: it is a directory`);
+      expect(result.stderr.split("\n")[1]).toBe("move the directory away, or write the file elsewhere");
       expect(statSync(dir).isDirectory()).toBe(true);
     }
   });

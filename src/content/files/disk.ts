@@ -169,7 +169,7 @@ export async function replaceWithFile(temp: string, path: string, exclusive = fa
     throw new SkiffError(
       "FILE_EXISTS",
       `cannot write ${path}: it is a directory`,
-      "name a file, not a directory",
+      "move the directory away, or write the file elsewhere",
     );
   }
   await chmod(temp, there?.isFile() ? there.mode & 0o7777 : newFileMode());
