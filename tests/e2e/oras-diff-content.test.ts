@@ -8,10 +8,12 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { createHash } from "node:crypto";
 import {
   chmodSync,
+  lutimesSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
@@ -210,6 +212,41 @@ describe("push of a directory", () => {
     expect(readFileSync(join(out, "tree", "sub", "x.txt"), "utf8")).toBe("x\n");
     expect(Math.round(statSync(join(out, "tree", "sub", "x.txt")).mtimeMs / 1000)).toBe(1_600_000_001);
   });
+});
+
+test("push of a directory with long and non-ASCII names and links: ORAS's tar (ustar prefix, Go's pax headers)", async () => {
+  const root = join(work, "names-root");
+  const tree = join(root, "names");
+  const split = join(tree, "d".repeat(60), "e".repeat(60));
+  mkdirSync(split, { recursive: true });
+  mkdirSync(join(tree, "x"));
+  mkdirSync(join(tree, "p".repeat(200)));
+  writeFileSync(join(split, "f".repeat(90)), "a long path ustar splits\n");
+  writeFileSync(join(tree, "x", "n".repeat(150)), "a name pax carries\n");
+  writeFileSync(join(tree, "ünïcödé.txt"), "accents\n");
+  symlinkSync(`../${"l".repeat(120)}`, join(tree, "x", "long-link"));
+  symlinkSync("ü.txt", join(tree, "x", "unicode-link"));
+  const files = [join(split, "f".repeat(90)), join(tree, "x", "n".repeat(150)), join(tree, "ünïcödé.txt")];
+  const dirs = [tree, join(tree, "d".repeat(60)), split, join(tree, "x"), join(tree, "p".repeat(200))];
+  for (const file of files) chmodSync(file, 0o644);
+  for (const dir of dirs) chmodSync(dir, 0o755);
+  for (const link of ["long-link", "unicode-link"])
+    lutimesSync(join(tree, "x", link), 1_600_000_000, 1_600_000_000);
+  for (const path of [...files, ...dirs.reverse()]) utimesSync(path, 1_600_000_000, 1_600_000_000);
+  const result = await runSkiff(
+    ["push", "--oci-layout", `${join(root, "layout")}:v1`, "names", "--export-manifest", "manifest.json"],
+    { cwd: root },
+  );
+  expect(result.code).toBe(0);
+  const layer = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8")).layers[0];
+  // What ORAS 1.3.2 writes for this tree.
+  expect(layer.annotations["io.deis.oras.content.digest"]).toBe(
+    "sha256:14a8549e59c77ab0add12ae1da9bc63f494f05a4bf70c143e2d07e7671eaa011",
+  );
+  const out = join(root, "out");
+  await ok(["pull", "--oci-layout", `${join(root, "layout")}:v1`, "-o", out]);
+  expect(readFileSync(join(out, "names", "x", "n".repeat(150)), "utf8")).toBe("a name pax carries\n");
+  expect(readFileSync(join(out, "names", "ünïcödé.txt"), "utf8")).toBe("accents\n");
 });
 
 describe("status lines of a manifest the target already has", () => {
