@@ -128,16 +128,10 @@ export function transfersOnly(listener: Listener): Listener {
   };
 }
 
-/**
- * ORAS's status lines for a push or attach without files: `Uploading empty artifact` first, then
- * only what the target already had (`Exists`); the empty config and the manifest get no
- * Uploading/Uploaded lines.
- */
+/** ORAS's first status line for a push or attach without files; the transfer lines follow as usual. */
 export function emptyArtifactListener(console: Console, listener: Listener): Listener {
   console.out("Uploading empty artifact\n");
-  return (event) => {
-    if (event.type !== "start" && event.type !== "progress" && event.type !== "done") listener(event);
-  };
+  return listener;
 }
 
 /** Status lines on the console's stdout. */
