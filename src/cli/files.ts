@@ -1,6 +1,7 @@
 /** Files and stdin as commands read and write them: never half a file under the name asked for. */
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import process from "node:process";
+import { errnoReason, replaceWithFile, writeError } from "../content/files/disk.ts";
 import { readAll } from "../content/verify.ts";
 import { SkiffError } from "../errors.ts";
 import { MAX_MANIFEST_BYTES } from "../oci/manifest.ts";
@@ -11,15 +12,18 @@ export async function stdinOpener(): Promise<() => ReadableStream<Uint8Array>> {
   return () => Readable.toWeb(process.stdin) as unknown as ReadableStream<Uint8Array>;
 }
 
-/** Writes bytes to a file via a temporary name, so a failure never leaves half a file. */
+/**
+ * Writes bytes to a file via a temporary name, so a failure never leaves half a file; a file it
+ * replaces keeps its mode (see replaceWithFile).
+ */
 export async function writeOutputFile(path: string, bytes: Uint8Array): Promise<void> {
   const temp = `${path}.skiff-${process.pid}.tmp`;
   try {
     await writeFile(temp, bytes);
-    await rename(temp, path);
+    await replaceWithFile(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
-    throw new SkiffError("IO", `cannot write ${path}: ${(error as Error).message}`);
+    throw writeError(error, path);
   }
 }
 
@@ -29,7 +33,7 @@ export async function exportManifest(path: string | undefined, bytes: Uint8Array
   try {
     await writeFile(path, bytes);
   } catch (error) {
-    throw new SkiffError("IO", `cannot write the manifest to ${path}: ${(error as Error).message}`);
+    throw new SkiffError("IO", `cannot write the manifest to ${path}: ${errnoReason(error)}`);
   }
 }
 
@@ -40,7 +44,7 @@ export async function readManifestInput(path: string): Promise<Uint8Array> {
   try {
     bytes = new Uint8Array(await readFile(path));
   } catch (error) {
-    throw new SkiffError("IO", `cannot read ${path}: ${(error as Error).message}`);
+    throw new SkiffError("IO", `cannot read ${path}: ${errnoReason(error)}`);
   }
   if (bytes.byteLength > MAX_MANIFEST_BYTES) {
     throw new SkiffError(

@@ -2,9 +2,9 @@
  * blob fetch: one blob by digest, its descriptor from the store (a registry's `HEAD`, a layout's
  * file), and its bytes, checked against the digest, into a file or to a writer (stdout).
  */
-import { rename, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import process from "node:process";
-import { writeStreamToFile } from "../content/files/disk.ts";
+import { replaceWithFile, writeError, writeStreamToFile } from "../content/files/disk.ts";
 import { isBlobDescriber, type Target } from "../content/target.ts";
 import { SkiffError } from "../errors.ts";
 import type { Descriptor } from "../oci/descriptor.ts";
@@ -24,10 +24,10 @@ export async function fetchBlob(target: Target, digest: string, to?: BlobDestina
     const temp = `${to.file}.skiff-${process.pid}.partial`;
     try {
       await writeStreamToFile(await target.fetch(desc), temp);
-      await rename(temp, to.file);
+      await replaceWithFile(temp, to.file);
     } catch (error) {
       await rm(temp, { force: true });
-      throw error;
+      throw writeError(error, to.file);
     }
   }
   return desc;

@@ -87,21 +87,37 @@ export async function pushManifestBytes(
   }
   const listener = options.listener ?? ignoreEvents;
   const plain = plainDescriptor(desc);
+  const tags = [...new Set(options.tags ?? [])];
   let pushed = false;
-  if (await target.exists(plain)) {
+  // As ORAS: skipped (`Exists`) only when the reference, its first tag or else the digest, already
+  // names this manifest; otherwise it is stored under that reference (`Uploading`, `Uploaded`).
+  if (await alreadyNamed(target, tags[0], plain)) {
     listener({ type: "skip", desc: plain, reason: "exists" });
+    await publish(target, plain, { tags });
   } else {
     listener({ type: "start", desc: plain });
-    if (!isManifestMediaType(mediaType) && isManifestPusher(target)) {
-      await target.pushManifest(plain, bytes);
-    } else {
-      await target.push(plain, bytesStream(bytes));
+    if (!(await target.exists(plain))) {
+      if (!isManifestMediaType(mediaType) && isManifestPusher(target)) {
+        await target.pushManifest(plain, bytes);
+      } else {
+        await target.push(plain, bytesStream(bytes));
+      }
+      pushed = true;
     }
+    await publish(target, plain, { tags });
     listener({ type: "done", desc: plain });
-    pushed = true;
   }
-  const tags = [...new Set(options.tags ?? [])];
-  await publish(target, plain, { tags });
   for (const tag of tags) listener({ type: "status", prompt: "Tagged", desc: plain, text: tag });
   return { desc, pushed, tags };
+}
+
+/** Whether `tag` (else the digest) already resolves to `desc` in `target`. */
+async function alreadyNamed(target: Target, tag: string | undefined, desc: Descriptor): Promise<boolean> {
+  if (tag === undefined) return target.exists(desc);
+  try {
+    return (await target.resolve(tag)).digest === desc.digest;
+  } catch (error) {
+    if (error instanceof SkiffError && error.code === "NOT_FOUND") return false;
+    throw error;
+  }
 }

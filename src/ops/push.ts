@@ -7,7 +7,7 @@ import { ignoreEvents, type Listener } from "../content/events.ts";
 import { fileStream } from "../content/files/disk.ts";
 import { FileSource, fileError } from "../content/files/source.ts";
 import { fetchFromAny, MemoryStore } from "../content/memory/index.ts";
-import { publish, type Target } from "../content/target.ts";
+import { isManifestPusher, publish, type Target } from "../content/target.ts";
 import { digestOf, readAll } from "../content/verify.ts";
 import { SkiffError } from "../errors.ts";
 import { type Descriptor, orderedDescriptor, sortedMap } from "../oci/descriptor.ts";
@@ -397,9 +397,16 @@ export async function pushArtifact(
     if (!target.writable) {
       throw new SkiffError("UNSUPPORTED", `cannot push to ${target.name}: it is read-only`);
     }
+    // A registry takes a tagged manifest with a PUT under the tag whether it has it or not, so
+    // ORAS reports no `Exists` for that root there; nothing else changes.
+    const putByTag = tags.length > 0 && isManifestPusher(target);
     await copyGraph(fetchFromAny(memory, files), target, built.desc, {
       concurrency: options.concurrency ?? 5,
-      listener,
+      listener: putByTag
+        ? (event) => {
+            if (!(event.type === "skip" && event.desc.digest === built.desc.digest)) listener(event);
+          }
+        : listener,
       sourceName: "the pushed files",
     });
     await publish(target, built.desc, { tags });

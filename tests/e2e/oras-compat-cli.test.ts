@@ -149,7 +149,7 @@ describe("usage errors and error phrases", () => {
       const [first, hint] = result.stderr.replace(/^WARNING! .*\n/, "").split("\n");
       expect({ args, code: result.code }).toEqual({ args, code: 1 });
       expect(first).toMatch(/^Error: .*: Error response from registry: /);
-      expect(first).toMatch(/401|UNAUTHORIZED/);
+      expect(first).toMatch(/401|unauthorized/);
       expect(hint).toContain("skiff login");
     }
   });
@@ -430,7 +430,7 @@ describe("login from a script", () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toStartWith(warning);
     expect(wrong.stderr).toMatch(
-      /Error: .* refused the credentials: Error response from registry: UNAUTHORIZED/,
+      /Error: .* refused the credentials: Error response from registry: unauthorized: /,
     );
   });
 

@@ -117,12 +117,10 @@ describe("closing lines", () => {
     );
     const bytes = await ok(["manifest", "fetch", `${host}/app:v1`]);
     writeFileSync(join(work, "manifest.json"), bytes);
+    // m1 does not name it yet: ORAS stores it under m1 and says Uploading/Uploaded (Exists when m1 does).
     const out = await ok(["manifest", "push", `${host}/app:m1,m2`, "manifest.json"]);
-    expect(out).toMatch(
-      new RegExp(
-        `^Exists {4}${manifest.digest.slice(7, 19)} ${MANIFEST.replaceAll(".", "\\.").replace("+", "\\+")}\\n`,
-      ),
-    );
+    const short = `${manifest.digest.slice(7, 19)} ${MANIFEST}`;
+    expect(out).toStartWith(`Uploading ${short}\nUploaded  ${short}\n`);
     expect(out).toEndWith(`Pushed: [registry] ${host}/app:m1\nTagged m2\nDigest: ${manifest.digest}\n`);
   });
 

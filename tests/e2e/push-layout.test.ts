@@ -81,9 +81,9 @@ describe("push to a layout", () => {
     // The directory layer is a tar of the tree under its title; the unpacked digest matches.
     const listing = spawnSync("tar", ["-tzf", blobPath(layout, dirLayer.digest)], { encoding: "utf8" });
     expect(listing.stdout.trim().split("\n")).toEqual([
-      "build/repo/",
+      "build/repo",
       "build/repo/pkg-1.0-1.el8.x86_64.rpm",
-      "build/repo/repodata/",
+      "build/repo/repodata",
       "build/repo/repodata/repomd.xml",
     ]);
     const tar = spawnSync("gzip", ["-dc", blobPath(layout, dirLayer.digest)]);

@@ -111,13 +111,13 @@ describe("tarDirectory", () => {
       entries.push(item);
     }
     expect(entries.map((e) => e.name)).toEqual([
-      "out/dir/",
+      "out/dir",
       "out/dir/a.txt",
       "out/dir/b.txt",
-      "out/dir/empty/",
-      "out/dir/sub/",
+      "out/dir/empty",
+      "out/dir/sub",
       "out/dir/sub/data.bin",
-      "out/dir/sub/deeper/",
+      "out/dir/sub/deeper",
       `out/dir/sub/deeper/${"n".repeat(150)}`,
       "out/dir/sub/link",
       "out/dir/sub/ünïcödé.txt",
@@ -160,6 +160,20 @@ describe("tarDirectory", () => {
       mtimes.set(entry.name, entry.mtime);
     }
     expect(mtimes.get("d/f")).toBe(1_234_567_890);
+  });
+
+  test("a time between seconds rounds to the nearest, as Go's tar writer (ORAS) rounds it", async () => {
+    const dir = join(work, "tree-round");
+    await mkdir(dir);
+    await writeFile(join(dir, "up"), "x");
+    await writeFile(join(dir, "down"), "x");
+    await utimes(join(dir, "up"), 1_234_567_890.7, 1_234_567_890.7);
+    await utimes(join(dir, "down"), 1_234_567_890.2, 1_234_567_890.2);
+    const mtimes = new Map<string, number>();
+    for await (const entry of readTarStream(streamOf(await collect(tarDirectory(dir, "d"))), "t")) {
+      mtimes.set(entry.name, entry.mtime);
+    }
+    expect([mtimes.get("d/up"), mtimes.get("d/down")]).toEqual([1_234_567_891, 1_234_567_890]);
   });
 
   test("a path that is not a directory is refused", async () => {

@@ -56,7 +56,7 @@ describe("registry error bodies", () => {
     );
     expect([denied.code, denied.message]).toEqual([
       "DENIED",
-      "access to reg.example:5000/team/app denied: Error response from registry: DENIED: requested access to the resource is denied",
+      "access to reg.example:5000/team/app denied: Error response from registry: denied: requested access to the resource is denied",
     ]);
     const name = registryError(
       404,
@@ -71,7 +71,7 @@ describe("registry error bodies", () => {
       what: 'tag "v1"',
     });
     expect(manifest.message).toBe(
-      'tag "v1" not found in reg.example:5000/team/app: Error response from registry: MANIFEST_UNKNOWN: manifest unknown',
+      'tag "v1" not found in reg.example:5000/team/app: Error response from registry: manifest unknown: manifest unknown',
     );
     const blob = registryError(404, "Not Found", "", { ...ctx, what: "blob sha256:abc" });
     expect([blob.code, blob.message]).toEqual([
@@ -102,7 +102,7 @@ describe("registry error bodies", () => {
       [500, "Internal Server Error"],
     ] as const) {
       const error = registryError(status, text, body("SOME_CODE", "the registry's words"), ctx);
-      expect(error.message).toContain("Error response from registry: SOME_CODE: the registry's words");
+      expect(error.message).toContain("Error response from registry: some code: the registry's words");
     }
     expect(registryAnswer(404, "", "")).toBe("Error response from registry: response status code 404");
   });

@@ -19,7 +19,7 @@ import {
 } from "../flags.ts";
 import { pinnedName } from "../output/descriptors.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
-import { describeTarget } from "../output/status.ts";
+import { describeTarget, emptyArtifactListener } from "../output/status.ts";
 
 export const registerAttach: Register = (command, console) => {
   withFlags(
@@ -107,9 +107,11 @@ Examples:
       };
       if (mtime !== undefined) options.mtime = mtime;
       if (platform) options.platform = platform;
-      const result = await withProgress(console, { verb: "push", format, flags }, (listener) =>
-        attachArtifact(target, ref, { ...options, listener }),
-      );
+      const result = await withProgress(console, { verb: "push", format, flags }, (shown, chosen) => {
+        const listener =
+          files.length === 0 && chosen.mode === "status" ? emptyArtifactListener(console, shown) : shown;
+        return attachArtifact(target, ref, { ...options, listener });
+      });
       await exportManifest(flags.exportManifest, result.bytes);
       if (writeResult(console, format, descriptorJson(pinnedName(ref, result.desc.digest), result.desc)))
         return;

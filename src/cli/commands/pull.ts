@@ -1,4 +1,6 @@
+import { sep } from "node:path";
 import { SkiffError } from "../../errors.ts";
+import { Annotation } from "../../oci/media-types.ts";
 import { displayReference, formatReference, referenceName } from "../../oci/reference.ts";
 import { type Register, withFlags, withProgress } from "../command.ts";
 import {
@@ -119,7 +121,9 @@ Examples:
           result.files.length === 0
             ? null
             : result.files.map((file) => ({
-                path: file.path,
+                // ORAS ends a directory layer's path with a separator.
+                path:
+                  file.desc.annotations?.[Annotation.unpack] === "true" ? `${file.path}${sep}` : file.path,
                 ...descriptorJson(`${name}@${file.desc.digest}`, file.desc),
               })),
       };

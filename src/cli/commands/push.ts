@@ -17,7 +17,7 @@ import {
 } from "../flags.ts";
 import { pushResultJson } from "../output/descriptors.ts";
 import { parseFormat, writeResult } from "../output/format.ts";
-import { pushedLines, pushedTarget } from "../output/status.ts";
+import { emptyArtifactListener, pushedLines, pushedTarget } from "../output/status.ts";
 
 const IMAGE_SPECS = ["v1.1", "v1.0"] as const;
 
@@ -105,9 +105,14 @@ Examples:
         options.artifactPlatform = parsePlatform(flags.artifactPlatform, hostPlatform().architecture);
       }
       if (imageSpec !== undefined) options.imageSpec = imageSpec;
-      const result = await withProgress(console, { verb: "push", format, flags }, (listener) =>
-        pushArtifact(() => openTarget(ref, openOptions(flags, console, true)), { ...options, listener }),
-      );
+      const result = await withProgress(console, { verb: "push", format, flags }, (shown, chosen) => {
+        const listener =
+          fileArgs.length === 0 && chosen.mode === "status" ? emptyArtifactListener(console, shown) : shown;
+        return pushArtifact(() => openTarget(ref, openOptions(flags, console, true)), {
+          ...options,
+          listener,
+        });
+      });
       await exportManifest(flags.exportManifest, result.bytes);
       // ORAS lists referenceAsTags sorted, whatever order the tags were given in.
       if (writeResult(console, format, pushResultJson(ref, result.desc, [...result.tags].sort()))) return;

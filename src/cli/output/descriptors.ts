@@ -75,7 +75,9 @@ export function printPushed(
 ): void {
   const { shown, desc } = pushed;
   if (flags.descriptor) {
-    console.out(descriptorText(plainDescriptor(desc), Boolean(flags.pretty)));
+    // What was pushed, as ORAS describes it: media type, digest and size (no artifactType).
+    const { mediaType, digest, size } = desc;
+    console.out(descriptorText({ mediaType, digest, size }, Boolean(flags.pretty)));
     return;
   }
   if (writeResult(console, format, descriptorJson(pinnedName(shown.ref, desc.digest), desc))) return;

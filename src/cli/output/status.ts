@@ -128,6 +128,12 @@ export function transfersOnly(listener: Listener): Listener {
   };
 }
 
+/** ORAS's first status line for a push or attach without files; the transfer lines follow as usual. */
+export function emptyArtifactListener(console: Console, listener: Listener): Listener {
+  console.out("Uploading empty artifact\n");
+  return listener;
+}
+
 /** Status lines on the console's stdout. */
 export function consoleStatusListener(console: Console, verb: Verb): Listener {
   return statusListener((text) => console.out(text), verb);

@@ -1,8 +1,9 @@
 /** Streams to and from files with node:fs handles (the same on Bun and Deno). */
 import { randomBytes } from "node:crypto";
 import { constants, writeSync } from "node:fs";
-import { type FileHandle, open, rm } from "node:fs/promises";
-import { asSkiffError } from "../../errors.ts";
+import { chmod, type FileHandle, link, lstat, open, rename, rm, unlink } from "node:fs/promises";
+import process from "node:process";
+import { asSkiffError, SkiffError } from "../../errors.ts";
 
 /** Bytes per read: large enough that per-chunk overhead vanishes, small enough to stay lean. */
 export const CHUNK_SIZE = 512 * 1024;
@@ -143,4 +144,63 @@ export async function syncDirectory(path: string): Promise<void> {
   } finally {
     await handle?.close().catch(() => {});
   }
+}
+
+/** The mode a plain create gives a new file: 0666 less the umask (what ORAS's files get). */
+function newFileMode(): number {
+  let mask = 0o022;
+  try {
+    mask = process.umask();
+  } catch {
+    // A runtime without umask: the common default.
+  }
+  return 0o666 & ~mask;
+}
+
+/**
+ * Gives the finished file `temp` the name `path` as an in-place rewrite would leave it (ORAS
+ * writes output files in place): the mode of the file it replaces is kept (a `chmod 600` file
+ * stays private), a new file gets 0666 less the umask. With `exclusive` an existing name is never
+ * replaced (a hard link that fails with EEXIST). A directory at `path` is refused.
+ */
+export async function replaceWithFile(temp: string, path: string, exclusive = false): Promise<void> {
+  const there = await lstat(path).catch(() => undefined);
+  if (there?.isDirectory()) {
+    throw new SkiffError(
+      "FILE_EXISTS",
+      `cannot write ${path}: it is a directory`,
+      "move the directory away, or write the file elsewhere",
+    );
+  }
+  await chmod(temp, there?.isFile() ? there.mode & 0o7777 : newFileMode());
+  if (!exclusive) return rename(temp, path);
+  await link(temp, path);
+  await unlink(temp);
+}
+
+/** Why a file operation failed, in words (the system's words for the common errors, as ORAS shows them). */
+export function errnoReason(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
+    case "ENOENT":
+      return "no such file or directory";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "ENOTDIR":
+      return "a part of the path is not a directory";
+    case "EISDIR":
+      return "it is a directory";
+    case "ELOOP":
+      return "too many levels of symbolic links";
+    case "ENOSPC":
+      return "no space left on device";
+    default:
+      return (error as Error)?.message ?? String(error);
+  }
+}
+
+/** A failed write of `path` (an output file asked for), naming it and not the temporary file. */
+export function writeError(error: unknown, path: string): SkiffError {
+  if (error instanceof SkiffError) return error;
+  return new SkiffError("IO", `cannot write ${path}: ${errnoReason(error)}`, undefined, { cause: error });
 }

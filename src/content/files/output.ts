@@ -2,7 +2,7 @@
  * The pull side of the file store: a write-only Storage that turns titled layers into files and
  * directories under an output directory. Used as the destination of the graph copy.
  */
-import { copyFile, link, lstat, mkdir, rename, rm, unlink } from "node:fs/promises";
+import { copyFile, lstat, mkdir, rm } from "node:fs/promises";
 import { dirname, join, posix, resolve } from "node:path";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
@@ -12,7 +12,7 @@ import { ignoreEvents, type Listener } from "../events.ts";
 import type { Opened, Storage } from "../target.ts";
 import type { BlobFile, FileFiller } from "../transfer/offload.ts";
 import { verifiedOnce } from "../verify.ts";
-import { writeStreamToFile } from "./disk.ts";
+import { replaceWithFile, writeStreamToFile } from "./disk.ts";
 import { fillPartial, resumeInto } from "./partial.ts";
 import { checkTitle, ensureDirInside, isInside, realRoot } from "./safe-path.ts";
 import { placeTree, stagingName, unpackToStaging } from "./unpack.ts";
@@ -76,7 +76,10 @@ export class FileOutput implements Storage, FileFiller {
     try {
       root = await realRoot(directory);
     } catch (error) {
-      throw new SkiffError("IO", `cannot create output directory ${directory}: ${(error as Error).message}`);
+      const code = (error as NodeJS.ErrnoException).code;
+      // ORAS's words for a file in the way: "not a directory".
+      const why = code === "EEXIST" || code === "ENOTDIR" ? "not a directory" : (error as Error).message;
+      throw new SkiffError("IO", `cannot create output directory ${directory}: ${why}`);
     }
     return new FileOutput(root, options);
   }
@@ -269,18 +272,10 @@ export class FileOutput implements Storage, FileFiller {
   /** Gives a verified temporary file its real name (`-k`: only if that name is free). */
   async #commitFile(temp: string, final: string): Promise<void> {
     try {
-      if (this.#options.keepOldFiles) {
-        await link(temp, final).catch((error) => {
-          throw (error as NodeJS.ErrnoException).code === "EEXIST" ? fileExists(final) : error;
-        });
-        await unlink(temp);
-      } else {
-        const there = await lstat(final).catch(() => undefined);
-        if (there?.isDirectory()) {
-          throw new SkiffError("FILE_EXISTS", `${final} is a directory; cannot replace it with a file`);
-        }
-        await rename(temp, final);
-      }
+      const keep = this.#options.keepOldFiles ?? false;
+      await replaceWithFile(temp, final, keep).catch((error) => {
+        throw keep && (error as NodeJS.ErrnoException).code === "EEXIST" ? fileExists(final) : error;
+      });
     } catch (error) {
       await rm(temp, { force: true });
       throw error;

@@ -29,7 +29,7 @@ export interface TarOptions {
 
 /** One member of a directory tar, before its bytes are written. */
 interface Member {
-  /** Name inside the archive (`title/rel/path`, directories end in `/`). */
+  /** Name inside the archive (`title/rel/path`; directories too have no trailing `/`, as in ORAS). */
   name: string;
   type: "file" | "directory" | "symlink";
   /** Path on disk (files are read from here). */
@@ -50,9 +50,25 @@ function writeOctal(block: Uint8Array, offset: number, length: number, value: nu
   writeString(block, offset, length - 1, value.toString(8).padStart(length - 1, "0"));
 }
 
-function isPortableName(name: string, limit: number): boolean {
-  // ASCII only and short enough: anything else goes into a pax record (UTF-8, any length).
-  return name.length <= limit && /^[\x20-\x7e]*$/.test(name);
+/** Go's test for a string a ustar field may hold as it is: every byte below 0x80. */
+const isAscii = (value: string): boolean => /^[\x00-\x7f]*$/.test(value);
+
+/** Go's last resort for a field that needs pax: the non-ASCII characters dropped. */
+const toAscii = (value: string): string => value.replace(/[^\x00-\x7f]/g, "");
+
+/**
+ * Go's split of a long ASCII path into the ustar prefix (at most 155 bytes) and name (at most
+ * 100), at a slash; undefined when it fits the name field or cannot be split.
+ */
+function splitUstarPath(path: string): [prefix: string, name: string] | undefined {
+  if (path.length <= 100 || !isAscii(path)) return undefined;
+  let length = path.length;
+  if (length > 156) length = 156;
+  else if (path[length - 1] === "/") length--;
+  const slash = path.slice(0, length).lastIndexOf("/");
+  const nameLength = path.length - slash - 1;
+  if (slash <= 0 || nameLength > 100 || nameLength === 0 || slash > 155) return undefined;
+  return [path.slice(0, slash), path.slice(slash + 1)];
 }
 
 /** A pax extended-header record `"<len> key=value\n"`, where len counts the whole record. */
@@ -66,29 +82,37 @@ export function paxRecord(key: string, value: string): string {
 
 interface HeaderFields {
   name: string;
+  /** The ustar prefix of a long name (see splitUstarPath). */
+  prefix?: string;
   mode: number;
   size: number;
   mtime: number;
   typeflag: string;
   linkname: string;
+  /** Device numbers as octal zeros (every member); a pax header leaves them empty, as Go does. */
+  devices: boolean;
 }
 
-/** One ustar header block: uid/gid 0, empty user and group names, fixed device numbers. */
+/** One ustar header block: uid/gid 0, empty user and group names. */
 function ustarHeader(fields: HeaderFields): Uint8Array {
   const block = new Uint8Array(BLOCK);
   writeString(block, 0, 100, fields.name);
   writeOctal(block, 100, 8, fields.mode & 0o7777);
   writeOctal(block, 108, 8, 0);
   writeOctal(block, 116, 8, 0);
-  writeOctal(block, 124, 12, Math.min(fields.size, MAX_OCTAL_SIZE));
+  // A size too large for the field is 0 there, its pax record says it (as Go writes it).
+  writeOctal(block, 124, 12, fields.size > MAX_OCTAL_SIZE ? 0 : fields.size);
   writeOctal(block, 136, 12, Math.max(0, Math.min(fields.mtime, MAX_OCTAL_SIZE)));
   block.fill(0x20, 148, 156);
   writeString(block, 156, 1, fields.typeflag);
   writeString(block, 157, 100, fields.linkname);
   writeString(block, 257, 6, "ustar\0");
   writeString(block, 263, 2, "00");
-  writeOctal(block, 329, 8, 0);
-  writeOctal(block, 337, 8, 0);
+  if (fields.devices) {
+    writeOctal(block, 329, 8, 0);
+    writeOctal(block, 337, 8, 0);
+  }
+  if (fields.prefix) writeString(block, 345, 155, fields.prefix);
   let sum = 0;
   for (const byte of block) sum += byte;
   writeString(block, 148, 8, `${sum.toString(8).padStart(6, "0")}\0 `);
@@ -100,42 +124,50 @@ function padding(size: number): Uint8Array {
   return new Uint8Array(rest === 0 ? 0 : BLOCK - rest);
 }
 
-/** The header blocks of one member: a pax header first when a name, link or size does not fit ustar. */
+/**
+ * The header blocks of one member, as Go's tar writer (and so ORAS) writes them: ustar when the
+ * name fits, in the name field or split into prefix and name; else a pax header first (records
+ * sorted by key, named `DIR/PaxHeaders.0/NAME`) and the fields cut to ASCII.
+ */
 export function memberHeader(member: Omit<Member, "path">): Uint8Array[] {
   const typeflag = member.type === "file" ? "0" : member.type === "directory" ? "5" : "2";
-  const records: string[] = [];
-  if (!isPortableName(member.name, 100)) records.push(paxRecord("path", member.name));
-  if (!isPortableName(member.linkname, 100)) records.push(paxRecord("linkpath", member.linkname));
-  if (member.size > MAX_OCTAL_SIZE) records.push(paxRecord("size", String(member.size)));
-  const blocks: Uint8Array[] = [];
-  const asciiCut = (value: string): string => value.replace(/[^\x20-\x7e]/g, "_").slice(0, 99);
-  if (records.length > 0) {
-    const data = encoder.encode(records.join(""));
-    blocks.push(
-      ustarHeader({
-        name: "././@PaxHeader",
-        mode: 0o644,
-        size: data.byteLength,
-        mtime: member.mtime,
-        typeflag: "x",
-        linkname: "",
-      }),
-      data,
-      padding(data.byteLength),
-    );
+  const size = member.type === "file" ? member.size : 0;
+  const split = splitUstarPath(member.name);
+  const longName = member.name.length > 100 || !isAscii(member.name);
+  const longLink = member.linkname.length > 100 || !isAscii(member.linkname);
+  const fields = { mode: member.mode, size, mtime: member.mtime, typeflag, devices: true };
+  if ((!longName || split) && !longLink && size <= MAX_OCTAL_SIZE) {
+    const [prefix, name] = split ?? ["", member.name];
+    return [ustarHeader({ ...fields, name, prefix, linkname: member.linkname })];
   }
-  blocks.push(
+  const records: string[] = [];
+  if (longLink) records.push(paxRecord("linkpath", member.linkname));
+  if (longName) records.push(paxRecord("path", member.name));
+  if (size > MAX_OCTAL_SIZE) records.push(paxRecord("size", String(size)));
+  const data = encoder.encode(records.join(""));
+  const slash = member.name.lastIndexOf("/");
+  const paxName = `${member.name.slice(0, slash + 1)}PaxHeaders.0/${member.name.slice(slash + 1)}`;
+  return [
     ustarHeader({
-      name: isPortableName(member.name, 100) ? member.name : asciiCut(member.name),
-      mode: member.mode,
-      size: member.type === "file" ? member.size : 0,
-      mtime: member.mtime,
-      typeflag,
-      linkname: isPortableName(member.linkname, 100) ? member.linkname : asciiCut(member.linkname),
+      name: toAscii(paxName).slice(0, 100).replace(/\/+$/, ""),
+      mode: 0,
+      size: data.byteLength,
+      mtime: 0,
+      typeflag: "x",
+      linkname: "",
+      devices: false,
     }),
-  );
-  return blocks;
+    data,
+    padding(data.byteLength),
+    ustarHeader({ ...fields, name: toAscii(member.name), linkname: toAscii(member.linkname) }),
+  ];
 }
+
+/**
+ * A file time in whole seconds, rounded to the nearest as Go's tar writer (and so ORAS) does, so
+ * a directory packed by either tool gives the same tar (the `io.deis.oras.content.digest`).
+ */
+const wholeSeconds = (mtimeMs: number): number => Math.round(mtimeMs / 1000);
 
 const compareNames = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -152,10 +184,10 @@ async function* walk(dir: string, prefix: string, options: TarOptions): AsyncGen
     const info = await lstat(path).catch((error) => {
       throw asSkiffError(error, `cannot read ${path}`);
     });
-    const mtime = options.mtime ?? Math.floor(info.mtimeMs / 1000);
+    const mtime = options.mtime ?? wholeSeconds(info.mtimeMs);
     const entryName = `${prefix}/${name}`;
     if (info.isDirectory()) {
-      yield { name: `${entryName}/`, type: "directory", path, mode: info.mode, size: 0, mtime, linkname: "" };
+      yield { name: entryName, type: "directory", path, mode: info.mode, size: 0, mtime, linkname: "" };
       yield* walk(path, entryName, options);
     } else if (info.isFile()) {
       yield { name: entryName, type: "file", path, mode: info.mode, size: info.size, mtime, linkname: "" };
@@ -213,12 +245,12 @@ export async function* tarDirectory(
   });
   if (!info.isDirectory()) throw new SkiffError("INVALID_INPUT", `${dir} is not a directory`);
   const root: Member = {
-    name: `${title}/`,
+    name: title,
     type: "directory",
     path: dir,
     mode: info.mode,
     size: 0,
-    mtime: options.mtime ?? Math.floor(info.mtimeMs / 1000),
+    mtime: options.mtime ?? wholeSeconds(info.mtimeMs),
     linkname: "",
   };
   for await (const member of (async function* () {

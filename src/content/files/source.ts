@@ -12,23 +12,14 @@ import { type Descriptor, sortedMap } from "../../oci/descriptor.ts";
 import { Annotation, MediaType } from "../../oci/media-types.ts";
 import type { Fetcher } from "../target.ts";
 import { type BlobLocator, type BlobOrigin, hashOnWorker, OFFLOAD_MIN_BYTES } from "../transfer/offload.ts";
-import { fileStream, writeStreamToFile } from "./disk.ts";
+import { errnoReason, fileStream, writeStreamToFile } from "./disk.ts";
 import { hashFile, packDirectory, type TarOptions } from "./pack.ts";
 
 /** Turns a node:fs error into a one-line message naming the path. */
 export function fileError(error: unknown, path: string, what = "file"): SkiffError {
   if (error instanceof SkiffError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const reason =
-    code === "ENOENT"
-      ? "no such file or directory"
-      : code === "EACCES" || code === "EPERM"
-        ? "permission denied"
-        : code === "ENOTDIR"
-          ? "a part of the path is not a directory"
-          : code === "ELOOP"
-            ? "too many levels of symbolic links"
-            : ((error as Error)?.message ?? String(error));
+  const reason = errnoReason(error);
   // A relative path missing: the first line also says where it was looked for, before the
   // reason, as ORAS's line does (scripts match the absolute path, then the reason).
   const where = code === "ENOENT" && !isAbsolute(path) && path !== "-" ? ` (${resolve(path)})` : "";

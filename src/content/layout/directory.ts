@@ -4,12 +4,14 @@ import { basename, dirname, join } from "node:path";
 import { SkiffError } from "../../errors.ts";
 import type { Descriptor } from "../../oci/descriptor.ts";
 import { parseDigest } from "../../oci/digest.ts";
+import { isManifestMediaType } from "../../oci/media-types.ts";
 import { fileStream, randomSuffix, syncDirectory, writeStreamToFile } from "../files/disk.ts";
 import { fillPartial, resumeInto } from "../files/partial.ts";
 import type { Opened, Publisher, PublishPlan } from "../target.ts";
 import type { BlobFile, BlobLocator, BlobOrigin, FileFiller } from "../transfer/offload.ts";
 import { verifiedOnce } from "../verify.ts";
 import { blobName, LayoutBase } from "./base.ts";
+import { reachableDigests, withReferrers } from "./garbage.ts";
 import {
   checkOciLayout,
   emptyLayoutIndex,
@@ -296,19 +298,34 @@ export class LayoutDirectory extends LayoutBase implements Publisher, BlobLocato
     return removed;
   }
 
-  /** Deletes a blob or manifest and every `index.json` entry pointing at it. */
+  /**
+   * Deletes a blob or manifest and every `index.json` entry pointing at it. A manifest takes its
+   * referrers and what only they reach with it, as in ORAS (see garbage.ts).
+   */
   async delete(desc: Descriptor): Promise<void> {
+    const doomed = isManifestMediaType(desc.mediaType)
+      ? await withReferrers(this, desc)
+      : new Map([[desc.digest, desc]]);
+    const reached = await reachableDigests(this, [...doomed.values()], this.where);
     let hadEntry = false;
     await this.updateIndex((raw) => {
-      const next = raw.filter((item) => item.digest !== desc.digest);
+      const next = raw.filter((item) => !doomed.has(String(item.digest)));
       hadEntry = next.length !== raw.length;
       return hadEntry ? next : false;
     });
-    try {
-      await unlink(this.blobPath(desc.digest));
-    } catch (error) {
-      if (errnoCode(error) !== "ENOENT") throw ioError(error, this.blobPath(desc.digest));
-      if (!hadEntry) throw new SkiffError("NOT_FOUND", `${desc.digest} not found in ${this.where}`);
+    const kept = isManifestMediaType(desc.mediaType)
+      ? await reachableDigests(this, await this.entries(), this.where, new Set(doomed.keys()))
+      : new Set<string>();
+    for (const digest of reached) {
+      if (!doomed.has(digest) && kept.has(digest)) continue;
+      try {
+        await unlink(this.blobPath(digest));
+      } catch (error) {
+        if (errnoCode(error) !== "ENOENT") throw ioError(error, this.blobPath(digest));
+        if (digest === desc.digest && !hadEntry) {
+          throw new SkiffError("NOT_FOUND", `${desc.digest} not found in ${this.where}`);
+        }
+      }
     }
   }
 }

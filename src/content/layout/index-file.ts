@@ -5,6 +5,7 @@ import {
   entryDescriptor,
   isObject,
   parseDescriptor,
+  sortedMap,
   withoutRefName,
 } from "../../oci/descriptor.ts";
 import { Annotation, MediaType } from "../../oci/media-types.ts";
@@ -117,12 +118,17 @@ export function rawRefName(raw: Record<string, unknown>): string | undefined {
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Entries in skiff's stable order: by ref name (untagged first), then digest. */
+/**
+ * Entries in skiff's stable order: tagged ones first, by ref name, then untagged ones, by digest.
+ * ORAS writes tagged entries before untagged ones too, so `.manifests[0]` of a layout with a tag
+ * and its referrers is a tagged manifest with either tool.
+ */
 function sortRawEntries(raw: Record<string, unknown>[]): Record<string, unknown>[] {
-  return [...raw].sort(
-    (a, b) =>
-      compare(rawRefName(a) ?? "", rawRefName(b) ?? "") || compare(String(a.digest), String(b.digest)),
-  );
+  return [...raw].sort((a, b) => {
+    const [tagA, tagB] = [rawRefName(a), rawRefName(b)];
+    if ((tagA === undefined) !== (tagB === undefined)) return tagA === undefined ? 1 : -1;
+    return compare(tagA ?? "", tagB ?? "") || compare(String(a.digest), String(b.digest));
+  });
 }
 
 /** Serializes `index.json` deterministically: fields kept, entries sorted, one trailing newline. */
@@ -194,7 +200,9 @@ export function publishedEntries(
   if (names.size > 0) {
     kept = kept.filter((item) => !(item.digest === root.digest && rawRefName(item) === undefined));
     for (const tag of names) {
-      kept.push(descriptorJson({ ...entryDescriptor(root), annotations: { [Annotation.refName]: tag } }));
+      // The root's own annotations stay on its tagged entries, as on an untagged one (and in ORAS).
+      const annotations = sortedMap({ ...withoutRefName(root).annotations, [Annotation.refName]: tag });
+      kept.push(descriptorJson({ ...entryDescriptor(root), annotations }));
     }
   } else if (!kept.some((item) => item.digest === root.digest)) {
     kept.push(descriptorJson(withoutRefName(root)));

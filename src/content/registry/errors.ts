@@ -58,10 +58,16 @@ function clip(text: string): string {
   return oneLine.length > MAX_DETAIL ? `${oneLine.slice(0, MAX_DETAIL)}...` : oneLine;
 }
 
+/**
+ * The entries as ORAS words them (`manifest unknown: manifest unknown`, `denied: requested access
+ * to the resource is denied`): the code in lower case with spaces, then the message; skiff adds the
+ * detail as JSON in parentheses.
+ */
 function describeEntries(entries: RegistryErrorEntry[]): string {
   return entries
     .map((e) => {
-      let text = e.message ? `${e.code}: ${e.message}` : e.code;
+      const code = e.code.toLowerCase().replaceAll("_", " ");
+      let text = e.message ? `${code}: ${e.message}` : code;
       if (e.detail !== undefined && e.detail !== null && e.detail !== "") {
         const detail = typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail);
         text += ` (${clip(detail)})`;

@@ -1,5 +1,5 @@
 import { SkiffError } from "../../../errors.ts";
-import { referenceName } from "../../../oci/reference.ts";
+import { formatReference } from "../../../oci/reference.ts";
 import { type RegisterSubcommand, withFlags, withProgress } from "../../command.ts";
 import { stdinOpener } from "../../files.ts";
 import {
@@ -76,6 +76,6 @@ Examples:
       const { desc } = await withProgress(console, { verb: "push", format: shown, flags }, (listener) =>
         pushBlob(target, source, { ...options, listener }),
       );
-      printPushed(console, format, flags, { shown: { ref, text: referenceName(ref) }, desc });
+      printPushed(console, format, flags, { shown: { ref, text: formatReference(ref) }, desc });
     });
 };
