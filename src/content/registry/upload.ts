@@ -170,7 +170,7 @@ async function expectCreated(ctx: UploadContext, response: Response, desc: Descr
     return;
   }
   const error = await ctx.client.fail(response, { repository: ctx.repository, what: `blob ${desc.digest}` });
-  if (/DIGEST_INVALID|SIZE_INVALID/.test(error.message)) {
+  if (/\b(digest|size) invalid\b/.test(error.message)) {
     throw new SkiffError(
       "DIGEST_MISMATCH",
       `${ctx.where} refused blob ${desc.digest}: the uploaded bytes do not match its digest or size (${error.message})`,
@@ -227,7 +227,7 @@ export async function uploadBlob(
     }
     if (content instanceof Blob)
       throw new SkiffError("UNSUPPORTED", `${what}: a file body cannot be sent in chunks`);
-    // The registry hashes what it receives and refuses a mismatch with `?digest=` (DIGEST_INVALID)
+    // The registry hashes what it receives and refuses a mismatch with `?digest=` (`digest invalid`)
     // before the blob gets its name, so only the size is bounded here: a client-side hash would be
     // a second pass over every byte of a pushed file (the file source hashed it already).
     const checked = sizeBounded(content, desc, "the source");
