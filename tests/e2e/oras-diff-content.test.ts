@@ -5,18 +5,22 @@
  * binary against a real registry.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
+  existsSync,
   lutimesSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { useRegistries } from "../harness/registry.ts";
@@ -332,6 +336,38 @@ describe("manifest delete in a layout", () => {
     expect(after.has(sha("hello\n"))).toBe(true);
     const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
     expect(index.manifests.map((entry: { digest: string }) => entry.digest)).toEqual([v2]);
+  });
+
+  test("leaves the blobs while another skiff process writes to the layout, collects them once it has died", async () => {
+    const layout = join(work, "gc-busy-layout");
+    const sha = (text: string) => `sha256:${createHash("sha256").update(text).digest("hex")}`;
+    const blobs = () => new Set(readdirSync(join(layout, "blobs", "sha256")).map((hex) => `sha256:${hex}`));
+    writeFileSync(join(work, "busy-1.txt"), "only in busy v1\n");
+    writeFileSync(join(work, "busy-2.txt"), "only in busy v2\n");
+    await ok(["push", "--oci-layout", `${layout}:v1`, "a.txt", "busy-1.txt"]);
+    await ok(["push", "--oci-layout", `${layout}:v2`, "a.txt", "busy-2.txt"]);
+    const v1 = (await ok(["resolve", "--oci-layout", `${layout}:v1`])).trim();
+    // Writers leave no marker behind once they have ended.
+    const writers = join(layout, ".skiff-writers");
+    expect(existsSync(writers)).toBe(false);
+
+    // A live writer (this test process stands in for a skiff push in progress).
+    mkdirSync(writers);
+    const live = join(writers, `${process.pid}@${hostname()}`);
+    writeFileSync(live, "");
+    await ok(["manifest", "delete", "--oci-layout", `${layout}:v1`, "--force"]);
+    expect(blobs().has(v1)).toBe(false);
+    expect(blobs().has(sha("only in busy v1\n"))).toBe(true);
+    expect((await skiff(["resolve", "--oci-layout", `${layout}:v1`])).code).toBe(1);
+
+    // The same writer, dead: v2's own file goes with v2, the dead marker with it.
+    const dead = spawnSync("true").pid;
+    const deadMarker = join(writers, `${dead}@${hostname()}`);
+    renameSync(live, deadMarker);
+    await ok(["manifest", "delete", "--oci-layout", `${layout}:v2`, "--force"]);
+    expect(blobs().has(sha("only in busy v2\n"))).toBe(false);
+    expect(existsSync(deadMarker)).toBe(false);
+    expect(existsSync(writers)).toBe(false);
   });
 });
 
