@@ -94,8 +94,9 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
         }
         if (isIndexMediaType(parent.mediaType)) continue; // a blob listed in an index: nothing to pull
         const config = options.config;
-        if (config && isConfigOf(parent, child, children)) {
-          if (config.mediaType !== undefined && config.mediaType !== child.mediaType) continue;
+        // A config of another media type than the one asked for is left out as an untitled blob.
+        const wanted = config?.mediaType === undefined || config.mediaType === child.mediaType;
+        if (config && wanted && isConfigOf(parent, child, children)) {
           // Titled with the wanted name, the config is written like any file.
           const titled = { ...child, annotations: { ...child.annotations, [Annotation.title]: config.path } };
           configs.add(child.digest);

@@ -1,0 +1,72 @@
+/**
+ * Differences from ORAS 1.3.2 found by running both side by side with OCI layouts as source and
+ * destination, templates over each command's JSON, and the less common push, pull and attach
+ * options. The compiled binary against real registries and layouts.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { useRegistries } from "../harness/registry.ts";
+import { removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
+
+setDefaultTimeout(60_000);
+
+const registries = useRegistries(["plain"]);
+const work = tmpDir("skiff-e2e-oras-diff-layouts-");
+afterAll(() => removeTmpDir(work));
+
+async function skiff(args: string[]) {
+  return runSkiff(args, { cwd: work });
+}
+
+async function ok(args: string[]): Promise<string> {
+  const result = await skiff(args);
+  if (result.code !== 0) throw new Error(`skiff ${args.join(" ")} exited ${result.code}:\n${result.stderr}`);
+  return result.stdout;
+}
+
+const CREATED = "org.opencontainers.image.created=2025-01-01T00:00:00Z";
+
+beforeAll(() => {
+  writeFileSync(join(work, "a.txt"), "hello\n");
+  writeFileSync(join(work, "config.json"), '{"k":1}\n');
+});
+
+describe("pull --config FILE:TYPE", () => {
+  test("a config of another media type is a skipped blob, as ORAS reports it", async () => {
+    const ref = `${registries.plain.localhost}/diff/config:v1`;
+    await ok([
+      "push",
+      ref,
+      "a.txt",
+      "--config",
+      "config.json:application/vnd.c",
+      "--artifact-type",
+      "application/vnd.x",
+      "-a",
+      CREATED,
+    ]);
+    const text = await ok([
+      "pull",
+      ref,
+      "-o",
+      join(work, "other-config"),
+      "--config",
+      "cfg.json:application/vnd.other",
+    ]);
+    const lines = text.split("\n");
+    expect(lines).toContain("Skipped     6a021504b02d application/vnd.c");
+    expect(lines).toContain('Skipped pulling layers without file name in "org.opencontainers.image.title"');
+    // The config of the media type asked for is written, and no Skipped line names it.
+    const wanted = await ok([
+      "pull",
+      ref,
+      "-o",
+      join(work, "wanted-config"),
+      "--config",
+      "cfg.json:application/vnd.c",
+    ]);
+    expect(wanted).toContain("Downloaded  6a021504b02d cfg.json");
+    expect(wanted).not.toContain("Skipped");
+  });
+});
