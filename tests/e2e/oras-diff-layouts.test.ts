@@ -4,7 +4,7 @@
  * options. The compiled binary against real registries and layouts.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { useRegistries } from "../harness/registry.ts";
 import { removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
@@ -68,5 +68,26 @@ describe("pull --config FILE:TYPE", () => {
     ]);
     expect(wanted).toContain("Downloaded  6a021504b02d cfg.json");
     expect(wanted).not.toContain("Skipped");
+  });
+});
+
+describe("push --artifact-platform with --config", () => {
+  test("refused with ORAS's phrase, writing nothing", async () => {
+    const layout = join(work, "platform-and-config");
+    const result = await skiff([
+      "push",
+      "--oci-layout",
+      `${layout}:v1`,
+      "a.txt",
+      "--artifact-platform",
+      "linux/amd64",
+      "--config",
+      "config.json",
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.split("\n")[0]).toBe(
+      "Error: --config, --artifact-platform cannot be used at the same time",
+    );
+    expect(existsSync(layout)).toBe(false);
   });
 });
