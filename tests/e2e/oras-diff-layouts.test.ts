@@ -91,3 +91,38 @@ describe("push --artifact-platform with --config", () => {
     expect(existsSync(layout)).toBe(false);
   });
 });
+
+describe("--oci-layout-path DIR ARG: closing lines name ARG alone, as ORAS does", () => {
+  test("push, pull, blob push, manifest push, index create and cp", async () => {
+    const layout = join(work, "by-path");
+    const copy = join(work, "by-path-copy");
+    const pushed = await ok(["push", "--oci-layout-path", layout, "v1,v2", "a.txt", "-a", CREATED]);
+    expect(pushed).toContain("Pushed [oci-layout] v1\nTagged v2\n");
+    const digest = /Digest: (sha256:[0-9a-f]{64})/.exec(pushed)![1]!;
+
+    const pulled = await ok(["pull", "--oci-layout-path", layout, digest, "-o", join(work, "by-path-out")]);
+    expect(pulled).toContain(`Pulled [oci-layout] ${digest}\n`);
+    const blob = "sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+    expect(await ok(["blob", "push", "--oci-layout-path", layout, blob, "a.txt"])).toContain(
+      `Pushed: [oci-layout] ${blob}\n`,
+    );
+    writeFileSync(
+      join(work, "manifest.json"),
+      await ok(["manifest", "fetch", "--oci-layout-path", layout, "v1"]),
+    );
+    expect(await ok(["manifest", "push", "--oci-layout-path", layout, "m1", "manifest.json"])).toContain(
+      "Pushed: [oci-layout] m1\n",
+    );
+    expect(await ok(["manifest", "index", "create", "--oci-layout-path", layout, "ix", "v1"])).toContain(
+      "Pushed    [oci-layout] ix\n",
+    );
+    expect(
+      await ok(["cp", "--from-oci-layout-path", layout, "v1", "--to-oci-layout-path", copy, "x,y"]),
+    ).toContain("Copied [oci-layout] v1 => [oci-layout] x\nTagged y\n");
+
+    // --oci-layout PATH:TAG names the path, as before.
+    expect(await ok(["pull", "--oci-layout", `${layout}:v1`, "-o", join(work, "by-path-out2")])).toContain(
+      `Pulled [oci-layout] ${layout}:v1\n`,
+    );
+  });
+});
