@@ -126,3 +126,20 @@ describe("--oci-layout-path DIR ARG: closing lines name ARG alone, as ORAS does"
     );
   });
 });
+
+describe("pull --format json lists a file once for each manifest that lists it", () => {
+  test("--include-subject: a file of both the artifact and its subject is listed twice, as ORAS lists it", async () => {
+    writeFileSync(join(work, "b.txt"), "world\n");
+    const subject = `${registries.plain.localhost}/diff/subject:v1`;
+    await ok(["push", subject, "a.txt", "b.txt", "-a", CREATED]);
+    const attached = JSON.parse(
+      await ok(["attach", subject, "--artifact-type", "application/vnd.sig", "a.txt", "--format", "json"]),
+    );
+    const out = join(work, "with-subject");
+    const pulled = JSON.parse(
+      await ok(["pull", attached.reference, "--include-subject", "-o", out, "--format", "json"]),
+    );
+    const paths = pulled.files.map((file: { path: string }) => file.path);
+    expect(paths.sort()).toEqual([join(out, "a.txt"), join(out, "a.txt"), join(out, "b.txt")]);
+  });
+});
