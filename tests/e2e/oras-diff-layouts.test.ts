@@ -143,3 +143,18 @@ describe("pull --format json lists a file once for each manifest that lists it",
     expect(paths.sort()).toEqual([join(out, "a.txt"), join(out, "a.txt"), join(out, "b.txt")]);
   });
 });
+
+describe("discover --depth below 1", () => {
+  test("a negative depth says ORAS's 'depth value should be at least 1', as 0 does", async () => {
+    for (const depth of ["0", "-1"]) {
+      const result = await skiff([
+        "discover",
+        "--depth",
+        depth,
+        `${registries.plain.localhost}/diff/none:v1`,
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.stderr.split("\n")[0]).toContain("depth value should be at least 1");
+    }
+  });
+});
