@@ -158,3 +158,21 @@ describe("discover --depth below 1", () => {
     }
   });
 });
+
+describe("templates: printf with %s on an object", () => {
+  test("the verb applies to each key and value, as Go's fmt does (map[k:v ...])", async () => {
+    const layout = join(work, "printf-map");
+    await ok(["push", "--oci-layout", `${layout}:v1`, "a.txt", "-a", CREATED]);
+    const text = await ok([
+      "manifest",
+      "fetch",
+      "--oci-layout",
+      `${layout}:v1`,
+      "--format",
+      'go-template={{printf "%s" .annotations}}',
+    ]);
+    expect(text).toBe(
+      "map[org.opencontainers.image.created:2025-01-01T00:00:00Z org.opencontainers.image.ref.name:v1]",
+    );
+  });
+});
