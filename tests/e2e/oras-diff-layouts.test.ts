@@ -176,3 +176,25 @@ describe("templates: printf with %s on an object", () => {
     );
   });
 });
+
+describe("cp from a layout into a layout", () => {
+  test("the source entry's annotations (created) come along into index.json, as ORAS copies them", async () => {
+    const from = join(work, "cp-from");
+    const to = join(work, "cp-to");
+    await ok(["push", "--oci-layout", `${from}:v1`, "a.txt", "-a", CREATED]);
+    await ok(["cp", "--from-oci-layout", `${from}:v1`, "--to-oci-layout", `${to}:copy`]);
+    const entry = JSON.parse(await ok(["manifest", "fetch", "--oci-layout", `${to}:copy`, "--descriptor"]));
+    expect(entry.annotations).toEqual({
+      "org.opencontainers.image.created": "2025-01-01T00:00:00Z",
+      "org.opencontainers.image.ref.name": "copy",
+    });
+    // From a registry the resolved descriptor has no annotations: the entry has only its tag.
+    const ref = `${registries.plain.localhost}/diff/cp-source:v1`;
+    await ok(["push", ref, "a.txt", "-a", CREATED]);
+    await ok(["cp", ref, "--to-oci-layout", `${to}:remote`]);
+    const remote = JSON.parse(
+      await ok(["manifest", "fetch", "--oci-layout", `${to}:remote`, "--descriptor"]),
+    );
+    expect(remote.annotations).toEqual({ "org.opencontainers.image.ref.name": "remote" });
+  });
+});
