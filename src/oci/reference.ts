@@ -16,6 +16,8 @@ export interface LayoutReference {
   path: string;
   tag?: string;
   digest?: string;
+  /** The path came from `--oci-layout-path` and the argument named only the tag or digest. */
+  byPathFlag?: true;
 }
 
 export type Reference = RegistryReference | LayoutReference;
@@ -181,13 +183,14 @@ export function parseReference(text: string, options: ParseReferenceOptions = {}
   const tagList = options.tagList ?? false;
   if (text.startsWith(LAYOUT_SCHEME)) return parseLayoutReference(text.slice(LAYOUT_SCHEME.length), tagList);
   if (options.layoutPath !== undefined) {
-    if (text === "") return { kind: "layout", path: options.layoutPath, tags: [] };
+    const path = options.layoutPath;
+    if (text === "") return { kind: "layout", path, tags: [], byPathFlag: true };
     if (/^[a-z0-9]+:/.test(text)) {
       checkDigest(text, text);
-      return { kind: "layout", path: options.layoutPath, digest: text, tags: [] };
+      return { kind: "layout", path, digest: text, tags: [], byPathFlag: true };
     }
     const tags = splitTags(text, text, tagList);
-    return { kind: "layout", path: options.layoutPath, tag: tags[0]!, tags };
+    return { kind: "layout", path, tag: tags[0]!, tags, byPathFlag: true };
   }
   if (options.layout) return parseLayoutReference(text, tagList);
   return parseRegistryReference(text, tagList);

@@ -18,7 +18,7 @@ import {
 } from "../content/target.ts";
 import { type BlobLocator, isBlobLocator, mapOriginErrors } from "../content/transfer/offload.ts";
 import { SkiffError } from "../errors.ts";
-import { type Descriptor, entryDescriptor } from "../oci/descriptor.ts";
+import { type Descriptor, entryDescriptor, withoutRefName } from "../oci/descriptor.ts";
 import { MAX_REFERRER_DEPTH } from "../oci/manifest.ts";
 import type { Platform } from "../oci/platform.ts";
 import { checkTag, formatReference, isRegistryReference, type Reference } from "../oci/reference.ts";
@@ -281,7 +281,9 @@ export async function copyReference(
     ...(mount ? { mount } : {}),
   });
   const entry = entryDescriptor(resolved.desc, resolved.desc.artifactType ?? manifest.artifactType);
-  await publish(destination, entry, { tags });
+  // As ORAS: a layout source's own entry annotations (a pushed artifact's created) come along.
+  const own = withoutRefName(resolved.desc).annotations;
+  await publish(destination, own ? { ...entry, annotations: own } : entry, { tags });
   const desc = { ...entry };
   delete desc.platform;
   if (manifest.annotations && Object.keys(manifest.annotations).length > 0) {

@@ -77,7 +77,6 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
       listener(event);
     }
   };
-  const configs = new Set<string>();
   await copyGraph(source, output, resolved.desc, {
     concurrency: options.concurrency ?? 3,
     listener: forward,
@@ -94,11 +93,11 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
         }
         if (isIndexMediaType(parent.mediaType)) continue; // a blob listed in an index: nothing to pull
         const config = options.config;
-        if (config && isConfigOf(parent, child, children)) {
-          if (config.mediaType !== undefined && config.mediaType !== child.mediaType) continue;
+        // A config of another media type than the one asked for is left out as an untitled blob.
+        const wanted = config?.mediaType === undefined || config.mediaType === child.mediaType;
+        if (config && wanted && isConfigOf(parent, child, children)) {
           // Titled with the wanted name, the config is written like any file.
           const titled = { ...child, annotations: { ...child.annotations, [Annotation.title]: config.path } };
-          configs.add(child.digest);
           await output.plan(titled);
           kept.push(titled);
           continue;
@@ -119,11 +118,11 @@ export async function pull(source: Target, ref: Reference, options: PullOptions)
       return kept;
     },
   });
-  // As ORAS lists them: the files of the artifact (not the config asked for), in manifest order.
-  const rank = (file: WrittenFile): number => planned.indexOf(titleOf(file.desc) ?? file.title);
-  const files = output.written
-    .filter((file) => !(configs.has(file.desc.digest) && file.title === options.config?.path))
-    .sort((a, b) => rank(a) - rank(b));
+  // As ORAS lists them: the files of the artifact (not the config asked for), in manifest order,
+  // once for each manifest that lists them (a file of both an artifact and its subject twice).
+  const byTitle = new Map<string, WrittenFile>();
+  for (const file of output.written) if (!byTitle.has(file.title)) byTitle.set(file.title, file);
+  const files = planned.map((title) => byTitle.get(title)).filter((file) => file !== undefined);
   return { resolved, files, skipped };
 }
 

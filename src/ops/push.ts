@@ -173,7 +173,7 @@ export function planArtifact(options: ArtifactOptions): ArtifactPlan {
   if (options.artifactPlatform && options.config) {
     throw new SkiffError(
       "USAGE",
-      "--artifact-platform and --config cannot be used together",
+      "--config, --artifact-platform cannot be used at the same time",
       "--artifact-platform writes its own image config; put the platform into your config file instead",
     );
   }

@@ -391,7 +391,7 @@ describe("bad input: one-line error naming the culprit, non-zero exit, nothing w
     {
       name: "--artifact-platform with --config",
       args: ["notes.txt", "--artifact-platform", "linux/amd64", "--config", "notes.txt"],
-      message: /--artifact-platform and --config cannot be used together/,
+      message: /--config, --artifact-platform cannot be used at the same time/,
     },
   ];
 

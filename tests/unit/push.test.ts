@@ -190,7 +190,7 @@ describe("planArtifact", () => {
     const platform = { os: "linux", architecture: "arm64", variant: "v8", "os.version": "el8" };
     expect(
       usageError(() => planArtifact({ artifactPlatform: platform, config: { path: "c" } })).message,
-    ).toBe("--artifact-platform and --config cannot be used together");
+    ).toBe("--config, --artifact-platform cannot be used at the same time");
     expect(planArtifact({ artifactPlatform: platform, created }).config).toEqual({
       kind: "platform",
       platform,

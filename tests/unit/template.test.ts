@@ -223,6 +223,7 @@ describe("printf, print, println, len", () => {
   test("Go's markers for wrong, missing and extra arguments", () => {
     expect(sprintf("%d", ["x"])).toBe("%!d(string=x)");
     expect(sprintf("%s", [5])).toBe("%!s(int=5)");
+    expect(sprintf("%s|%q", [{ b: "x", a: 5 }, { k: "v" }])).toBe('map[a:%!s(int=5) b:x]|map["k":"v"]');
     expect(sprintf("%d %s", [1])).toBe("1 %!s(MISSING)");
     expect(sprintf("%d", [1, "x", 2])).toBe("1%!(EXTRA string=x, int=2)");
     expect(sprintf("%v|%s", [null, undefined])).toBe("<nil>|%!s(<nil>)");

@@ -22,7 +22,7 @@ import {
 } from "../flags.ts";
 import { pinnedName, taggedName } from "../output/descriptors.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
-import { copiedLines } from "../output/status.ts";
+import { copiedLines, pathFlagText } from "../output/status.ts";
 
 const TAR_NAME = /\.(tar|tar\.gz|tgz)$/i;
 
@@ -230,8 +230,13 @@ Examples:
       const [firstTag, ...moreTags] = result.tags;
       console.out(
         copiedLines(
-          { ref: sourceRef, text: formatReference(sourceRef) },
-          { ref: destinationRef, text: taggedName(destinationRef, firstTag ? [firstTag] : [], desc.digest) },
+          { ref: sourceRef, text: pathFlagText(sourceRef, sourceRef.tag) ?? formatReference(sourceRef) },
+          {
+            ref: destinationRef,
+            text:
+              pathFlagText(destinationRef, firstTag) ??
+              taggedName(destinationRef, firstTag ? [firstTag] : [], desc.digest),
+          },
           desc.digest,
           moreTags,
         ),

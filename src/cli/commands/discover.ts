@@ -91,7 +91,7 @@ Examples:
       const { discoverReferrers } = await import("../../ops/discover.ts");
 
       const format = discoverFormat(flags);
-      if (flags.depth !== undefined && !/^\d+$/.test(flags.depth)) {
+      if (flags.depth !== undefined && !/^-?\d+$/.test(flags.depth)) {
         throw new SkiffError("USAGE", `--depth must be a whole number, got "${flags.depth}"`);
       }
       if (flags.depth !== undefined && Number(flags.depth) < 1) {

@@ -31,7 +31,7 @@ import type { Console } from "../io.ts";
 import { pushResultJson } from "../output/descriptors.ts";
 import { type OutputFormat, parseFormat, writeResult } from "../output/format.ts";
 import { indexStatusListener } from "../output/index-lines.ts";
-import { pushedLines } from "../output/status.ts";
+import { pathFlagText, pushedLines } from "../output/status.ts";
 
 const SOURCE_RULES = `
 A SOURCE is one of:
@@ -357,7 +357,8 @@ function report(
   }
   // ORAS: the first tag in the Pushed line, one Tagged line for each other; no ArtifactType line.
   const name = referenceName(ref);
-  const text = result.tags.length > 0 ? `${name}:${result.tags[0]}` : name;
+  const text =
+    pathFlagText(ref, result.tags[0]) ?? (result.tags.length > 0 ? `${name}:${result.tags[0]}` : name);
   console.out(
     pushedLines({ ref, text }, result.desc.digest, undefined, { padded: true, tags: result.tags.slice(1) }),
   );

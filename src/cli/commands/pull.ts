@@ -14,7 +14,7 @@ import {
   verboseFlags,
 } from "../flags.ts";
 import { descriptorJson, parseFormat, writeResult } from "../output/format.ts";
-import { pulledLines, skippedLayersHint } from "../output/status.ts";
+import { pathFlagText, pulledLines, skippedLayersHint } from "../output/status.ts";
 
 function ratioFlag(text: string): number {
   if (!/^\d+$/.test(text))
@@ -128,6 +128,11 @@ Examples:
               })),
       };
       if (writeResult(console, format, json)) return;
-      console.out(pulledLines({ ref, text: formatReference(ref) }, result.resolved.desc.digest));
+      console.out(
+        pulledLines(
+          { ref, text: pathFlagText(ref, ref.tag) ?? formatReference(ref) },
+          result.resolved.desc.digest,
+        ),
+      );
     });
 };

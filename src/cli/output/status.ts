@@ -144,6 +144,15 @@ export function describeTarget(ref: Reference, text: string = formatReference(re
   return `[${ref.kind === "registry" ? "registry" : "oci-layout"}] ${text}`;
 }
 
+/**
+ * How ORAS names a layout given as `--oci-layout-path DIR ARG` in its closing lines: by ARG alone
+ * (its first tag, else its digest, else nothing); undefined for any other reference.
+ */
+export function pathFlagText(ref: Reference, firstTag: string | undefined): string | undefined {
+  if (ref.kind !== "layout" || !ref.byPathFlag) return undefined;
+  return firstTag ?? ref.digest ?? "";
+}
+
 /** A reference and, optionally, the text to show for it (what the user typed); default: the formatted reference. */
 export interface Shown {
   ref: Reference;
@@ -181,7 +190,8 @@ export function pushedLines(
 export function pushedTarget(ref: Reference, tags: readonly string[]): Shown {
   const name = referenceName(ref);
   const first = tags[0];
-  return { ref, text: first ? `${name}:${first}` : ref.digest ? `${name}@${ref.digest}` : name };
+  const text = first ? `${name}:${first}` : ref.digest ? `${name}@${ref.digest}` : name;
+  return { ref, text: pathFlagText(ref, first) ?? text };
 }
 
 /** `Pulled [registry|oci-layout] ref` and `Digest: sha256:...`, each with a newline. */

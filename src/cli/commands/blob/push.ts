@@ -12,6 +12,7 @@ import {
 } from "../../flags.ts";
 import { printPushed } from "../../output/descriptors.ts";
 import { type OutputFormat, parseFormat } from "../../output/format.ts";
+import { pathFlagText } from "../../output/status.ts";
 
 export const registerBlobPush: RegisterSubcommand = (group, console) => {
   withFlags(
@@ -76,6 +77,7 @@ Examples:
       const { desc } = await withProgress(console, { verb: "push", format: shown, flags }, (listener) =>
         pushBlob(target, source, { ...options, listener }),
       );
-      printPushed(console, format, flags, { shown: { ref, text: formatReference(ref) }, desc });
+      const pushedText = pathFlagText(ref, undefined) ?? formatReference(ref);
+      printPushed(console, format, flags, { shown: { ref, text: pushedText }, desc });
     });
 };

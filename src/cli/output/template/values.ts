@@ -105,6 +105,15 @@ function formatVerb(verb: string, value: unknown, spec: Spec): string | undefine
     );
     return `[${parts.join(" ")}]`;
   }
+  if (isMap(value) && "sdqxX".includes(verb)) {
+    // As Go's fmt: the verb applies to each key and value, in key order.
+    const each = (item: unknown): string =>
+      formatVerb(verb, item, { ...spec, width: undefined }) ?? badVerb(verb, item);
+    const parts = Object.keys(value)
+      .sort()
+      .map((key) => `${each(key)}:${each(value[key])}`);
+    return `map[${parts.join(" ")}]`;
+  }
   switch (verb) {
     case "v":
       return typeof value === "number" ? signed(formatNumber(value), value) : formatValue(value);
