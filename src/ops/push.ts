@@ -132,6 +132,8 @@ interface ArtifactOptions {
   subject?: Descriptor;
   /** The title of the file read from stdin (a `-` file argument); default "stdin". */
   stdinName?: string;
+  /** Hears what is ignored on purpose: annotation-file keys that name no pushed file (as ORAS). */
+  warn?: (text: string) => void;
 }
 
 /** A checked plan: what will be packed and how, before any file is read. */
@@ -239,11 +241,10 @@ export function planArtifact(options: ArtifactOptions): ArtifactPlan {
     layers.push(layer);
   }
   if (fileKeys.size > 0) {
+    // ORAS ignores them (one annotation file may serve several pushes); skiff says so on stderr.
     const names = [...fileKeys].map((k) => `"${k}"`).join(", ");
-    throw new SkiffError(
-      "USAGE",
-      `the annotation file has annotations for ${names}, which ${fileKeys.size === 1 ? "is" : "are"} not among the pushed files`,
-      'keys must be "$manifest", "$config" or the name of a pushed file',
+    options.warn?.(
+      `the annotation file has annotations for ${names}, which ${fileKeys.size === 1 ? "is" : "are"} not among the pushed files: ignored`,
     );
   }
 

@@ -402,3 +402,26 @@ test("manifest push of a missing file: its name and `no such file or directory`"
     "Error: cannot read no-such-manifest.json: no such file or directory",
   );
 });
+
+test("an annotation-file key that names no pushed file is ignored with a warning (ORAS ignores it), the others apply", async () => {
+  const layout = join(work, "annotation-reuse");
+  writeFileSync(join(work, "shared-annotations.json"), '{"a.txt":{"k":"v"},"not-pushed.txt":{"k":"w"}}');
+  const result = await skiff([
+    "push",
+    "--oci-layout",
+    `${layout}:v1`,
+    "--annotation-file",
+    "shared-annotations.json",
+    "a.txt",
+    "--format",
+    "json",
+  ]);
+  expect(result.code).toBe(0);
+  expect(result.stderr).toBe(
+    'warning: the annotation file has annotations for "not-pushed.txt", which is not among the pushed files: ignored\n',
+  );
+  const manifest = JSON.parse(await ok(["manifest", "fetch", "--oci-layout", `${layout}:v1`]));
+  expect(
+    manifest.layers.map((layer: { annotations: Record<string, string> }) => layer.annotations.k),
+  ).toEqual(["v"]);
+});

@@ -217,17 +217,24 @@ describe("planArtifact", () => {
     const error = usageError(() => planArtifact({ files: [{ path: "dir/a.txt" }, { path: "./dir/a.txt" }] }));
     expect(error.message).toBe('"./dir/a.txt" and "dir/a.txt" would both be published as "dir/a.txt"');
   });
-  test("annotation-file keys must name pushed files; they may use the path as given or the title", () => {
+  test("annotation-file keys name pushed files by the path as given or the title; others are warned of and ignored", () => {
     const annotations: Annotations = {
       ...emptyAnnotations(),
       files: { "./a.txt": { k: "v" }, "b.txt": { k2: "v2" } },
     };
     const plan = planArtifact({ files: [{ path: "./a.txt" }, { path: "b.txt" }], annotations, created });
     expect(plan.layers.map((l) => l.annotations)).toEqual([{ k: "v" }, { k2: "v2" }]);
-    const typo: Annotations = { ...emptyAnnotations(), files: { "c.txt": { k: "v" } } };
-    expect(
-      usageError(() => planArtifact({ files: [{ path: "a.txt" }], annotations: typo })).message,
-    ).toContain('"c.txt"');
+    const other: Annotations = { ...emptyAnnotations(), files: { "c.txt": { k: "v" } } };
+    const warnings: string[] = [];
+    const ignored = planArtifact({
+      files: [{ path: "a.txt" }],
+      annotations: other,
+      warn: (text) => warnings.push(text),
+    });
+    expect(ignored.layers.map((l) => l.annotations)).toEqual([undefined]);
+    expect(warnings).toEqual([
+      'the annotation file has annotations for "c.txt", which is not among the pushed files: ignored',
+    ]);
   });
 });
 

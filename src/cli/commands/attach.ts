@@ -103,6 +103,7 @@ Examples:
         concurrency,
         created,
         disablePathValidation: Boolean(flags.disablePathValidation),
+        warn: (text) => console.err(`warning: ${text}\n`),
         ...(await stdinOptions(fileArgs, flags)),
       };
       if (mtime !== undefined) options.mtime = mtime;

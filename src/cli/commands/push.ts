@@ -95,6 +95,7 @@ Examples:
         concurrency: parseConcurrency(flags.concurrency, 5),
         created,
         disablePathValidation: Boolean(flags.disablePathValidation),
+        warn: (text) => console.err(`warning: ${text}\n`),
         ...(await stdinOptions(fileArgs, flags)),
       };
       if (mtime !== undefined) options.mtime = mtime;
