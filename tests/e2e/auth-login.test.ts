@@ -78,7 +78,7 @@ describe("login and logout with the docker config", () => {
         const denied = await runSkiff(["resolve", "--plain-http", r.ref(`${mode}/login`, "v1")], { home: h });
         expect(denied.code).toBe(1);
         expect(denied.stderr).toBe(
-          `Error: failed to resolve digest: authentication required for ${r.host}: Error response from registry: response status code 401: Unauthorized\nrun \`skiff login ${r.host}\`, or pass -u/--username with -p/--password or --password-stdin\n`,
+          `Error: failed to resolve digest: authentication required for ${r.host}: basic credential not found\nrun \`skiff login ${r.host}\`, or pass -u/--username with -p/--password or --password-stdin\n`,
         );
       }
       expect(logout.stdout).toBe("");

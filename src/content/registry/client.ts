@@ -280,6 +280,12 @@ export class RegistryClient {
             authRounds++;
             continue;
           }
+          const unanswerable = authorization === undefined ? this.authorizer.basicUnanswerable() : undefined;
+          if (unanswerable) {
+            await response.body?.cancel().catch(() => {});
+            stop();
+            throw new Final(unanswerable);
+          }
           if (authorization?.startsWith("Bearer ")) {
             const answer = registryAnswer(
               response.status,

@@ -1,0 +1,93 @@
+/**
+ * Failures as ORAS 1.3.2 reports them, found by running both side by side: credentials, transport
+ * and bad input. Each test checks the exit code and that skiff's first error line carries ORAS's
+ * short phrase (the one a script would grep), with skiff's own hint on the next line.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type RegistryHandle, useRegistries } from "../harness/registry.ts";
+import { PASSWORD_WARNING, removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
+
+const registries = useRegistries(["plain", "basic"]);
+const work = tmpDir("skiff-e2e-oras-failures-");
+afterAll(() => removeTmpDir(work));
+
+let dirs = 0;
+/** A fresh working directory holding `files`. */
+function dirWith(files: Record<string, string> = {}): string {
+  const dir = join(work, `d${dirs++}`);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+/** The first line of stderr after any password warning. */
+function firstErrorLine(stderr: string): string {
+  return (stderr.startsWith(PASSWORD_WARNING) ? stderr.slice(PASSWORD_WARNING.length) : stderr).split(
+    "\n",
+  )[0]!;
+}
+
+/** Pushes `a.txt` to `repo:v1` with the registry's own credentials. */
+async function seed(r: RegistryHandle, repo: string): Promise<void> {
+  const login = r.username ? ["-u", r.username, "-p", r.password!] : [];
+  const pushed = await runSkiff(["push", "--plain-http", ...login, r.ref(repo, "v1"), "a.txt"], {
+    cwd: dirWith({ "a.txt": "hello\n" }),
+  });
+  expect(pushed.code).toBe(0);
+}
+
+describe("basic auth the credentials cannot answer", () => {
+  test("no credentials: `basic credential not found` on every command that reads or writes", async () => {
+    const r = registries.basic;
+    await seed(r, "nocreds");
+    const cases: [string[], string][] = [
+      [["pull", r.ref("nocreds", "v1")], "Error: authentication required for"],
+      [["resolve", r.ref("nocreds", "v1")], "Error: failed to resolve digest: authentication required for"],
+      [["manifest", "fetch", r.ref("nocreds", "v1")], "Error: authentication required for"],
+      [["repo", "tags", r.ref("nocreds")], "Error: authentication required for"],
+      [["repo", "ls", r.host], "Error: authentication required for"],
+      [["manifest", "delete", "--force", r.ref("nocreds", "v1")], "Error: authentication required for"],
+    ];
+    for (const [args, start] of cases) {
+      const result = await runSkiff([...args, "--plain-http"], { cwd: dirWith() });
+      expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 1, stdout: "" });
+      const first = firstErrorLine(result.stderr);
+      expect(first).toStartWith(start);
+      expect(first).toEndWith(": basic credential not found");
+      expect(result.stderr.split("\n")[1]).toContain(`skiff login ${r.host}`);
+    }
+  });
+
+  test("an identity token or an empty password: `missing username or password for basic auth`", async () => {
+    const r = registries.basic;
+    await seed(r, "halfcreds");
+    const token = await runSkiff([
+      "resolve",
+      "--plain-http",
+      "--identity-token",
+      "tok",
+      r.ref("halfcreds", "v1"),
+    ]);
+    expect(token.code).toBe(1);
+    expect(firstErrorLine(token.stderr)).toContain(
+      "failed to resolve digest: " +
+        `${r.host} asks for a username and password: missing username or password for basic auth`,
+    );
+    const empty = await runSkiff(
+      ["resolve", "--plain-http", "-u", r.username!, "--password-stdin", r.ref("halfcreds", "v1")],
+      { stdin: "" },
+    );
+    expect(empty.code).toBe(1);
+    expect(firstErrorLine(empty.stderr)).toContain("missing username or password for basic auth");
+    // login checks what it would store the same way, and stores nothing.
+    const home = dirWith();
+    const login = await runSkiff(["login", "--plain-http", "--password-stdin", r.host], {
+      stdin: "just-a-token\n",
+      home,
+    });
+    expect(login.code).toBe(1);
+    expect(firstErrorLine(login.stderr)).toContain("missing username or password for basic auth");
+  });
+});
