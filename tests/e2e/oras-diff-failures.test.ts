@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RegistryHandle, useRegistries } from "../harness/registry.ts";
-import { PASSWORD_WARNING, removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
+import { removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
 
 const registries = useRegistries(["plain", "basic"]);
 const work = tmpDir("skiff-e2e-oras-failures-");
@@ -22,11 +22,9 @@ function dirWith(files: Record<string, string> = {}): string {
   return dir;
 }
 
-/** The first line of stderr after any password warning. */
+/** The first line of stderr after ORAS's warning about a secret on the command line, if any. */
 function firstErrorLine(stderr: string): string {
-  return (stderr.startsWith(PASSWORD_WARNING) ? stderr.slice(PASSWORD_WARNING.length) : stderr).split(
-    "\n",
-  )[0]!;
+  return stderr.replace(/^WARNING! Using --.* via the CLI is insecure\..*\n/, "").split("\n")[0]!;
 }
 
 /** Pushes `a.txt` to `repo:v1` with the registry's own credentials. */
@@ -89,5 +87,52 @@ describe("basic auth the credentials cannot answer", () => {
     });
     expect(login.code).toBe(1);
     expect(firstErrorLine(login.stderr)).toContain("missing username or password for basic auth");
+  });
+});
+
+describe("credential flags", () => {
+  test("flags that exclude each other are refused in ORAS's words before anything is asked", async () => {
+    const r = registries.plain;
+    const cases: [string[], string][] = [
+      [["-p", "x", "--password-stdin"], "--password, --password-stdin"],
+      [["-u", "a", "--identity-token", "t"], "--username, --identity-token"],
+      [
+        ["-u", "a", "--identity-token", "t", "--identity-token-stdin"],
+        "--username, --identity-token, --identity-token-stdin",
+      ],
+      [["-p", "x", "--identity-token", "t"], "--password, --identity-token"],
+      [["--password-stdin", "--identity-token-stdin"], "--identity-token-stdin, --password-stdin"],
+    ];
+    for (const [flags, names] of cases) {
+      const result = await runSkiff(["resolve", "--plain-http", ...flags, r.ref("any", "v1")]);
+      // No warning either: the secret is never used.
+      expect({
+        flags,
+        code: result.code,
+        stdout: result.stdout,
+        first: result.stderr.split("\n")[0],
+      }).toEqual({
+        flags,
+        code: 1,
+        stdout: "",
+        first: `Error: ${names} cannot be used at the same time`,
+      });
+    }
+  });
+
+  test("--identity-token on the command line gets ORAS's warning, as -p does", async () => {
+    const r = registries.plain;
+    await seed(r, "warned");
+    const result = await runSkiff([
+      "resolve",
+      "--plain-http",
+      "--identity-token",
+      "tok",
+      r.ref("warned", "v1"),
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      "WARNING! Using --identity-token via the CLI is insecure. Use --identity-token-stdin.\n",
+    );
   });
 });
