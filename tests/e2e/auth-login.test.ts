@@ -316,7 +316,7 @@ describe("credential helpers", () => {
     const result = await runSkiff(["resolve", "--plain-http", r.ref("basic/helper", "v1")], { home: h });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      "Error: credential helper docker-credential-absent-helper not found in PATH",
+      "Error: failed to resolve digest: credential helper docker-credential-absent-helper not found in PATH",
     );
   });
 
@@ -330,7 +330,7 @@ describe("credential helpers", () => {
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      `Error: credential helper docker-credential-test failed for ${r.host} (exit 3): the test keychain is locked`,
+      `Error: failed to resolve digest: credential helper docker-credential-test failed for ${r.host} (exit 3): the test keychain is locked`,
     );
   });
 

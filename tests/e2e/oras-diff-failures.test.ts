@@ -10,6 +10,7 @@ import { type RegistryHandle, useRegistries } from "../harness/registry.ts";
 import { removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
 
 const registries = useRegistries(["plain", "basic"]);
+const secure = useRegistries(["tls"]);
 const work = tmpDir("skiff-e2e-oras-failures-");
 afterAll(() => removeTmpDir(work));
 
@@ -134,5 +135,33 @@ describe("credential flags", () => {
     expect(result.stderr).toBe(
       "WARNING! Using --identity-token via the CLI is insecure. Use --identity-token-stdin.\n",
     );
+  });
+});
+
+describe("transport failures", () => {
+  test("resolve says `failed to resolve digest:` for an unreachable registry too; Go's phrases for DNS and TLS", async () => {
+    const refused = await runSkiff(["resolve", "--plain-http", "127.0.0.1:1/any/app:v1"]);
+    expect(refused.code).toBe(1);
+    expect(firstErrorLine(refused.stderr)).toBe(
+      "Error: failed to resolve digest: cannot reach 127.0.0.1:1: connection refused",
+    );
+    const unknown = await runSkiff(["resolve", "--plain-http", "registry.invalid/any/app:v1"]);
+    expect(unknown.code).toBe(1);
+    expect(firstErrorLine(unknown.stderr)).toStartWith(
+      "Error: failed to resolve digest: cannot reach registry.invalid:",
+    );
+    expect(firstErrorLine(unknown.stderr)).toContain("(no such host)");
+  });
+
+  test("a certificate from an unknown CA: `x509: certificate signed by unknown authority`, on every command", async () => {
+    const r = secure.tls;
+    for (const args of [["resolve"], ["pull", "-o", "out"], ["manifest", "fetch"]]) {
+      const result = await runSkiff([...args, r.ref("any/app", "v1")], { cwd: dirWith() });
+      expect({ args, code: result.code }).toEqual({ args, code: 1 });
+      expect(firstErrorLine(result.stderr)).toContain(
+        `the TLS certificate of ${r.host} does not verify: x509: certificate signed by unknown authority`,
+      );
+      expect(result.stderr.split("\n")[1]).toContain("--ca-file");
+    }
   });
 });

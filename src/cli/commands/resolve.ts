@@ -39,11 +39,12 @@ Examples:
       const { openTarget } = await import("../../content/open.ts");
       const { resolveReference } = await import("../../ops/resolve.ts");
       const ref = referenceArgument(text, flags);
-      const target = await openTarget(ref, openOptions(flags, console));
       const platform = platformFlag(flags);
-      const { desc } = await resolveReference(target, ref, platform ? { platform } : {}).catch(
-        (error: unknown) => Promise.reject(failedToResolve(error)),
-      );
+      // Opening pings the registry: unreachable, TLS and credential failures are ORAS's
+      // `failed to resolve digest:` too.
+      const { desc } = await openTarget(ref, openOptions(flags, console))
+        .then((target) => resolveReference(target, ref, platform ? { platform } : {}))
+        .catch((error: unknown) => Promise.reject(failedToResolve(error)));
       console.out(flags.fullReference ? `${referenceName(ref)}@${desc.digest}\n` : `${desc.digest}\n`);
     });
 };

@@ -248,6 +248,21 @@ export function isRetryableNetworkError(error: unknown): boolean {
 }
 
 /**
+ * What Go's TLS stack (ORAS) says for a certificate that does not verify, by OpenSSL-style code:
+ * scripts written for ORAS grep `x509: certificate signed by unknown authority`.
+ */
+function goX509Phrase(code: string): string | undefined {
+  if (/SELF_SIGNED|UNABLE_TO_VERIFY_LEAF|UNABLE_TO_GET_ISSUER|UnknownIssuer/i.test(code)) {
+    return "x509: certificate signed by unknown authority";
+  }
+  if (/CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/.test(code)) {
+    return "x509: certificate has expired or is not yet valid";
+  }
+  if (/ALTNAME|HOSTNAME_MISMATCH/.test(code)) return "x509: certificate is not valid for this host";
+  return undefined;
+}
+
+/**
  * A SkiffError for an error fetch() threw talking to `host` (`scheme://host:port` shown as `host`).
  * `https` says whether TLS was in use, for the right hint.
  */
@@ -256,9 +271,10 @@ export function networkError(error: unknown, registry: string, https: boolean): 
   const code = errorCode(error);
   const text = errorText(error) || String(error);
   if (https && isTlsVerifyError(error)) {
+    const x509 = goX509Phrase(code);
     return new SkiffError(
       "TLS",
-      `the TLS certificate of ${registry} does not verify: ${text}`,
+      `the TLS certificate of ${registry} does not verify: ${x509 ? `${x509} (${text})` : text}`,
       "pass --ca-file FILE with the CA that signed it (or --insecure to skip verification)",
       { cause: error },
     );
@@ -282,7 +298,7 @@ export function networkError(error: unknown, registry: string, https: boolean): 
   if (code === "ENOTFOUND" || code === "EAI_NONAME" || /dns error|failed to lookup|ENOTFOUND/i.test(text)) {
     return new SkiffError(
       "NETWORK",
-      `cannot reach ${registry}: the host name does not resolve`,
+      `cannot reach ${registry}: the host name does not resolve (no such host)`,
       "check the registry host name (or map it with --resolve host:port:address)",
       { cause: error },
     );
