@@ -165,3 +165,16 @@ describe("transport failures", () => {
     }
   });
 });
+
+describe("bad input", () => {
+  test("blob push --size that is not the file's: `does not match the actual content size`", async () => {
+    const r = registries.plain;
+    const result = await runSkiff(["blob", "push", "--plain-http", "--size", "3", r.ref("sized"), "a.txt"], {
+      cwd: dirWith({ "a.txt": "hello\n" }),
+    });
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 1, stdout: "" });
+    expect(firstErrorLine(result.stderr)).toBe(
+      "Error: input size 3 does not match the actual content size 6 of a.txt",
+    );
+  });
+});
