@@ -177,4 +177,16 @@ describe("bad input", () => {
       "Error: input size 3 does not match the actual content size 6 of a.txt",
     );
   });
+
+  test("pull -k onto a file that is there: `overwrite disallowed`, the file kept", async () => {
+    const r = registries.plain;
+    await seed(r, "keep");
+    const dir = dirWith({ "a.txt": "mine\n" });
+    const result = await runSkiff(["pull", "--plain-http", "-k", r.ref("keep", "v1")], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(firstErrorLine(result.stderr)).toBe(
+      `Error: ${join(dir, "a.txt")} already exists: overwrite disallowed`,
+    );
+    expect(await Bun.file(join(dir, "a.txt")).text()).toBe("mine\n");
+  });
 });
