@@ -189,4 +189,14 @@ describe("bad input", () => {
     );
     expect(await Bun.file(join(dir, "a.txt")).text()).toBe("mine\n");
   });
+
+  test("push of two files under one name: `duplicate name`, nothing pushed", async () => {
+    const r = registries.plain;
+    const result = await runSkiff(["push", "--plain-http", r.ref("dup", "v1"), "a.txt", "./a.txt"], {
+      cwd: dirWith({ "a.txt": "hello\n" }),
+    });
+    expect(result.code).toBe(1);
+    expect(firstErrorLine(result.stderr)).toStartWith("Error: a.txt: duplicate name: ");
+    expect((await r.fetch("/v2/dup/manifests/v1", { method: "HEAD" })).status).toBe(404);
+  });
 });
