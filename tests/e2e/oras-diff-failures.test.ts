@@ -199,4 +199,15 @@ describe("bad input", () => {
     expect(firstErrorLine(result.stderr)).toStartWith("Error: a.txt: duplicate name: ");
     expect((await r.fetch("/v2/dup/manifests/v1", { method: "HEAD" })).status).toBe(404);
   });
+
+  test("manifest push of a file that is not JSON: `not a valid json file`", async () => {
+    const r = registries.plain;
+    const result = await runSkiff(["manifest", "push", "--plain-http", r.ref("badjson", "v1"), "m.json"], {
+      cwd: dirWith({ "m.json": "{bad" }),
+    });
+    expect(result.code).toBe(1);
+    expect(firstErrorLine(result.stderr)).toStartWith(
+      "Error: invalid manifest m.json: not a valid json file (",
+    );
+  });
 });
