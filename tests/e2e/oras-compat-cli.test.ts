@@ -482,7 +482,7 @@ describe("custom headers", () => {
     }
     const bad = await skiff(["resolve", `${subject.repo}:v1`, "-H", "foo"]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('invalid header "foo"');
+    expect(bad.stderr).toContain('invalid header: "foo"');
   });
 
   test("-H reaches the registry, and index create with a layout source among registry ones still works", async () => {

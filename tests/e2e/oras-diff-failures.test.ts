@@ -210,4 +210,16 @@ describe("bad input", () => {
       "Error: invalid manifest m.json: not a valid json file (",
     );
   });
+
+  test("a bad -H or --resolve: `invalid header:`, `failed to parse resolve flag`", async () => {
+    const r = registries.plain;
+    const header = await runSkiff(["resolve", "--plain-http", "-H", "nocolon", r.ref("any", "v1")]);
+    expect(header.code).toBe(1);
+    expect(firstErrorLine(header.stderr)).toBe(`Error: invalid header: "nocolon": expected 'Name: value'`);
+    const resolve = await runSkiff(["resolve", "--plain-http", "--resolve", "foo:bar", r.ref("any", "v1")]);
+    expect(resolve.code).toBe(1);
+    expect(firstErrorLine(resolve.stderr)).toBe(
+      `Error: failed to parse resolve flag "foo:bar": expected host:port:address[:port]`,
+    );
+  });
 });
