@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { InvalidArgumentError } from "commander";
+import { errnoReason } from "../content/files/disk.ts";
 import type { OpenTargetOptions, RemoteSettings } from "../content/open.ts";
 import type { ReferrersMode } from "../content/registry/referrers.ts";
 import { SkiffError } from "../errors.ts";
@@ -281,7 +282,7 @@ function checkReadable(path: string, what: string): void {
   try {
     readFileSync(path, "utf8");
   } catch (error) {
-    throw new SkiffError("INVALID_INPUT", `cannot read ${what} ${path}: ${(error as Error).message}`);
+    throw new SkiffError("INVALID_INPUT", `cannot read ${what} ${path}: ${errnoReason(error)}`);
   }
 }
 

@@ -223,3 +223,23 @@ describe("bad input", () => {
     );
   });
 });
+
+describe("files the registry flags name", () => {
+  test("--ca-file that holds no certificate: `Failed to load certificate in file`, not a connection error", async () => {
+    const r = secure.tls;
+    const dir = dirWith({ "ca.pem": "not a certificate\n" });
+    const result = await runSkiff(["manifest", "fetch", "--ca-file", "ca.pem", r.ref("any/app", "v1")], {
+      cwd: dir,
+    });
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 1, stdout: "" });
+    expect(firstErrorLine(result.stderr)).toBe(
+      "Error: Failed to load certificate in file: ca.pem: it holds no PEM certificate",
+    );
+    const missing = await runSkiff(["manifest", "fetch", "--ca-file", "none.pem", r.ref("any/app", "v1")], {
+      cwd: dir,
+    });
+    expect(firstErrorLine(missing.stderr)).toBe(
+      "Error: cannot read CA file none.pem: no such file or directory",
+    );
+  });
+});

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { SkiffError } from "../../errors.ts";
 import { hostHeaderFetchInit, type TlsSettings, tlsFetchInit } from "../../runtime/index.ts";
+import { errnoReason } from "../files/disk.ts";
 import type { RemoteSettings } from "../open.ts";
 import { defaultPort, hostKey, parseResolve, type ResolveEntry } from "./hosts.ts";
 
@@ -28,7 +29,7 @@ export class Routes {
     private readonly registryUrl: URL,
   ) {
     const tls: TlsSettings = {};
-    if (settings.caFile) tls.ca = readText(settings.caFile, "CA file");
+    if (settings.caFile) tls.ca = readCaFile(settings.caFile);
     if (settings.certFile) tls.cert = readText(settings.certFile, "certificate file");
     if (settings.keyFile) tls.key = readText(settings.keyFile, "key file");
     if (Boolean(settings.certFile) !== Boolean(settings.keyFile)) {
@@ -91,10 +92,26 @@ export class Routes {
   }
 }
 
+/**
+ * The CA file's text; one without a PEM certificate fails here, in ORAS's words, instead of every
+ * connection failing with the runtime's own obscure error.
+ */
+function readCaFile(path: string): string {
+  const text = readText(path, "CA file");
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new SkiffError(
+      "INVALID_INPUT",
+      `Failed to load certificate in file: ${path}: it holds no PEM certificate`,
+      "give --ca-file the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)",
+    );
+  }
+  return text;
+}
+
 function readText(path: string, what: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    throw new SkiffError("INVALID_INPUT", `cannot read ${what} ${path}: ${(error as Error).message}`);
+    throw new SkiffError("INVALID_INPUT", `cannot read ${what} ${path}: ${errnoReason(error)}`);
   }
 }
