@@ -242,4 +242,30 @@ describe("files the registry flags name", () => {
       "Error: cannot read CA file none.pem: no such file or directory",
     );
   });
+
+  test("a --registry-config that is not JSON: `failed to decode config file at PATH: invalid config format`", async () => {
+    const r = registries.basic;
+    const dir = dirWith({ "auth.json": "{bad json" });
+    for (const args of [
+      ["resolve", "--plain-http", "--registry-config", "auth.json", r.ref("any", "v1")],
+      [
+        "login",
+        "--plain-http",
+        "--registry-config",
+        "auth.json",
+        "-u",
+        r.username!,
+        "-p",
+        r.password!,
+        r.host,
+      ],
+    ]) {
+      const result = await runSkiff(args, { cwd: dir });
+      expect({ args, code: result.code }).toEqual({ args, code: 1 });
+      expect(firstErrorLine(result.stderr)).toContain(
+        "failed to decode config file at auth.json: invalid config format: not valid JSON (",
+      );
+      expect(await Bun.file(join(dir, "auth.json")).text()).toBe("{bad json");
+    }
+  });
 });

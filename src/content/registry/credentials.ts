@@ -91,14 +91,19 @@ function parseConfigRaw(text: string, path: string): Record<string, unknown> {
   try {
     json = JSON.parse(text);
   } catch (error) {
+    // ORAS's words first (scripts grep them), then what is wrong.
     throw new SkiffError(
       "CREDENTIALS",
-      `the registry config ${path} is not valid JSON: ${(error as Error).message}`,
+      `failed to decode config file at ${path}: invalid config format: not valid JSON (${(error as Error).message})`,
       "fix or remove the file, then run `skiff login` again",
     );
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new SkiffError("CREDENTIALS", `the registry config ${path} must be a JSON object`);
+    throw new SkiffError(
+      "CREDENTIALS",
+      `failed to decode config file at ${path}: invalid config format: the registry config must be a JSON object`,
+      "fix or remove the file, then run `skiff login` again",
+    );
   }
   return json as Record<string, unknown>;
 }
