@@ -44,9 +44,15 @@ describe("basic auth the credentials cannot answer", () => {
     const cases: [string[], string][] = [
       [["pull", r.ref("nocreds", "v1")], "Error: authentication required for"],
       [["resolve", r.ref("nocreds", "v1")], "Error: failed to resolve digest: authentication required for"],
-      [["manifest", "fetch", r.ref("nocreds", "v1")], "Error: authentication required for"],
+      [
+        ["manifest", "fetch", r.ref("nocreds", "v1")],
+        `Error: failed to fetch the content of "${r.ref("nocreds", "v1")}": authentication required for`,
+      ],
       [["repo", "tags", r.ref("nocreds")], "Error: authentication required for"],
-      [["repo", "ls", r.host], "Error: authentication required for"],
+      [
+        ["repo", "ls", r.host],
+        `Error: could not list repositories for "${r.host}": authentication required for`,
+      ],
       [["manifest", "delete", "--force", r.ref("nocreds", "v1")], "Error: authentication required for"],
     ];
     for (const [args, start] of cases) {
@@ -267,5 +273,35 @@ describe("files the registry flags name", () => {
       );
       expect(await Bun.file(join(dir, "auth.json")).text()).toBe("{bad json");
     }
+  });
+});
+
+describe("ORAS's words before what failed", () => {
+  test('manifest fetch: `failed to fetch the content of "REF"`, with --descriptor `failed to find "REF"`', async () => {
+    const r = registries.plain;
+    const missing = r.ref("fetched", "nope");
+    const content = await runSkiff(["manifest", "fetch", "--plain-http", missing]);
+    expect({ code: content.code, stdout: content.stdout }).toEqual({ code: 1, stdout: "" });
+    expect(firstErrorLine(content.stderr)).toStartWith(
+      `Error: failed to fetch the content of "${missing}": ${missing}: not found`,
+    );
+    const descriptor = await runSkiff(["manifest", "fetch", "--descriptor", "--plain-http", missing]);
+    expect(descriptor.code).toBe(1);
+    expect(firstErrorLine(descriptor.stderr)).toStartWith(
+      `Error: failed to find "${missing}": ${missing}: not found`,
+    );
+    const down = await runSkiff(["manifest", "fetch", "--plain-http", "127.0.0.1:1/any/app:v1"]);
+    expect(firstErrorLine(down.stderr)).toBe(
+      `Error: failed to fetch the content of "127.0.0.1:1/any/app:v1": cannot reach 127.0.0.1:1: connection refused`,
+    );
+  });
+
+  test('repo ls: `could not list repositories for "HOST"`', async () => {
+    const r = registries.basic;
+    const result = await runSkiff(["repo", "ls", "--plain-http", r.host]);
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 1, stdout: "" });
+    expect(firstErrorLine(result.stderr)).toBe(
+      `Error: could not list repositories for "${r.host}": authentication required for ${r.host}: basic credential not found`,
+    );
   });
 });

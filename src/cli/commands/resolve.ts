@@ -52,11 +52,17 @@ Examples:
 /**
  * ORAS's phrase first (`failed to resolve digest: ...`, scripts grep for it), skiff's hint kept.
  * A reference that cannot name anything (no tag or digest, invalid) keeps its own message, as in
- * ORAS, and so does a setting this runtime cannot apply (UNSUPPORTED: nothing was looked up).
+ * ORAS, and so do a flag's file that cannot be used (INVALID_INPUT: a CA file without a
+ * certificate) and a setting this runtime cannot apply (UNSUPPORTED): nothing was looked up.
  */
 function failedToResolve(error: unknown): SkiffError {
   const failure = asSkiffError(error);
-  if (failure.isUsage || failure.code === "INVALID_REFERENCE" || failure.code === "UNSUPPORTED") {
+  if (
+    failure.isUsage ||
+    failure.code === "INVALID_REFERENCE" ||
+    failure.code === "INVALID_INPUT" ||
+    failure.code === "UNSUPPORTED"
+  ) {
     return failure;
   }
   return new SkiffError(failure.code, `failed to resolve digest: ${failure.message}`, failure.hint, {
