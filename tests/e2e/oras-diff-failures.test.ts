@@ -97,6 +97,27 @@ describe("basic auth the credentials cannot answer", () => {
   });
 });
 
+describe("refused credentials", () => {
+  test("a wrong password refused on a HEAD still shows the registry's own words, as ORAS's GET does", async () => {
+    const r = registries.basic;
+    await seed(r, "refused");
+    for (const args of [
+      ["pull", r.ref("refused", "v1")],
+      ["resolve", r.ref("refused", "v1")],
+      ["blob", "delete", "--force", r.ref("refused", `sha256:${"1".repeat(64)}`)],
+    ]) {
+      const result = await runSkiff([...args, "--plain-http", "-u", r.username!, "-p", "wrong"], {
+        cwd: dirWith(),
+      });
+      expect({ args, code: result.code }).toEqual({ args, code: 1 });
+      const first = firstErrorLine(result.stderr);
+      expect(first).toContain(
+        `${r.host} refused the credentials: Error response from registry: unauthorized: authentication required`,
+      );
+    }
+  });
+});
+
 describe("credential flags", () => {
   test("flags that exclude each other are refused in ORAS's words before anything is asked", async () => {
     const r = registries.plain;

@@ -296,6 +296,13 @@ export class RegistryClient {
             throw new Final(this.authorizer.refusedError(scopes, challenge, answer));
           }
         }
+        if (spec.method === "HEAD" && toRegistry && (response.status === 401 || response.status === 403)) {
+          try {
+            return await this.withRefusalBody(spec, response, authorization, controller.signal, watch);
+          } finally {
+            stop();
+          }
+        }
         if (!response.body || spec.method === "HEAD") {
           stop();
           return response;
@@ -376,6 +383,30 @@ export class RegistryClient {
       if (error instanceof Final) throw error.error;
       throw networkError(error, this.registry, this.https);
     }
+  }
+
+  /**
+   * A HEAD refused (401, 403) has no body to say why: the same request as GET fetches the
+   * registry's own words (`unauthorized: authentication required`), as ORAS shows them where it
+   * asks with GET. The HEAD's answer is kept when the GET answers otherwise or fails.
+   */
+  private async withRefusalBody(
+    spec: RequestSpec,
+    head: Response,
+    authorization: string | undefined,
+    signal: AbortSignal,
+    watch: IdleWatch,
+  ): Promise<Response> {
+    let text = "";
+    try {
+      const get = await this.sendFollowing({ ...spec, method: "GET" }, authorization, signal, watch);
+      if (get.status === head.status) text = await readCapped(get, 64 * 1024);
+      else await get.body?.cancel().catch(() => {});
+    } catch {
+      return head;
+    }
+    const { status, statusText, headers } = head;
+    return new Response(text === "" ? null : text, { status, statusText, headers });
   }
 
   /** The SkiffError for a failed response (its body read, capped, and scrubbed of secrets). */
