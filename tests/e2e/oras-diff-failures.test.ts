@@ -118,6 +118,29 @@ describe("refused credentials", () => {
   });
 });
 
+describe("login", () => {
+  test("a check that cannot be made: `failed to validate the credentials for HOST:`, nothing stored", async () => {
+    const home = dirWith();
+    const down = await runSkiff(["login", "--plain-http", "-u", "me", "--password-stdin", "127.0.0.1:1"], {
+      stdin: "secret\n",
+      home,
+    });
+    expect(down.code).toBe(1);
+    expect(firstErrorLine(down.stderr)).toBe(
+      "Error: failed to validate the credentials for 127.0.0.1:1: cannot reach 127.0.0.1:1: connection refused",
+    );
+    const tls = await runSkiff(["login", "-u", "me", "--password-stdin", secure.tls.host], {
+      stdin: "secret\n",
+      home,
+    });
+    expect(tls.code).toBe(1);
+    expect(firstErrorLine(tls.stderr)).toStartWith(
+      `Error: failed to validate the credentials for ${secure.tls.host}: the TLS certificate of`,
+    );
+    expect(await Bun.file(join(home, ".docker", "config.json")).exists()).toBe(false);
+  });
+});
+
 describe("credential flags", () => {
   test("flags that exclude each other are refused in ORAS's words before anything is asked", async () => {
     const r = registries.plain;
