@@ -141,6 +141,28 @@ describe("login", () => {
   });
 });
 
+describe("attach", () => {
+  test("a subject that is not there: `failed to resolve TAG:`, and no status line on stdout", async () => {
+    const r = registries.plain;
+    const result = await runSkiff(
+      [
+        "attach",
+        "--plain-http",
+        "--artifact-type",
+        "application/vnd.test",
+        "-a",
+        "k=v",
+        r.ref("attached", "nope"),
+      ],
+      { cwd: dirWith() },
+    );
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 1, stdout: "" });
+    expect(firstErrorLine(result.stderr)).toStartWith(
+      `Error: failed to resolve nope: ${r.ref("attached", "nope")}: not found`,
+    );
+  });
+});
+
 describe("credential flags", () => {
   test("flags that exclude each other are refused in ORAS's words before anything is asked", async () => {
     const r = registries.plain;
