@@ -84,6 +84,15 @@ function checkCredentialFlags(command: CommandUnknownOpts): void {
         );
       }
     }
+    // Mutual TLS needs both, checked before either file is read (ORAS's words).
+    if (Boolean(flags.certFile) !== Boolean(flags.keyFile)) {
+      const [given, missing] = flags.certFile ? ["--cert-file", "--key-file"] : ["--key-file", "--cert-file"];
+      throw new SkiffError(
+        "USAGE",
+        `${given} must be used in conjunction with ${missing}`,
+        "mutual TLS needs the client certificate and its key",
+      );
+    }
     const warning =
       flags.identityToken !== undefined
         ? TOKEN_ON_COMMAND_LINE

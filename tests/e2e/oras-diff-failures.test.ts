@@ -315,6 +315,34 @@ describe("files the registry flags name", () => {
     );
   });
 
+  test("--cert-file alone: `must be used in conjunction with --key-file`; a file without PEM data says so", async () => {
+    const r = secure.tls;
+    const dir = dirWith({ "client.txt": "not pem\n" });
+    const alone = await runSkiff(["resolve", "--cert-file", "missing.pem", r.ref("any/app", "v1")], {
+      cwd: dir,
+    });
+    expect(alone.code).toBe(1);
+    expect(firstErrorLine(alone.stderr)).toBe(
+      "Error: --cert-file must be used in conjunction with --key-file",
+    );
+    const notPem = await runSkiff(
+      [
+        "resolve",
+        "--insecure",
+        "--cert-file",
+        "client.txt",
+        "--key-file",
+        "client.txt",
+        r.ref("any/app", "v1"),
+      ],
+      { cwd: dir },
+    );
+    expect(notPem.code).toBe(1);
+    expect(firstErrorLine(notPem.stderr)).toBe(
+      "Error: tls: failed to find any PEM data in certificate input: client.txt",
+    );
+  });
+
   test("a --registry-config that is not JSON: `failed to decode config file at PATH: invalid config format`", async () => {
     const r = registries.basic;
     const dir = dirWith({ "auth.json": "{bad json" });

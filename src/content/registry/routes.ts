@@ -29,12 +29,16 @@ export class Routes {
     private readonly registryUrl: URL,
   ) {
     const tls: TlsSettings = {};
-    if (settings.caFile) tls.ca = readCaFile(settings.caFile);
-    if (settings.certFile) tls.cert = readText(settings.certFile, "certificate file");
-    if (settings.keyFile) tls.key = readText(settings.keyFile, "key file");
     if (Boolean(settings.certFile) !== Boolean(settings.keyFile)) {
-      throw new SkiffError("USAGE", "--cert-file and --key-file go together (mutual TLS needs both)");
+      const [given, missing] = settings.certFile
+        ? ["--cert-file", "--key-file"]
+        : ["--key-file", "--cert-file"];
+      throw new SkiffError("USAGE", `${given} must be used in conjunction with ${missing}`);
     }
+    if (settings.caFile) tls.ca = readCaFile(settings.caFile);
+    if (settings.certFile) tls.cert = readPem(settings.certFile, "certificate");
+    if (settings.keyFile) tls.key = readPem(settings.keyFile, "key");
+
     if (settings.insecure) tls.insecure = true;
     this.tls = tls;
     const { cert: _cert, key: _key, ...trust } = tls;
@@ -103,6 +107,19 @@ function readCaFile(path: string): string {
       "INVALID_INPUT",
       `Failed to load certificate in file: ${path}: it holds no PEM certificate`,
       "give --ca-file the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)",
+    );
+  }
+  return text;
+}
+
+/** A client certificate or key file's text; one without PEM data fails here, in Go's words (ORAS). */
+function readPem(path: string, what: "certificate" | "key"): string {
+  const text = readText(path, `${what} file`);
+  if (!/-----BEGIN [A-Z0-9 ]+-----/.test(text)) {
+    throw new SkiffError(
+      "INVALID_INPUT",
+      `tls: failed to find any PEM data in ${what} input: ${path}`,
+      `give --${what === "key" ? "key" : "cert"}-file the ${what} in PEM form (-----BEGIN ...-----)`,
     );
   }
   return text;
