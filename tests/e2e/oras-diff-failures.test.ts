@@ -225,6 +225,18 @@ describe("transport failures", () => {
     expect(firstErrorLine(unknown.stderr)).toContain("(no such host)");
   });
 
+  test("HTTPS to a plain HTTP registry: Go's `server gave HTTP response to HTTPS client`", async () => {
+    const r = registries.plain;
+    for (const args of [["resolve"], ["pull", "-o", "out"]]) {
+      const result = await runSkiff([...args, r.ref("any/app", "v1")], { cwd: dirWith() });
+      expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 1, stdout: "" });
+      expect(firstErrorLine(result.stderr)).toContain(
+        `TLS handshake with ${r.host} failed: server gave HTTP response to HTTPS client`,
+      );
+      expect(result.stderr.split("\n")[1]).toContain("--plain-http");
+    }
+  });
+
   test("a certificate from an unknown CA: `x509: certificate signed by unknown authority`, on every command", async () => {
     const r = secure.tls;
     for (const args of [["resolve"], ["pull", "-o", "out"], ["manifest", "fetch"]]) {

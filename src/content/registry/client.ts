@@ -18,6 +18,7 @@ import { headerLines, nextRequestId, scrubSecrets, scrubUrl } from "./debug.ts";
 import {
   type ErrorContext,
   isRetryableNetworkError,
+  isTlsProtocolError,
   networkError,
   readCapped,
   registryAnswer,
@@ -337,7 +338,9 @@ export class RegistryClient {
     } catch (error) {
       if (error instanceof Final) throw error.error;
       if (spec.signal?.aborted) throw error;
-      throw networkError(error, endpoint?.name ?? this.registry, url.protocol === "https:");
+      const https = url.protocol === "https:";
+      const plain = https && isTlsProtocolError(error) ? await this.answersPlainHttp(url) : false;
+      throw networkError(error, endpoint?.name ?? this.registry, https, plain);
     }
   }
 
@@ -407,6 +410,24 @@ export class RegistryClient {
     }
     const { status, statusText, headers } = head;
     return new Response(text === "" ? null : text, { status, statusText, headers });
+  }
+
+  /**
+   * After a TLS handshake failed: whether the host answers plain HTTP on that port, so the error
+   * can say so as Go does. A quick probe, on the failure path only.
+   */
+  private async answersPlainHttp(url: URL): Promise<boolean> {
+    const plain = new URL(url.href);
+    plain.protocol = "http:";
+    if (!url.port) plain.port = "443";
+    const { target, init } = this.routes.route(plain);
+    try {
+      const response = await fetch(target, { ...init, method: "GET", signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel().catch(() => {});
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** The SkiffError for a failed response (its body read, capped, and scrubbed of secrets). */

@@ -220,7 +220,7 @@ function isTlsVerifyError(error: unknown): boolean {
 }
 
 /** True when the server did not speak TLS where TLS was expected (a plain HTTP registry). */
-function isTlsProtocolError(error: unknown): boolean {
+export function isTlsProtocolError(error: unknown): boolean {
   const code = errorCode(error);
   if (code === "EPROTO" || code === "ERR_SSL_WRONG_VERSION_NUMBER") return true;
   return /wrong version number|handshake failed|InvalidContentType|CorruptMessage|does the server speak TLS/i.test(
@@ -266,7 +266,12 @@ function goX509Phrase(code: string): string | undefined {
  * A SkiffError for an error fetch() threw talking to `host` (`scheme://host:port` shown as `host`).
  * `https` says whether TLS was in use, for the right hint.
  */
-export function networkError(error: unknown, registry: string, https: boolean): SkiffError {
+export function networkError(
+  error: unknown,
+  registry: string,
+  https: boolean,
+  answersPlainHttp = false,
+): SkiffError {
   if (error instanceof SkiffError) return error;
   const code = errorCode(error);
   const text = errorText(error) || String(error);
@@ -282,7 +287,10 @@ export function networkError(error: unknown, registry: string, https: boolean): 
   if (https && isTlsProtocolError(error)) {
     return new SkiffError(
       "TLS",
-      `TLS handshake with ${registry} failed: ${text}`,
+      answersPlainHttp
+        ? // Go's words (ORAS's), which scripts grep for to switch to --plain-http.
+          `TLS handshake with ${registry} failed: server gave HTTP response to HTTPS client`
+        : `TLS handshake with ${registry} failed: ${text}`,
       "if the registry speaks plain HTTP, pass --plain-http",
       { cause: error },
     );
