@@ -111,8 +111,9 @@ describe("refused credentials", () => {
       });
       expect({ args, code: result.code }).toEqual({ args, code: 1 });
       const first = firstErrorLine(result.stderr);
+      // The HEAD's status as ORAS's HEAD requests say it, then the registry's words as its GETs do.
       expect(first).toContain(
-        `${r.host} refused the credentials: Error response from registry: unauthorized: authentication required`,
+        `${r.host} refused the credentials: Error response from registry: response status code 401: Unauthorized: unauthorized: authentication required`,
       );
     }
   });

@@ -64,6 +64,8 @@ export class RegistryClient {
   readonly baseUrl: URL;
   readonly authorizer: Authorizer;
   private readonly routes: Routes;
+  /** Responses to a refused HEAD that carry the body of the same request as GET (see withRefusalBody). */
+  private readonly refusedHeads = new WeakSet<Response>();
   private readonly extraHeaders: [string, string][];
   private readonly debugLine: ((line: string) => void) | undefined;
   private readonly secrets: string[] = [];
@@ -391,7 +393,8 @@ export class RegistryClient {
   /**
    * A HEAD refused (401, 403) has no body to say why: the same request as GET fetches the
    * registry's own words (`unauthorized: authentication required`), as ORAS shows them where it
-   * asks with GET. The HEAD's answer is kept when the GET answers otherwise or fails.
+   * asks with GET; the error keeps the HEAD's status line before them, as ORAS shows it where it
+   * asks with HEAD. The HEAD's answer is kept when the GET answers otherwise or fails.
    */
   private async withRefusalBody(
     spec: RequestSpec,
@@ -409,7 +412,9 @@ export class RegistryClient {
       return head;
     }
     const { status, statusText, headers } = head;
-    return new Response(text === "" ? null : text, { status, statusText, headers });
+    const answered = new Response(text === "" ? null : text, { status, statusText, headers });
+    this.refusedHeads.add(answered);
+    return answered;
   }
 
   /**
@@ -441,6 +446,8 @@ export class RegistryClient {
       await this.bodyText(response),
       { ...context, registry: this.registry, hadCredentials: this.authorizer.sendsCredentials() },
       response.headers.get("retry-after"),
+      // A refused HEAD says its status as ORAS's HEAD requests do, then the registry's words.
+      this.refusedHeads.has(response),
     );
     return error;
   }

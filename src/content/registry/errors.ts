@@ -95,11 +95,14 @@ const REGISTRY_ERROR_PHRASE = "Error response from registry:";
 /**
  * {@link REGISTRY_ERROR_PHRASE} and the registry's own message: its error entries, else its body
  * (one line, shortened), else the status line when the answer had no body (a HEAD request, a proxy).
+ * `withStatus` keeps the status line before the message (a HEAD's words, then the GET's).
  */
-export function registryAnswer(status: number, statusText: string, body: string): string {
+export function registryAnswer(status: number, statusText: string, body: string, withStatus = false): string {
   const entries = parseErrorBody(body);
   const said = entries.length > 0 ? describeEntries(entries) : clip(body);
-  return `${REGISTRY_ERROR_PHRASE} ${said || `response status code ${status}${statusText ? `: ${statusText}` : ""}`}`;
+  const statusLine = `response status code ${status}${statusText ? `: ${statusText}` : ""}`;
+  if (!said) return `${REGISTRY_ERROR_PHRASE} ${statusLine}`;
+  return `${REGISTRY_ERROR_PHRASE} ${withStatus ? `${statusLine}: ${said}` : said}`;
 }
 
 /**
@@ -113,12 +116,13 @@ export function registryError(
   body: string,
   context: ErrorContext,
   retryAfter?: string | null,
+  withStatus = false,
 ): SkiffError {
   const entries = parseErrorBody(body);
   const code = entries[0]?.code ?? "";
   const where = place(context);
   const what = context.what ? `${context.what} ` : "";
-  const suffix = `: ${registryAnswer(status, statusText, body)}`;
+  const suffix = `: ${registryAnswer(status, statusText, body, withStatus)}`;
   if (status === 401 || code === "UNAUTHORIZED") {
     if (context.hadCredentials) {
       return new SkiffError(
