@@ -380,6 +380,25 @@ describe("files the registry flags name", () => {
       );
       expect(await Bun.file(join(dir, "auth.json")).text()).toBe("{bad json");
     }
+    // A directory, or an "auth" field that is not base64 of USER:PASSWORD: the same words.
+    mkdirSync(join(dir, "conf.d"));
+    writeFileSync(join(dir, "bad-auth.json"), JSON.stringify({ auths: { [r.host]: { auth: "!!!" } } }));
+    for (const [file, words] of [
+      [
+        "conf.d",
+        "failed to decode config file at conf.d: invalid config format: cannot read it: it is a directory",
+      ],
+      ["bad-auth.json", "failed to decode auth field: invalid config format: "],
+    ]) {
+      const result = await runSkiff(
+        ["resolve", "--plain-http", "--registry-config", file!, r.ref("any", "v1")],
+        {
+          cwd: dir,
+        },
+      );
+      expect({ file, code: result.code }).toEqual({ file, code: 1 });
+      expect(firstErrorLine(result.stderr)).toContain(words!);
+    }
   });
 });
 
