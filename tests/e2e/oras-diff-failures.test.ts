@@ -263,6 +263,17 @@ describe("bad input", () => {
     );
   });
 
+  test("blob push from stdin without a digest: `content digest must be provided`", async () => {
+    const r = registries.plain;
+    const result = await runSkiff(["blob", "push", "--plain-http", "--size", "6", r.ref("stdin-blob"), "-"], {
+      stdin: "hello\n",
+    });
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 1, stdout: "" });
+    expect(firstErrorLine(result.stderr)).toBe(
+      "Error: content digest must be provided if it is read from stdin",
+    );
+  });
+
   test("pull -k onto a file that is there: `overwrite disallowed`, the file kept", async () => {
     const r = registries.plain;
     await seed(r, "keep");
