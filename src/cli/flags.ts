@@ -67,23 +67,30 @@ const EXCLUSIVE_CREDENTIAL_FLAGS = [
 ] as const;
 
 /**
+ * Refuses credential flags that exclude each other; `prefix` names one side of cp (`from-`).
+ */
+export function refuseExclusiveCredentials(flags: Record<string, unknown>, prefix = ""): void {
+  for (const group of EXCLUSIVE_CREDENTIAL_FLAGS) {
+    const given = group.filter((key) => flags[key] !== undefined && flags[key] !== false);
+    if (given.length > 1) {
+      const names = given.map((key) => `--${prefix}${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      throw new SkiffError(
+        "USAGE",
+        `${names.join(", ")} cannot be used at the same time`,
+        "give a username with a password, or an identity token alone",
+      );
+    }
+  }
+}
+
+/**
  * Before the action (after the arguments are counted): refuses credential flags that exclude each
  * other, then warns about a secret given on the command line, once, as ORAS does.
  */
 function checkCredentialFlags(command: CommandUnknownOpts): void {
   command.hook("preAction", (_, action) => {
     const flags = action.opts();
-    for (const group of EXCLUSIVE_CREDENTIAL_FLAGS) {
-      const given = group.filter((key) => flags[key] !== undefined && flags[key] !== false);
-      if (given.length > 1) {
-        const names = given.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-        throw new SkiffError(
-          "USAGE",
-          `${names.join(", ")} cannot be used at the same time`,
-          "give a username with a password, or an identity token alone",
-        );
-      }
-    }
+    refuseExclusiveCredentials(flags);
     // Mutual TLS needs both, checked before either file is read (ORAS's words).
     if (Boolean(flags.certFile) !== Boolean(flags.keyFile)) {
       const [given, missing] = flags.certFile ? ["--cert-file", "--key-file"] : ["--key-file", "--cert-file"];

@@ -194,6 +194,21 @@ describe("credential flags", () => {
     }
   });
 
+  test("cp: the same per side, named with the side's prefix", async () => {
+    const r = registries.plain;
+    for (const [flags, names] of [
+      [["--from-username", "a", "--from-identity-token", "t"], "--from-username, --from-identity-token"],
+      [["--to-password", "a", "--to-identity-token", "t"], "--to-password, --to-identity-token"],
+    ] as const) {
+      const result = await runSkiff(["cp", ...flags, r.ref("any", "v1"), r.ref("other", "v1")]);
+      expect({ flags, code: result.code, first: result.stderr.split("\n")[0] }).toEqual({
+        flags,
+        code: 1,
+        first: `Error: ${names} cannot be used at the same time`,
+      });
+    }
+  });
+
   test("--identity-token on the command line gets ORAS's warning, as -p does", async () => {
     const r = registries.plain;
     await seed(r, "warned");
