@@ -7,13 +7,20 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { InvalidArgumentError } from "commander";
+import { errnoReason } from "../content/files/disk.ts";
 import type { OpenTargetOptions, RemoteSettings } from "../content/open.ts";
 import type { ReferrersMode } from "../content/registry/referrers.ts";
 import { SkiffError } from "../errors.ts";
 import { type Platform, parsePlatform } from "../oci/platform.ts";
 import { LAYOUT_SCHEME, noTagOrDigest, type ParsedReference, parseReference } from "../oci/reference.ts";
 import { hostPlatform } from "../runtime/index.ts";
-import { type FlagGroup, type FlagValues, flagGroup, warnOnFlag } from "./command.ts";
+import {
+  type CommandUnknownOpts,
+  type FlagGroup,
+  type FlagValues,
+  flagGroup,
+  warnOnFlag,
+} from "./command.ts";
 import type { Console } from "./io.ts";
 import { DEFAULT_FORMATS, type FormatName } from "./output/format.ts";
 
@@ -44,12 +51,68 @@ export const verboseFlags = flagGroup((command) => {
     .addOption(command.createOption("--no-verbose", "deprecated; --verbose=false").hideHelp());
 });
 
-/** The warning ORAS (and docker) print on every command given `-p/--password`. */
+/** The warnings ORAS (and docker) print on every command given a secret on the command line. */
 const PASSWORD_ON_COMMAND_LINE = "WARNING! Using --password via the CLI is insecure. Use --password-stdin.";
+const TOKEN_ON_COMMAND_LINE =
+  "WARNING! Using --identity-token via the CLI is insecure. Use --identity-token-stdin.";
+
+/**
+ * Credential flags that exclude each other, checked in ORAS's order and named in its words
+ * (`--username, --identity-token cannot be used at the same time`): a user name goes with a
+ * password, not a token; one secret, from one place.
+ */
+const EXCLUSIVE_CREDENTIAL_FLAGS = [
+  ["username", "identityToken", "identityTokenStdin"],
+  ["password", "identityToken", "identityTokenStdin", "passwordStdin"],
+] as const;
+
+/**
+ * Refuses credential flags that exclude each other; `prefix` names one side of cp (`from-`).
+ */
+export function refuseExclusiveCredentials(flags: Record<string, unknown>, prefix = ""): void {
+  for (const group of EXCLUSIVE_CREDENTIAL_FLAGS) {
+    const given = group.filter((key) => flags[key] !== undefined && flags[key] !== false);
+    if (given.length > 1) {
+      const names = given.map((key) => `--${prefix}${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      throw new SkiffError(
+        "USAGE",
+        `${names.join(", ")} cannot be used at the same time`,
+        "give a username with a password, or an identity token alone",
+      );
+    }
+  }
+}
+
+/**
+ * Before the action (after the arguments are counted): refuses credential flags that exclude each
+ * other, then warns about a secret given on the command line, once, as ORAS does.
+ */
+function checkCredentialFlags(command: CommandUnknownOpts): void {
+  command.hook("preAction", (_, action) => {
+    const flags = action.opts();
+    refuseExclusiveCredentials(flags);
+    // Mutual TLS needs both, checked before either file is read (ORAS's words).
+    if (Boolean(flags.certFile) !== Boolean(flags.keyFile)) {
+      const [given, missing] = flags.certFile ? ["--cert-file", "--key-file"] : ["--key-file", "--cert-file"];
+      throw new SkiffError(
+        "USAGE",
+        `${given} must be used in conjunction with ${missing}`,
+        "mutual TLS needs the client certificate and its key",
+      );
+    }
+    const warning =
+      flags.identityToken !== undefined
+        ? TOKEN_ON_COMMAND_LINE
+        : flags.password !== undefined
+          ? PASSWORD_ON_COMMAND_LINE
+          : undefined;
+    if (warning) action.configureOutput().writeErr?.(`${warning}\n`);
+  });
+}
 
 /** Registry flags with ORAS's names: credentials, TLS, transport, headers. */
 export const remoteFlags = flagGroup((command) => {
-  warnOnFlag(command, "password", PASSWORD_ON_COMMAND_LINE);
+  checkCredentialFlags(command as unknown as CommandUnknownOpts);
   return command
     .option("-u, --username <name>", "registry username")
     .option("-p, --password <password>", "registry password or token")
@@ -235,7 +298,7 @@ function checkReadable(path: string, what: string): void {
   try {
     readFileSync(path, "utf8");
   } catch (error) {
-    throw new SkiffError("INVALID_INPUT", `cannot read ${what} ${path}: ${(error as Error).message}`);
+    throw new SkiffError("INVALID_INPUT", `cannot read ${what} ${path}: ${errnoReason(error)}`);
   }
 }
 
@@ -248,7 +311,7 @@ export function remoteSettings(
   let password = flags.password;
   if (flags.passwordStdin) {
     if (password !== undefined)
-      throw new SkiffError("USAGE", "--password and --password-stdin cannot be used together");
+      throw new SkiffError("USAGE", "--password, --password-stdin cannot be used at the same time");
     password = readStdinOnce().replace(/\r?\n$/, "");
   }
   let identityToken = flags.identityToken;

@@ -5,7 +5,7 @@
  * their `<alg>-<hex>` fallback index updated, layouts an untagged `index.json` entry.
  */
 import type { Target } from "../content/target.ts";
-import { SkiffError } from "../errors.ts";
+import { asSkiffError, SkiffError } from "../errors.ts";
 import { type Descriptor, plainDescriptor } from "../oci/descriptor.ts";
 import type { Platform } from "../oci/platform.ts";
 import type { Reference } from "../oci/reference.ts";
@@ -54,9 +54,25 @@ export async function attachArtifact(
   }
   checkSomethingToAttach(options);
   const resolveOptions = options.platform ? { platform: options.platform } : {};
-  const resolved = await resolveReference(target, subject, resolveOptions);
+  const resolved = await resolveReference(target, subject, resolveOptions).catch((error: unknown) => {
+    throw failedToResolve(error, subject);
+  });
   const subjectDesc = plainDescriptor(resolved.desc);
   const { platform: _platform, ...pushOptions } = options;
   const result = await pushArtifact(target, { ...pushOptions, subject: subjectDesc, imageSpec: "v1.1" });
   return { ...result, subject: subjectDesc };
+}
+
+/**
+ * ORAS's words before a subject that cannot be found or reached (`failed to resolve v1: ...`, the
+ * tag or digest as given); a reference that cannot name anything keeps its own message.
+ */
+function failedToResolve(error: unknown, subject: Reference): unknown {
+  const failure = asSkiffError(error);
+  const named = subject.digest ?? subject.tag;
+  if (named === undefined || failure.isUsage || failure.code === "INVALID_REFERENCE") return error;
+  return new SkiffError(failure.code, `failed to resolve ${named}: ${failure.message}`, failure.hint, {
+    cause: error,
+    ...(failure.heading !== undefined ? { heading: failure.heading } : {}),
+  });
 }

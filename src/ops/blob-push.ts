@@ -80,7 +80,7 @@ export async function pushBlob(
     if (options.size !== undefined && options.size !== size) {
       throw new SkiffError(
         "SIZE_MISMATCH",
-        `${source.path} is ${size} bytes, not ${options.size} as --size says`,
+        `input size ${options.size} does not match the actual content size ${size} of ${source.path}`,
       );
     }
     open = () => fileStream(source.path);

@@ -11,7 +11,7 @@ import {
   storeCredential,
 } from "../content/registry/credentials.ts";
 import { pingWithCredentials } from "../content/registry/index.ts";
-import { SkiffError } from "../errors.ts";
+import { asSkiffError, SkiffError } from "../errors.ts";
 
 /** The config file login writes and logout edits: the first `--registry-config`, else the docker config. */
 function configPathFor(settings: Pick<RemoteSettings, "registryConfigs">): string {
@@ -59,8 +59,26 @@ function loginCredential(settings: RemoteSettings): Credential {
 export async function login(registry: string, settings: RemoteSettings): Promise<StoredIn> {
   const host = checkRegistryHost(registry);
   const credential = loginCredential(settings);
-  await pingWithCredentials(host, settings);
+  await pingWithCredentials(host, settings).catch((error: unknown) => {
+    throw notValidated(error, host);
+  });
   return storeCredential(configPathFor(settings), host, credential);
+}
+
+/**
+ * ORAS's words before a check that could not be made (unreachable, TLS, no Basic credential):
+ * `failed to validate the credentials for HOST:`. What the registry answered keeps its own
+ * `Error response from registry:` first line, as in ORAS.
+ */
+function notValidated(error: unknown, host: string): unknown {
+  const failure = asSkiffError(error);
+  if (failure.isUsage || failure.message.includes("Error response from registry:")) return error;
+  return new SkiffError(
+    failure.code,
+    `failed to validate the credentials for ${host}: ${failure.message}`,
+    failure.hint,
+    { cause: error },
+  );
 }
 
 /** Logs out: removes the stored credentials of `registry`. False when there were none. */

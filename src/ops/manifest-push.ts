@@ -31,6 +31,15 @@ interface ManifestPushResult {
 
 /** The media type to push `bytes` as: `--media-type`, else the document's `mediaType`. */
 function manifestMediaType(bytes: Uint8Array, flag: string | undefined, source: string): string {
+  try {
+    JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    // ORAS's words, which scripts grep for.
+    throw new SkiffError(
+      "INVALID_MANIFEST",
+      `invalid manifest ${source}: not a valid json file (${(error as Error).message})`,
+    );
+  }
   const json = decodeJson(bytes, source);
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new SkiffError("INVALID_MANIFEST", `${source} is not a JSON object`);

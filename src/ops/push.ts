@@ -226,7 +226,7 @@ export function planArtifact(options: ArtifactOptions): ArtifactPlan {
     if (other !== undefined) {
       throw new SkiffError(
         "USAGE",
-        `"${file.path}" and "${other}" would both be published as "${title}"`,
+        `${title}: duplicate name: "${file.path}" and "${other}" would both be published under it`,
         "each file needs its own name; rename or move one of them",
       );
     }

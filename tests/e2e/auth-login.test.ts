@@ -78,7 +78,7 @@ describe("login and logout with the docker config", () => {
         const denied = await runSkiff(["resolve", "--plain-http", r.ref(`${mode}/login`, "v1")], { home: h });
         expect(denied.code).toBe(1);
         expect(denied.stderr).toBe(
-          `Error: failed to resolve digest: authentication required for ${r.host}: Error response from registry: response status code 401: Unauthorized\nrun \`skiff login ${r.host}\`, or pass -u/--username with -p/--password or --password-stdin\n`,
+          `Error: failed to resolve digest: authentication required for ${r.host}: basic credential not found\nrun \`skiff login ${r.host}\`, or pass -u/--username with -p/--password or --password-stdin\n`,
         );
       }
       expect(logout.stdout).toBe("");
@@ -316,7 +316,7 @@ describe("credential helpers", () => {
     const result = await runSkiff(["resolve", "--plain-http", r.ref("basic/helper", "v1")], { home: h });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      "Error: credential helper docker-credential-absent-helper not found in PATH",
+      "Error: failed to resolve digest: credential helper docker-credential-absent-helper not found in PATH",
     );
   });
 
@@ -330,7 +330,7 @@ describe("credential helpers", () => {
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      `Error: credential helper docker-credential-test failed for ${r.host} (exit 3): the test keychain is locked`,
+      `Error: failed to resolve digest: credential helper docker-credential-test failed for ${r.host} (exit 3): the test keychain is locked`,
     );
   });
 

@@ -131,7 +131,7 @@ describe("a file that exists, with -k / --keep-old-files", () => {
       const existing = join(out, "notes.txt");
       writeFileSync(existing, "mine\n");
       const { error, hint } = failed(await runSkiff(["pull", flag, `oci-layout://${b.dir}:v1`, "-o", out]));
-      expect(error).toBe(`Error: ${existing} already exists`);
+      expect(error).toBe(`Error: ${existing} already exists: overwrite disallowed`);
       expect(hint).toEqual(["remove it, or drop -k/--keep-old-files to overwrite it"]);
       expect(readFileSync(existing, "utf8")).toBe("mine\n");
       // Without the flag the same pull replaces it.

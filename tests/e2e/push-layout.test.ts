@@ -370,7 +370,7 @@ describe("bad input: one-line error naming the culprit, non-zero exit, nothing w
     {
       name: "two files with the same title",
       args: ["notes.txt", "./notes.txt"],
-      message: /would both be published as "notes\.txt"/,
+      message: /notes\.txt: duplicate name: .* would both be published under it/,
     },
     {
       name: "a malformed annotation file",

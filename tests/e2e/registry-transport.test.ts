@@ -62,7 +62,9 @@ describe("TLS", () => {
     const digest = await pushArtifact(r, "tls/app", "v1");
     const refused = await runSkiff(["resolve", r.ref("tls/app", "v1")]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toStartWith(`Error: the TLS certificate of ${r.host} does not verify: `);
+    expect(refused.stderr).toStartWith(
+      `Error: failed to resolve digest: the TLS certificate of ${r.host} does not verify: x509: certificate signed by unknown authority`,
+    );
     expect(refused.stderr).toEndWith(
       "pass --ca-file FILE with the CA that signed it (or --insecure to skip verification)\n",
     );
@@ -108,7 +110,7 @@ describe("reaching the registry", () => {
     const result = await runSkiff(["resolve", "--plain-http", `127.0.0.1:${port}/app:v1`]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      `Error: cannot reach 127.0.0.1:${port}: connection refused\ncheck the host and port, and that the registry is running\n`,
+      `Error: failed to resolve digest: cannot reach 127.0.0.1:${port}: connection refused\ncheck the host and port, and that the registry is running\n`,
     );
     expect(Date.now() - started).toBeLessThan(3000);
   });

@@ -30,7 +30,7 @@ describe("TLS per runtime", () => {
       );
     } else {
       expect(result.stderr).toStartWith(
-        `Error: the TLS certificate of registry.invalid:${r.port} does not verify: `,
+        `Error: failed to resolve digest: the TLS certificate of registry.invalid:${r.port} does not verify: `,
       );
     }
   }, 30_000);

@@ -215,7 +215,9 @@ describe("planArtifact", () => {
   });
   test("two files with the same title are refused, naming both", () => {
     const error = usageError(() => planArtifact({ files: [{ path: "dir/a.txt" }, { path: "./dir/a.txt" }] }));
-    expect(error.message).toBe('"./dir/a.txt" and "dir/a.txt" would both be published as "dir/a.txt"');
+    expect(error.message).toBe(
+      'dir/a.txt: duplicate name: "./dir/a.txt" and "dir/a.txt" would both be published under it',
+    );
   });
   test("annotation-file keys name pushed files by the path as given or the title; others are warned of and ignored", () => {
     const annotations: Annotations = {

@@ -107,7 +107,7 @@ describe("flag parsing", () => {
       "reg:99999:1.2.3.4",
       ":443:1.2.3.4",
     ]) {
-      expect(() => parseResolve(bad)).toThrow("invalid --resolve");
+      expect(() => parseResolve(bad)).toThrow("failed to parse resolve flag");
     }
   });
 

@@ -182,7 +182,7 @@ describe("network errors", () => {
       "nope.invalid",
       true,
     );
-    expect(error.message).toBe("cannot reach nope.invalid: the host name does not resolve");
+    expect(error.message).toBe("cannot reach nope.invalid: the host name does not resolve (no such host)");
     expect(isRetryableNetworkError(fetchError("ENOTFOUND", "x"))).toBe(false);
   });
 

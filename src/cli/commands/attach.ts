@@ -110,7 +110,9 @@ Examples:
       if (platform) options.platform = platform;
       const result = await withProgress(console, { verb: "push", format, flags }, (shown, chosen) => {
         const listener =
-          files.length === 0 && chosen.mode === "status" ? emptyArtifactListener(console, shown) : shown;
+          files.length === 0 && chosen.mode === "status"
+            ? emptyArtifactListener(console, shown, true)
+            : shown;
         return attachArtifact(target, ref, { ...options, listener });
       });
       await exportManifest(flags.exportManifest, result.bytes);

@@ -17,6 +17,7 @@ import {
   platformFlag,
   platformFlags,
   referenceArgument,
+  refuseExclusiveCredentials,
   remoteFlags,
   verboseFlags,
 } from "../flags.ts";
@@ -174,6 +175,8 @@ Examples:
       };
       const from = side("from");
       const to = side("to");
+      refuseExclusiveCredentials(from, "from-");
+      refuseExclusiveCredentials(to, "to-");
 
       const format = parseFormat(flags);
       const sourceRef = referenceArgument(fromText, from);

@@ -39,11 +39,12 @@ Examples:
       const { openTarget } = await import("../../content/open.ts");
       const { resolveReference } = await import("../../ops/resolve.ts");
       const ref = referenceArgument(text, flags);
-      const target = await openTarget(ref, openOptions(flags, console));
       const platform = platformFlag(flags);
-      const { desc } = await resolveReference(target, ref, platform ? { platform } : {}).catch(
-        (error: unknown) => Promise.reject(failedToResolve(error)),
-      );
+      // Opening pings the registry: unreachable, TLS and credential failures are ORAS's
+      // `failed to resolve digest:` too.
+      const { desc } = await openTarget(ref, openOptions(flags, console))
+        .then((target) => resolveReference(target, ref, platform ? { platform } : {}))
+        .catch((error: unknown) => Promise.reject(failedToResolve(error)));
       console.out(flags.fullReference ? `${referenceName(ref)}@${desc.digest}\n` : `${desc.digest}\n`);
     });
 };
@@ -51,11 +52,17 @@ Examples:
 /**
  * ORAS's phrase first (`failed to resolve digest: ...`, scripts grep for it), skiff's hint kept.
  * A reference that cannot name anything (no tag or digest, invalid) keeps its own message, as in
- * ORAS, and so does a setting this runtime cannot apply (UNSUPPORTED: nothing was looked up).
+ * ORAS, and so do a flag's file that cannot be used (INVALID_INPUT: a CA file without a
+ * certificate) and a setting this runtime cannot apply (UNSUPPORTED): nothing was looked up.
  */
 function failedToResolve(error: unknown): SkiffError {
   const failure = asSkiffError(error);
-  if (failure.isUsage || failure.code === "INVALID_REFERENCE" || failure.code === "UNSUPPORTED") {
+  if (
+    failure.isUsage ||
+    failure.code === "INVALID_REFERENCE" ||
+    failure.code === "INVALID_INPUT" ||
+    failure.code === "UNSUPPORTED"
+  ) {
     return failure;
   }
   return new SkiffError(failure.code, `failed to resolve digest: ${failure.message}`, failure.hint, {

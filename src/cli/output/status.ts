@@ -128,10 +128,22 @@ export function transfersOnly(listener: Listener): Listener {
   };
 }
 
-/** ORAS's first status line for a push or attach without files; the transfer lines follow as usual. */
-export function emptyArtifactListener(console: Console, listener: Listener): Listener {
-  console.out("Uploading empty artifact\n");
-  return listener;
+/**
+ * ORAS's first status line for a push or attach without files; the transfer lines follow as usual.
+ * push says it at once (ORAS does, even when the registry then fails); attach with its first
+ * transfer (`atFirstEvent`), once the subject is found, so a missing subject prints nothing.
+ */
+export function emptyArtifactListener(console: Console, listener: Listener, atFirstEvent = false): Listener {
+  let said = false;
+  const say = () => {
+    if (!said) console.out("Uploading empty artifact\n");
+    said = true;
+  };
+  if (!atFirstEvent) say();
+  return (event) => {
+    say();
+    listener(event);
+  };
 }
 
 /** Status lines on the console's stdout. */

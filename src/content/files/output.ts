@@ -311,7 +311,7 @@ export class FileOutput implements Storage, FileFiller {
 function fileExists(path: string): SkiffError {
   return new SkiffError(
     "FILE_EXISTS",
-    `${path} already exists`,
+    `${path} already exists: overwrite disallowed`,
     "remove it, or drop -k/--keep-old-files to overwrite it",
   );
 }

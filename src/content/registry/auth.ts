@@ -189,10 +189,32 @@ export class Authorizer {
     );
   }
 
+  /**
+   * The error when the registry asks for Basic auth and the credential cannot answer it, in ORAS's
+   * words (scripts grep them): none at all, or no username and password (an identity token alone,
+   * an empty password). Undefined when Basic is not asked for or can be answered.
+   */
+  basicUnanswerable(): SkiffError | undefined {
+    if (this.scheme !== "basic" || this.basicHeader() !== undefined) return undefined;
+    const registry = this.options.registry;
+    if (!hasSecret(this.credential())) {
+      return new SkiffError(
+        "UNAUTHORIZED",
+        `authentication required for ${registry}: basic credential not found`,
+        loginHint(registry),
+      );
+    }
+    return new SkiffError(
+      "UNAUTHORIZED",
+      `${registry} asks for a username and password: missing username or password for basic auth`,
+      "pass -u/--username with a password (-p/--password or --password-stdin): an identity token alone is for token auth",
+    );
+  }
+
   private basicHeader(): string | undefined {
     const credential = this.credential();
-    if (!credential || credential.username === undefined || credential.password === undefined)
-      return undefined;
+    // Both must be there, as in ORAS: an empty password is no Basic credential.
+    if (!credential?.username || !credential.password) return undefined;
     return `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString("base64")}`;
   }
 

@@ -18,6 +18,7 @@ import { headerLines, nextRequestId, scrubSecrets, scrubUrl } from "./debug.ts";
 import {
   type ErrorContext,
   isRetryableNetworkError,
+  isTlsProtocolError,
   networkError,
   readCapped,
   registryAnswer,
@@ -63,6 +64,8 @@ export class RegistryClient {
   readonly baseUrl: URL;
   readonly authorizer: Authorizer;
   private readonly routes: Routes;
+  /** Responses to a refused HEAD that carry the body of the same request as GET (see withRefusalBody). */
+  private readonly refusedHeads = new WeakSet<Response>();
   private readonly extraHeaders: [string, string][];
   private readonly debugLine: ((line: string) => void) | undefined;
   private readonly secrets: string[] = [];
@@ -280,6 +283,12 @@ export class RegistryClient {
             authRounds++;
             continue;
           }
+          const unanswerable = authorization === undefined ? this.authorizer.basicUnanswerable() : undefined;
+          if (unanswerable) {
+            await response.body?.cancel().catch(() => {});
+            stop();
+            throw new Final(unanswerable);
+          }
           if (authorization?.startsWith("Bearer ")) {
             const answer = registryAnswer(
               response.status,
@@ -288,6 +297,13 @@ export class RegistryClient {
             );
             stop();
             throw new Final(this.authorizer.refusedError(scopes, challenge, answer));
+          }
+        }
+        if (spec.method === "HEAD" && toRegistry && (response.status === 401 || response.status === 403)) {
+          try {
+            return await this.withRefusalBody(spec, response, authorization, controller.signal, watch);
+          } finally {
+            stop();
           }
         }
         if (!response.body || spec.method === "HEAD") {
@@ -324,7 +340,9 @@ export class RegistryClient {
     } catch (error) {
       if (error instanceof Final) throw error.error;
       if (spec.signal?.aborted) throw error;
-      throw networkError(error, endpoint?.name ?? this.registry, url.protocol === "https:");
+      const https = url.protocol === "https:";
+      const plain = https && isTlsProtocolError(error) ? await this.answersPlainHttp(url) : false;
+      throw networkError(error, endpoint?.name ?? this.registry, https, plain);
     }
   }
 
@@ -372,6 +390,51 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * A HEAD refused (401, 403) has no body to say why: the same request as GET fetches the
+   * registry's own words (`unauthorized: authentication required`), as ORAS shows them where it
+   * asks with GET; the error keeps the HEAD's status line before them, as ORAS shows it where it
+   * asks with HEAD. The HEAD's answer is kept when the GET answers otherwise or fails.
+   */
+  private async withRefusalBody(
+    spec: RequestSpec,
+    head: Response,
+    authorization: string | undefined,
+    signal: AbortSignal,
+    watch: IdleWatch,
+  ): Promise<Response> {
+    let text = "";
+    try {
+      const get = await this.sendFollowing({ ...spec, method: "GET" }, authorization, signal, watch);
+      if (get.status === head.status) text = await readCapped(get, 64 * 1024);
+      else await get.body?.cancel().catch(() => {});
+    } catch {
+      return head;
+    }
+    const { status, statusText, headers } = head;
+    const answered = new Response(text === "" ? null : text, { status, statusText, headers });
+    this.refusedHeads.add(answered);
+    return answered;
+  }
+
+  /**
+   * After a TLS handshake failed: whether the host answers plain HTTP on that port, so the error
+   * can say so as Go does. A quick probe, on the failure path only.
+   */
+  private async answersPlainHttp(url: URL): Promise<boolean> {
+    const plain = new URL(url.href);
+    plain.protocol = "http:";
+    if (!url.port) plain.port = "443";
+    const { target, init } = this.routes.route(plain);
+    try {
+      const response = await fetch(target, { ...init, method: "GET", signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel().catch(() => {});
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** The SkiffError for a failed response (its body read, capped, and scrubbed of secrets). */
   async fail(
     response: Response,
@@ -383,6 +446,8 @@ export class RegistryClient {
       await this.bodyText(response),
       { ...context, registry: this.registry, hadCredentials: this.authorizer.sendsCredentials() },
       response.headers.get("retry-after"),
+      // A refused HEAD says its status as ORAS's HEAD requests do, then the registry's words.
+      this.refusedHeads.has(response),
     );
     return error;
   }

@@ -22,6 +22,7 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { SkiffError } from "../../errors.ts";
+import { errnoReason } from "../files/disk.ts";
 import type { RemoteSettings } from "../open.ts";
 import { scrubSecrets } from "./debug.ts";
 
@@ -79,7 +80,7 @@ function readConfigFile(path: string): { raw: Record<string, unknown>; config: D
     }
     throw new SkiffError(
       "CREDENTIALS",
-      `cannot read the registry config ${path}: ${(error as Error).message}`,
+      `failed to decode config file at ${path}: invalid config format: cannot read it: ${errnoReason(error)}`,
     );
   }
   return { raw: parseConfigRaw(text, path), config: parseConfig(text, path) };
@@ -91,14 +92,19 @@ function parseConfigRaw(text: string, path: string): Record<string, unknown> {
   try {
     json = JSON.parse(text);
   } catch (error) {
+    // ORAS's words first (scripts grep them), then what is wrong.
     throw new SkiffError(
       "CREDENTIALS",
-      `the registry config ${path} is not valid JSON: ${(error as Error).message}`,
+      `failed to decode config file at ${path}: invalid config format: not valid JSON (${(error as Error).message})`,
       "fix or remove the file, then run `skiff login` again",
     );
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new SkiffError("CREDENTIALS", `the registry config ${path} must be a JSON object`);
+    throw new SkiffError(
+      "CREDENTIALS",
+      `failed to decode config file at ${path}: invalid config format: the registry config must be a JSON object`,
+      "fix or remove the file, then run `skiff login` again",
+    );
   }
   return json as Record<string, unknown>;
 }
@@ -158,7 +164,7 @@ export function decodeAuthEntry(
     if (colon <= 0) {
       throw new SkiffError(
         "CREDENTIALS",
-        `the "auth" value for ${registry} in ${source} is not base64 of USERNAME:PASSWORD`,
+        `failed to decode auth field: invalid config format: the "auth" value for ${registry} in ${source} is not base64 of USERNAME:PASSWORD`,
         `run \`skiff login ${registry}\` to store it again`,
       );
     }

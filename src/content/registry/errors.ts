@@ -95,11 +95,14 @@ const REGISTRY_ERROR_PHRASE = "Error response from registry:";
 /**
  * {@link REGISTRY_ERROR_PHRASE} and the registry's own message: its error entries, else its body
  * (one line, shortened), else the status line when the answer had no body (a HEAD request, a proxy).
+ * `withStatus` keeps the status line before the message (a HEAD's words, then the GET's).
  */
-export function registryAnswer(status: number, statusText: string, body: string): string {
+export function registryAnswer(status: number, statusText: string, body: string, withStatus = false): string {
   const entries = parseErrorBody(body);
   const said = entries.length > 0 ? describeEntries(entries) : clip(body);
-  return `${REGISTRY_ERROR_PHRASE} ${said || `response status code ${status}${statusText ? `: ${statusText}` : ""}`}`;
+  const statusLine = `response status code ${status}${statusText ? `: ${statusText}` : ""}`;
+  if (!said) return `${REGISTRY_ERROR_PHRASE} ${statusLine}`;
+  return `${REGISTRY_ERROR_PHRASE} ${withStatus ? `${statusLine}: ${said}` : said}`;
 }
 
 /**
@@ -113,12 +116,13 @@ export function registryError(
   body: string,
   context: ErrorContext,
   retryAfter?: string | null,
+  withStatus = false,
 ): SkiffError {
   const entries = parseErrorBody(body);
   const code = entries[0]?.code ?? "";
   const where = place(context);
   const what = context.what ? `${context.what} ` : "";
-  const suffix = `: ${registryAnswer(status, statusText, body)}`;
+  const suffix = `: ${registryAnswer(status, statusText, body, withStatus)}`;
   if (status === 401 || code === "UNAUTHORIZED") {
     if (context.hadCredentials) {
       return new SkiffError(
@@ -220,7 +224,7 @@ function isTlsVerifyError(error: unknown): boolean {
 }
 
 /** True when the server did not speak TLS where TLS was expected (a plain HTTP registry). */
-function isTlsProtocolError(error: unknown): boolean {
+export function isTlsProtocolError(error: unknown): boolean {
   const code = errorCode(error);
   if (code === "EPROTO" || code === "ERR_SSL_WRONG_VERSION_NUMBER") return true;
   return /wrong version number|handshake failed|InvalidContentType|CorruptMessage|does the server speak TLS/i.test(
@@ -248,17 +252,38 @@ export function isRetryableNetworkError(error: unknown): boolean {
 }
 
 /**
+ * What Go's TLS stack (ORAS) says for a certificate that does not verify, by OpenSSL-style code:
+ * scripts written for ORAS grep `x509: certificate signed by unknown authority`.
+ */
+function goX509Phrase(code: string): string | undefined {
+  if (/SELF_SIGNED|UNABLE_TO_VERIFY_LEAF|UNABLE_TO_GET_ISSUER|UnknownIssuer/i.test(code)) {
+    return "x509: certificate signed by unknown authority";
+  }
+  if (/CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/.test(code)) {
+    return "x509: certificate has expired or is not yet valid";
+  }
+  if (/ALTNAME|HOSTNAME_MISMATCH/.test(code)) return "x509: certificate is not valid for this host";
+  return undefined;
+}
+
+/**
  * A SkiffError for an error fetch() threw talking to `host` (`scheme://host:port` shown as `host`).
  * `https` says whether TLS was in use, for the right hint.
  */
-export function networkError(error: unknown, registry: string, https: boolean): SkiffError {
+export function networkError(
+  error: unknown,
+  registry: string,
+  https: boolean,
+  answersPlainHttp = false,
+): SkiffError {
   if (error instanceof SkiffError) return error;
   const code = errorCode(error);
   const text = errorText(error) || String(error);
   if (https && isTlsVerifyError(error)) {
+    const x509 = goX509Phrase(code);
     return new SkiffError(
       "TLS",
-      `the TLS certificate of ${registry} does not verify: ${text}`,
+      `the TLS certificate of ${registry} does not verify: ${x509 ? `${x509} (${text})` : text}`,
       "pass --ca-file FILE with the CA that signed it (or --insecure to skip verification)",
       { cause: error },
     );
@@ -266,7 +291,10 @@ export function networkError(error: unknown, registry: string, https: boolean): 
   if (https && isTlsProtocolError(error)) {
     return new SkiffError(
       "TLS",
-      `TLS handshake with ${registry} failed: ${text}`,
+      answersPlainHttp
+        ? // Go's words (ORAS's), which scripts grep for to switch to --plain-http.
+          `TLS handshake with ${registry} failed: server gave HTTP response to HTTPS client`
+        : `TLS handshake with ${registry} failed: ${text}`,
       "if the registry speaks plain HTTP, pass --plain-http",
       { cause: error },
     );
@@ -282,7 +310,7 @@ export function networkError(error: unknown, registry: string, https: boolean): 
   if (code === "ENOTFOUND" || code === "EAI_NONAME" || /dns error|failed to lookup|ENOTFOUND/i.test(text)) {
     return new SkiffError(
       "NETWORK",
-      `cannot reach ${registry}: the host name does not resolve`,
+      `cannot reach ${registry}: the host name does not resolve (no such host)`,
       "check the registry host name (or map it with --resolve host:port:address)",
       { cause: error },
     );

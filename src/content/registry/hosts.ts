@@ -17,7 +17,7 @@ export function parseResolve(text: string): ResolveEntry {
   const bad = () =>
     new SkiffError(
       "USAGE",
-      `invalid --resolve "${text}": expected host:port:address[:port]`,
+      `failed to parse resolve flag "${text}": expected host:port:address[:port]`,
       "e.g. --resolve registry.example:443:10.0.0.5",
     );
   const match = /^([^:[\]]+|\[[0-9a-fA-F:.]+\]):(\d{1,5}):(.+)$/.exec(text);
@@ -49,7 +49,7 @@ export function parseHeaderFlag(text: string): [string, string] {
   const colon = text.indexOf(":");
   const name = colon > 0 ? text.slice(0, colon).trim() : "";
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
-    throw new SkiffError("USAGE", `invalid header "${text}": expected 'Name: value'`);
+    throw new SkiffError("USAGE", `invalid header: "${text}": expected 'Name: value'`);
   }
   // The value as given, spaces included, as ORAS keeps it (the receiving side drops them).
   return [name, text.slice(colon + 1)];

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { SkiffError } from "../../errors.ts";
 import { hostHeaderFetchInit, type TlsSettings, tlsFetchInit } from "../../runtime/index.ts";
+import { errnoReason } from "../files/disk.ts";
 import type { RemoteSettings } from "../open.ts";
 import { defaultPort, hostKey, parseResolve, type ResolveEntry } from "./hosts.ts";
 
@@ -28,12 +29,16 @@ export class Routes {
     private readonly registryUrl: URL,
   ) {
     const tls: TlsSettings = {};
-    if (settings.caFile) tls.ca = readText(settings.caFile, "CA file");
-    if (settings.certFile) tls.cert = readText(settings.certFile, "certificate file");
-    if (settings.keyFile) tls.key = readText(settings.keyFile, "key file");
     if (Boolean(settings.certFile) !== Boolean(settings.keyFile)) {
-      throw new SkiffError("USAGE", "--cert-file and --key-file go together (mutual TLS needs both)");
+      const [given, missing] = settings.certFile
+        ? ["--cert-file", "--key-file"]
+        : ["--key-file", "--cert-file"];
+      throw new SkiffError("USAGE", `${given} must be used in conjunction with ${missing}`);
     }
+    if (settings.caFile) tls.ca = readCaFile(settings.caFile);
+    if (settings.certFile) tls.cert = readPem(settings.certFile, "certificate");
+    if (settings.keyFile) tls.key = readPem(settings.keyFile, "key");
+
     if (settings.insecure) tls.insecure = true;
     this.tls = tls;
     const { cert: _cert, key: _key, ...trust } = tls;
@@ -91,10 +96,39 @@ export class Routes {
   }
 }
 
+/**
+ * The CA file's text; one without a PEM certificate fails here, in ORAS's words, instead of every
+ * connection failing with the runtime's own obscure error.
+ */
+function readCaFile(path: string): string {
+  const text = readText(path, "CA file");
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new SkiffError(
+      "INVALID_INPUT",
+      `Failed to load certificate in file: ${path}: it holds no PEM certificate`,
+      "give --ca-file the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)",
+    );
+  }
+  return text;
+}
+
+/** A client certificate or key file's text; one without PEM data fails here, in Go's words (ORAS). */
+function readPem(path: string, what: "certificate" | "key"): string {
+  const text = readText(path, `${what} file`);
+  if (!/-----BEGIN [A-Z0-9 ]+-----/.test(text)) {
+    throw new SkiffError(
+      "INVALID_INPUT",
+      `tls: failed to find any PEM data in ${what} input: ${path}`,
+      `give --${what === "key" ? "key" : "cert"}-file the ${what} in PEM form (-----BEGIN ...-----)`,
+    );
+  }
+  return text;
+}
+
 function readText(path: string, what: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    throw new SkiffError("INVALID_INPUT", `cannot read ${what} ${path}: ${(error as Error).message}`);
+    throw new SkiffError("INVALID_INPUT", `cannot read ${what} ${path}: ${errnoReason(error)}`);
   }
 }

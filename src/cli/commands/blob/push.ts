@@ -65,6 +65,13 @@ Examples:
       const ref = referenceArgument(text, flags);
       if (ref.tag)
         throw new SkiffError("USAGE", `a blob has no tag ("${text}")`, "use HOST/REPO or HOST/REPO@DIGEST");
+      if (file === "-" && !ref.digest) {
+        throw new SkiffError(
+          "USAGE",
+          "content digest must be provided if it is read from stdin",
+          "the upload is checked against it: name the blob as NAME@sha256:...",
+        );
+      }
       const target = await openTarget(ref, openOptions(flags, console, true));
       const options: Parameters<typeof pushBlob>[2] = {};
       if (flags.mediaType !== undefined) options.mediaType = flags.mediaType;

@@ -56,6 +56,10 @@ Examples:
           const { manifestToFetch } = await import("../../../ops/manifest-fetch.ts");
           return manifestToFetch(target, ref, { ...(platform ? { platform } : {}), mediaTypes, text });
         },
+        failurePrefix: (raw) =>
+          flags.descriptor && flags.output === undefined
+            ? `failed to find "${raw}"`
+            : `failed to fetch the content of "${raw}"`,
       });
     });
 };

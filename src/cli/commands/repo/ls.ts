@@ -1,4 +1,4 @@
-import { SkiffError } from "../../../errors.ts";
+import { asSkiffError, SkiffError } from "../../../errors.ts";
 import { type RegisterSubcommand, withFlags } from "../../command.ts";
 import { commonFlags, formatFlags, remoteFlags, remoteSettings, verboseFlags } from "../../flags.ts";
 import { parseFormat, writeResult } from "../../output/format.ts";
@@ -60,8 +60,20 @@ Examples:
       const prefix = namespace ? `${namespace}/` : "";
       const last = flags.last ? `${prefix}${flags.last}` : undefined;
       const repositories: string[] = [];
-      for await (const name of listRepositories(registry, remoteSettings(flags, console), last)) {
-        if (name.startsWith(prefix)) repositories.push(name);
+      const settings = remoteSettings(flags, console);
+      try {
+        for await (const name of listRepositories(registry, settings, last)) {
+          if (name.startsWith(prefix)) repositories.push(name);
+        }
+      } catch (error) {
+        // ORAS's words first, which scripts grep for.
+        const failure = asSkiffError(error);
+        throw new SkiffError(
+          failure.code,
+          `could not list repositories for "${registry}": ${failure.message}`,
+          failure.hint,
+          { cause: error },
+        );
       }
       // JSON and templates get full names, as in ORAS; the text lists names under the namespace.
       if (writeResult(console, format, { registry, repositories })) return;
