@@ -425,3 +425,21 @@ test("an annotation-file key that names no pushed file is ignored with a warning
     manifest.layers.map((layer: { annotations: Record<string, string> }) => layer.annotations.k),
   ).toEqual(["v"]);
 });
+
+test("-o naming a FIFO or a device writes into it and leaves it one (never a regular file in its place)", async () => {
+  const fifo = join(work, "out.fifo");
+  expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+  const manifest = await ok(["manifest", "fetch", `${repo}:v1`]);
+  for (const args of [
+    ["manifest", "fetch", `${repo}:v1`, "-o", fifo],
+    ["blob", "fetch", `${repo}@${JSON.parse(manifest).layers[0].digest}`, "-o", fifo],
+  ]) {
+    const reader = Bun.spawn(["cat", fifo], { stdout: "pipe" });
+    const result = await skiff(args);
+    expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: "" });
+    const read = await new Response(reader.stdout).text();
+    expect(read.length).toBeGreaterThan(0);
+    if (args[0] === "manifest") expect(read).toBe(manifest);
+    expect(statSync(fifo).isFIFO()).toBe(true);
+  }
+});
