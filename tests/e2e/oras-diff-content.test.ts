@@ -24,7 +24,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { useRegistries } from "../harness/registry.ts";
-import { removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
+import { removeTmpDir, runSkiff, skiffOk, tmpDir } from "../harness/skiff.ts";
 
 setDefaultTimeout(60_000);
 
@@ -36,10 +36,9 @@ async function skiff(args: string[]) {
   return runSkiff(args, { cwd: work });
 }
 
+/** Runs skiff in the work folder, asserting exit 0; returns stdout. */
 async function ok(args: string[]): Promise<string> {
-  const result = await skiff(args);
-  if (result.code !== 0) throw new Error(`skiff ${args.join(" ")} exited ${result.code}:\n${result.stderr}`);
-  return result.stdout;
+  return (await skiffOk(args, { cwd: work })).stdout;
 }
 
 /** Runs `body` with the process umask set to `mask` (skiff inherits it), then restores it. */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { useRegistries } from "../harness/registry.ts";
-import { removeTmpDir, runSkiff, tmpDir } from "../harness/skiff.ts";
+import { removeTmpDir, runSkiff, skiffOk, tmpDir } from "../harness/skiff.ts";
 
 setDefaultTimeout(60_000);
 
@@ -19,10 +19,9 @@ async function skiff(args: string[]) {
   return runSkiff(args, { cwd: work });
 }
 
+/** Runs skiff in the work folder, asserting exit 0; returns stdout. */
 async function ok(args: string[]): Promise<string> {
-  const result = await skiff(args);
-  if (result.code !== 0) throw new Error(`skiff ${args.join(" ")} exited ${result.code}:\n${result.stderr}`);
-  return result.stdout;
+  return (await skiffOk(args, { cwd: work })).stdout;
 }
 
 const CREATED = "org.opencontainers.image.created=2025-01-01T00:00:00Z";
