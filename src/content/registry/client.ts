@@ -27,6 +27,7 @@ import {
 import { apiHost, hostKey, isLocalhost, parseHeaderFlag } from "./hosts.ts";
 import { IdleWatch, idleTimeoutMs, watchedBody, watchedUpload } from "./idle.ts";
 import { REDIRECT_STATUSES, redirectTarget } from "./redirects.ts";
+import { answersPlainHttp, headRefusalWithBody } from "./refusals.ts";
 import { isRetryableStatus, MAX_RETRY_AFTER_MS, parseRetryAfter, retrying } from "./retry.ts";
 import { Routes } from "./routes.ts";
 
@@ -64,7 +65,7 @@ export class RegistryClient {
   readonly baseUrl: URL;
   readonly authorizer: Authorizer;
   private readonly routes: Routes;
-  /** Responses to a refused HEAD that carry the body of the same request as GET (see withRefusalBody). */
+  /** Responses to a refused HEAD that carry the body of the same request as GET (refusals.ts). */
   private readonly refusedHeads = new WeakSet<Response>();
   private readonly extraHeaders: [string, string][];
   private readonly debugLine: ((line: string) => void) | undefined;
@@ -301,7 +302,13 @@ export class RegistryClient {
         }
         if (spec.method === "HEAD" && toRegistry && (response.status === 401 || response.status === 403)) {
           try {
-            return await this.withRefusalBody(spec, response, authorization, controller.signal, watch);
+            const get: RequestSpec = { ...spec, method: "GET" };
+            const answered = await headRefusalWithBody(response, () =>
+              this.sendFollowing(get, authorization, controller.signal, watch),
+            );
+            if (!answered) return response;
+            this.refusedHeads.add(answered);
+            return answered;
           } finally {
             stop();
           }
@@ -341,7 +348,7 @@ export class RegistryClient {
       if (error instanceof Final) throw error.error;
       if (spec.signal?.aborted) throw error;
       const https = url.protocol === "https:";
-      const plain = https && isTlsProtocolError(error) ? await this.answersPlainHttp(url) : false;
+      const plain = https && isTlsProtocolError(error) ? await answersPlainHttp(this.routes, url) : false;
       throw networkError(error, endpoint?.name ?? this.registry, https, plain);
     }
   }
@@ -387,51 +394,6 @@ export class RegistryClient {
     } catch (error) {
       if (error instanceof Final) throw error.error;
       throw networkError(error, this.registry, this.https);
-    }
-  }
-
-  /**
-   * A HEAD refused (401, 403) has no body to say why: the same request as GET fetches the
-   * registry's own words (`unauthorized: authentication required`), as ORAS shows them where it
-   * asks with GET; the error keeps the HEAD's status line before them, as ORAS shows it where it
-   * asks with HEAD. The HEAD's answer is kept when the GET answers otherwise or fails.
-   */
-  private async withRefusalBody(
-    spec: RequestSpec,
-    head: Response,
-    authorization: string | undefined,
-    signal: AbortSignal,
-    watch: IdleWatch,
-  ): Promise<Response> {
-    let text = "";
-    try {
-      const get = await this.sendFollowing({ ...spec, method: "GET" }, authorization, signal, watch);
-      if (get.status === head.status) text = await readCapped(get, 64 * 1024);
-      else await get.body?.cancel().catch(() => {});
-    } catch {
-      return head;
-    }
-    const { status, statusText, headers } = head;
-    const answered = new Response(text === "" ? null : text, { status, statusText, headers });
-    this.refusedHeads.add(answered);
-    return answered;
-  }
-
-  /**
-   * After a TLS handshake failed: whether the host answers plain HTTP on that port, so the error
-   * can say so as Go does. A quick probe, on the failure path only.
-   */
-  private async answersPlainHttp(url: URL): Promise<boolean> {
-    const plain = new URL(url.href);
-    plain.protocol = "http:";
-    if (!url.port) plain.port = "443";
-    const { target, init } = this.routes.route(plain);
-    try {
-      const response = await fetch(target, { ...init, method: "GET", signal: AbortSignal.timeout(2000) });
-      await response.body?.cancel().catch(() => {});
-      return true;
-    } catch {
-      return false;
     }
   }
 
