@@ -174,7 +174,7 @@ export async function replaceWithFile(temp: string, path: string, exclusive = fa
   }
   if (!exclusive && there && !there.isFile() && !there.isSymbolicLink()) {
     // A device or a pipe (`-o /dev/null`, a FIFO) is written into, never replaced by a file.
-    await streamInto(temp, path);
+    await appendStreamToFile(fileStream(temp), path);
     await unlink(temp);
     return;
   }
@@ -182,26 +182,6 @@ export async function replaceWithFile(temp: string, path: string, exclusive = fa
   if (!exclusive) return rename(temp, path);
   await link(temp, path);
   await unlink(temp);
-}
-
-/** Copies the file `from` into the existing special file `to`, a chunk at a time. */
-async function streamInto(from: string, to: string): Promise<void> {
-  const source = await open(from, "r");
-  const target = await open(to, constants.O_WRONLY);
-  try {
-    const buffer = new Uint8Array(CHUNK_SIZE);
-    for (;;) {
-      const { bytesRead } = await source.read(buffer, 0, buffer.byteLength);
-      if (bytesRead === 0) break;
-      let written = 0;
-      while (written < bytesRead) {
-        written += (await target.write(buffer, written, bytesRead - written)).bytesWritten;
-      }
-    }
-  } finally {
-    await source.close().catch(() => {});
-    await target.close().catch(() => {});
-  }
 }
 
 /** Why a file operation failed, in words (the system's words for the common errors, as ORAS shows them). */
